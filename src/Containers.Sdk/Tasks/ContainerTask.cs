@@ -1,0 +1,65 @@
+using Containers.Oci;
+using Microsoft.Build.Framework;
+using MSBuildTask = Microsoft.Build.Utilities.Task;
+
+namespace Containers.Sdk.Tasks;
+
+/// <summary>
+/// Base of the Containers.Sdk tasks: runs the work with a cancellation token that MSBuild can trip
+/// (Ctrl+C), and turns every failure into one coded, one-line MSBuild error. A stack trace never
+/// reaches the user's console; the exception's detail goes to the log at low importance, where
+/// <c>-v:diag</c> or a binary log shows it.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "MSBuild may call Cancel after Execute returns; a CancellationTokenSource without timers holds nothing that needs disposing.")]
+public abstract class ContainerTask : MSBuildTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancellation = new();
+
+    /// <summary>Requests cancellation of the running work; MSBuild calls it on Ctrl+C.</summary>
+    public void Cancel() => _cancellation.Cancel();
+
+    /// <inheritdoc />
+    public sealed override bool Execute()
+    {
+        try
+        {
+            return ExecuteCore(_cancellation.Token) && !Log.HasLoggedErrors;
+        }
+        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        {
+            LogCodedError(ContainerErrorCodes.Canceled, "The container step was canceled.");
+            return false;
+        }
+        catch (Exception exception)
+        {
+            LogException(exception);
+            return false;
+        }
+    }
+
+    /// <summary>Does the task's work; returns false when it logged errors.</summary>
+    protected abstract bool ExecuteCore(CancellationToken cancellationToken);
+
+    /// <summary>Logs <paramref name="message"/> as an error with <paramref name="code"/>, attributed to the project file.</summary>
+    protected void LogCodedError(string code, string message) =>
+        Log.LogError(subcategory: null, code, helpKeyword: null, BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0, message);
+
+    /// <summary>Logs <paramref name="message"/> as a warning with <paramref name="code"/>, attributed to the project file.</summary>
+    protected void LogCodedWarning(string code, string message) =>
+        Log.LogWarning(subcategory: null, code, helpKeyword: null, BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0, message);
+
+    /// <summary>Logs a failure as one coded line; the full detail only at low importance.</summary>
+    protected void LogException(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var code = ContainerErrorCodes.For(exception);
+        var message = exception is OciException
+            ? exception.Message
+            : $"The container step failed unexpectedly: {exception.GetType().Name}: {exception.Message}";
+        LogCodedError(code, OneLine(message));
+        Log.LogMessage(MessageImportance.Low, exception.ToString());
+    }
+
+    private static string OneLine(string message) =>
+        message.ReplaceLineEndings(" ").Trim();
+}
