@@ -1,0 +1,19 @@
+namespace Containers.Sdk.Tests.Infrastructure;
+
+/// <summary>The environment every `dotnet` command of the tests runs with.</summary>
+public static class DotnetEnvironment
+{
+    /// <summary>
+    /// No MSBuild node reuse (a test must not leave build servers running, and each run must load the
+    /// package it just packed), no telemetry or banners, and the run's private package folder.
+    /// </summary>
+    public static IDictionary<string, string> Variables => new Dictionary<string, string>
+    {
+        ["MSBUILDDISABLENODEREUSE"] = "1",
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+        ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
+        ["DOTNET_CLI_UI_LANGUAGE"] = "en",
+        ["NUGET_PACKAGES"] = PackageFeed.PackagesDirectory,
+    };
+}

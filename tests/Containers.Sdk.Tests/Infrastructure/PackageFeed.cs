@@ -1,0 +1,78 @@
+using Containers.TestSupport;
+
+namespace Containers.Sdk.Tests.Infrastructure;
+
+/// <summary>
+/// The freshly packed Containers.Sdk package, once per test run: a local feed folder holding the
+/// .nupkg and a private NuGet package folder, so a package re-packed with the same version is never
+/// served stale from the machine's global package cache.
+/// </summary>
+[TestClass]
+public static class PackageFeed
+{
+    private static string? s_root;
+
+    /// <summary>The folder holding Containers.Sdk.&lt;version&gt;.nupkg.</summary>
+    public static string FeedDirectory => Path.Combine(Root, "feed");
+
+    /// <summary>NUGET_PACKAGES for every dotnet command the tests run.</summary>
+    public static string PackagesDirectory => Path.Combine(Root, "packages");
+
+    /// <summary>The repository root (where Containers.Sdk.sln is).</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>The package version packed (from Directory.Build.props).</summary>
+    public static string PackageVersion { get; private set; } = "";
+
+    /// <summary>How long packing took.</summary>
+    public static TimeSpan PackDuration { get; private set; }
+
+    private static string Root => s_root ?? throw new InvalidOperationException("The package feed is made in AssemblyInitialize.");
+
+    /// <summary>Packs src/Containers.Sdk into a new temporary feed.</summary>
+    [AssemblyInitialize]
+    public static async Task PackAsync(TestContext context)
+    {
+        s_root = Directory.CreateTempSubdirectory("containers-sdk-tests-").FullName;
+        Directory.CreateDirectory(FeedDirectory);
+        Directory.CreateDirectory(PackagesDirectory);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await TestTools.RunCheckedAsync(
+            "dotnet",
+            ["pack", Path.Combine(RepositoryRoot, "src", "Containers.Sdk", "Containers.Sdk.csproj"), "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false", "-v:q", "-nologo"],
+            RepositoryRoot,
+            DotnetEnvironment.Variables,
+            context.CancellationToken);
+        PackDuration = started.Elapsed;
+        var package = Directory.GetFiles(FeedDirectory, "Containers.Sdk.*.nupkg").Single();
+        PackageVersion = Path.GetFileNameWithoutExtension(package)["Containers.Sdk.".Length..];
+        context.WriteLine($"packed {package} in {PackDuration.TotalSeconds:F1} s");
+    }
+
+    /// <summary>Deletes the feed, the package folder and every generated project.</summary>
+    [AssemblyCleanup]
+    public static void Cleanup()
+    {
+        if (s_root is not null && Directory.Exists(s_root))
+        {
+            Directory.Delete(s_root, recursive: true);
+        }
+    }
+
+    /// <summary>A new empty directory under this run's temporary root (outside the repository).</summary>
+    public static string NewWorkDirectory(string name) =>
+        Directory.CreateDirectory(Path.Combine(Root, "work", $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)])).FullName;
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Containers.Sdk.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Containers.Sdk.sln above {AppContext.BaseDirectory}.");
+    }
+}
