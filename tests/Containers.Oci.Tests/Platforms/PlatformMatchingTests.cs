@@ -153,13 +153,15 @@ public sealed class PlatformMatchingTests
     }
 
     [TestMethod]
-    public void SelectManifest_prefers_an_explicit_variant_over_a_default_one()
+    public void SelectManifest_prefers_the_entry_whose_variant_is_spelled_like_the_request()
     {
         Descriptor[] manifests = [Entry("implicit", "linux/arm64", raw: true), Entry("explicit", "linux/arm64/v8", raw: true)];
 
         Assert.AreEqual(Digest.Compute("explicit"u8), PlatformMatching.SelectManifest(manifests, PlatformMatching.Parse("linux/arm64"))?.Digest);
-        Assert.AreEqual(Digest.Compute("explicit"u8), PlatformMatching.SelectManifest(manifests, new Platform { OS = "linux", Architecture = "arm64" })?.Digest);
-        Assert.AreEqual(Digest.Compute("implicit"u8), PlatformMatching.SelectManifest(manifests[..1], PlatformMatching.Parse("linux/arm64/v8"))?.Digest);
+        Assert.AreEqual(Digest.Compute("explicit"u8), PlatformMatching.SelectManifest(manifests, Platform.LinuxArm64)?.Digest);
+        Assert.AreEqual(Digest.Compute("implicit"u8), PlatformMatching.SelectManifest(manifests, new Platform { OS = "linux", Architecture = "arm64" })?.Digest);
+        Assert.AreEqual(Digest.Compute("explicit"u8), PlatformMatching.SelectManifest(manifests[1..], new Platform { OS = "linux", Architecture = "arm64" })?.Digest);
+        Assert.AreEqual(Digest.Compute("implicit"u8), PlatformMatching.SelectManifest(manifests[..1], Platform.LinuxArm64)?.Digest);
     }
 
     [TestMethod]
