@@ -22,6 +22,13 @@ internal sealed class BlobUploadContent : HttpContent
         Headers.ContentLength = length;
     }
 
+    /// <summary>Called once the whole body was written: the response timeout starts then, not while a large body is still being sent.</summary>
+    public Action? Sent { get; set; }
+
+    /// <summary>Content for bytes already in memory (a chunk of a chunked upload).</summary>
+    public static BlobUploadContent FromMemory(ReadOnlyMemory<byte> bytes) =>
+        new(_ => Task.FromResult<Stream>(new ReadOnlyMemoryStream(bytes)), bytes.Length, progress: null);
+
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
@@ -50,6 +57,8 @@ internal sealed class BlobUploadContent : HttpContent
                 throw new OciException($"The blob being uploaded has {sent} bytes but its descriptor states {_length}; the layer's content changed since it was described.");
             }
         }
+
+        Sent?.Invoke();
     }
 
     protected override bool TryComputeLength(out long length)
@@ -57,4 +66,50 @@ internal sealed class BlobUploadContent : HttpContent
         length = _length;
         return true;
     }
+}
+
+/// <summary>A read-only stream over memory, without copying it.</summary>
+internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> bytes) : Stream
+{
+    private int _position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => bytes.Length;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var count = Math.Min(buffer.Length, bytes.Length - _position);
+        bytes.Span.Slice(_position, count).CopyTo(buffer);
+        _position += count;
+        return count;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

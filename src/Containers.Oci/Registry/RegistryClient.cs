@@ -417,9 +417,7 @@ public sealed class RegistryClient : IDisposable
                     scope,
                     _ =>
                     {
-                        var chunk = new ReadOnlyMemoryContent(buffer.AsMemory(0, filled));
-                        chunk.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                        chunk.Headers.ContentLength = filled;
+                        var chunk = BlobUploadContent.FromMemory(buffer.AsMemory(0, filled));
                         var request = new HttpRequestMessage(HttpMethod.Patch, chunkTarget) { Content = chunk };
                         request.Content.Headers.TryAddWithoutValidation("Content-Range", string.Create(CultureInfo.InvariantCulture, $"{chunkStart}-{chunkStart + filled - 1}"));
                         return request;

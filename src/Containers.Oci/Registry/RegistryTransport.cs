@@ -74,7 +74,7 @@ internal sealed class RegistryTransport : IDisposable
             {
                 return await operation(attempt).ConfigureAwait(false);
             }
-            catch (TransientRegistryFailureException ex) when (attempt < _options.MaxRetries)
+            catch (TransientRegistryFailureException ex) when (attempt < (ex.IsConnectFailure ? Math.Min(1, _options.MaxRetries) : _options.MaxRetries))
             {
                 await Task.Delay(RetryDelay(attempt, ex.RetryAfter), cancellationToken).ConfigureAwait(false);
             }
@@ -147,7 +147,16 @@ internal sealed class RegistryTransport : IDisposable
     private async Task<HttpResponseMessage> SendRawAsync(string registry, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ResponseTimeout);
+        if (request.Content is BlobUploadContent upload)
+        {
+            // Sending a large body can take long; the registry's answer should not once it is sent.
+            upload.Sent = () => timeout.CancelAfter(_options.ResponseTimeout);
+        }
+        else
+        {
+            timeout.CancelAfter(_options.ResponseTimeout);
+        }
+
         try
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
@@ -157,7 +166,7 @@ internal sealed class RegistryTransport : IDisposable
             var reason = ex.InnerException is TimeoutException
                 ? $"no connection within {_options.ConnectTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s"
                 : $"no response within {_options.ResponseTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
-            throw new TransientRegistryFailureException(reason, null, null, [], ex);
+            throw new TransientRegistryFailureException(reason, null, null, [], ex) { IsConnectFailure = ex.InnerException is TimeoutException };
         }
         catch (HttpRequestException ex) when (IsTlsFailure(ex))
         {
@@ -169,9 +178,14 @@ internal sealed class RegistryTransport : IDisposable
                 registry,
                 ex);
         }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.NameResolutionError)
+        {
+            throw new RegistryUnreachableException(
+                $"Registry {registry} is unreachable: {Describe(ex)}. Check the registry's host name.", registry, ex);
+        }
         catch (HttpRequestException ex)
         {
-            throw new TransientRegistryFailureException(Describe(ex), null, null, [], ex);
+            throw new TransientRegistryFailureException(Describe(ex), null, null, [], ex) { IsConnectFailure = ex.HttpRequestError == HttpRequestError.ConnectionError };
         }
         catch (IOException ex)
         {

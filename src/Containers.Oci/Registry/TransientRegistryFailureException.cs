@@ -20,5 +20,8 @@ internal sealed class TransientRegistryFailureException : Exception
 
     public TimeSpan? RetryAfter { get; }
 
+    /// <summary>No connection could be made at all (refused, connect timeout): retried once only, so an unreachable registry fails within seconds.</summary>
+    public bool IsConnectFailure { get; init; }
+
     public IReadOnlyList<RegistryError> Errors { get; }
 }
