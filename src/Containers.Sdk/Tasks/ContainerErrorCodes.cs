@@ -1,4 +1,6 @@
+using Containers.Build.Configuration;
 using Containers.Oci;
+using Containers.Oci.Registry;
 
 namespace Containers.Sdk.Tasks;
 
@@ -17,17 +19,58 @@ public static class ContainerErrorCodes
     /// <summary>The build was canceled.</summary>
     public const string Canceled = "CONTAINER8002";
 
-    /// <summary>Any other OCI-level error (the message says what and how to fix it).</summary>
+    /// <summary>Any other image-level error (the message says what and how to fix it).</summary>
     public const string ImageError = "CONTAINER8010";
 
     /// <summary>A blob or manifest did not match its digest.</summary>
     public const string DigestMismatch = "CONTAINER8011";
 
+    /// <summary>An image reference (base image, registry, repository, tag) could not be parsed.</summary>
+    public const string InvalidReference = "CONTAINER8012";
+
+    /// <summary>The base image offers no platform for a runtime identifier, or the RID has none.</summary>
+    public const string PlatformNotAvailable = "CONTAINER8013";
+
+    /// <summary>The registry refused the credentials, or none were found where they were needed.</summary>
+    public const string RegistryAuthentication = "CONTAINER8020";
+
+    /// <summary>The registry could not be reached (DNS, connection, TLS, timeout).</summary>
+    public const string RegistryUnreachable = "CONTAINER8021";
+
+    /// <summary>The registry has no such repository, manifest or blob (e.g. a missing base image).</summary>
+    public const string RegistryNotFound = "CONTAINER8022";
+
+    /// <summary>The registry answered with another error.</summary>
+    public const string RegistryError = "CONTAINER8023";
+
+    /// <summary>A credential helper or credential file failed.</summary>
+    public const string CredentialError = "CONTAINER8024";
+
+    /// <summary>An OCI layout, archive or local file could not be read or written.</summary>
+    public const string StoreError = "CONTAINER8030";
+
+    /// <summary>A publish output file cannot be put into a layer (path outside the image, bad name).</summary>
+    public const string LayerPath = "CONTAINER8031";
+
+    /// <summary>A file or directory could not be read or written.</summary>
+    public const string FileSystem = "CONTAINER8032";
+
     /// <summary>Picks the code for a failure.</summary>
     public static string For(Exception exception) => exception switch
     {
+        ContainerSettingsException settings when settings.Diagnostics.FirstOrDefault(d => d.IsError) is { } first => first.Code,
         DigestMismatchException => DigestMismatch,
+        ImageReferenceFormatException => InvalidReference,
+        PlatformNotFoundException or PlatformFormatException or UnsupportedRuntimeIdentifierException => PlatformNotAvailable,
+        RegistryAuthenticationException => RegistryAuthentication,
+        RegistryUnreachableException => RegistryUnreachable,
+        RegistryNotFoundException => RegistryNotFound,
+        RegistryException => RegistryError,
+        RegistryCredentialException => CredentialError,
+        ImageStoreException => StoreError,
+        InvalidLayerPathException => LayerPath,
         OciException => ImageError,
+        IOException or UnauthorizedAccessException => FileSystem,
         _ => Unexpected,
     };
 }

@@ -53,7 +53,7 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
     {
         ArgumentNullException.ThrowIfNull(exception);
         var code = ContainerErrorCodes.For(exception);
-        var message = exception is OciException
+        var message = exception is OciException or IOException or UnauthorizedAccessException
             ? exception.Message
             : $"The container step failed unexpectedly: {exception.GetType().Name}: {exception.Message}";
         LogCodedError(code, OneLine(message));

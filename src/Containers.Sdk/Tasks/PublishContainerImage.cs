@@ -1,0 +1,259 @@
+using System.Globalization;
+using Containers.Build.Configuration;
+using Containers.Build.Layering;
+using Containers.Build.Publishing;
+using Containers.Build.Reproducibility;
+using Containers.Oci;
+using Containers.Oci.Registry;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Containers.Sdk.Tasks;
+
+/// <summary>
+/// Builds the image (one RID) or image index (several) from the publish output and writes it to its
+/// destination, through <see cref="ContainerPublisher"/>. Logs per-layer progress and a summary.
+/// </summary>
+public sealed class PublishContainerImage : ContainerSettingsTask
+{
+    /// <summary>The publish output directories, one per RID (metadata RuntimeIdentifier).</summary>
+    [Required] public ITaskItem[] PublishDirectories { get; set; } = [];
+
+    /// <summary>The project directory: its last git commit time is the image timestamp when SOURCE_DATE_EPOCH is unset.</summary>
+    [Required] public string ProjectDirectory { get; set; } = "";
+
+    /// <summary>ContainerArchiveOutputPath: a tarball path, or a directory to put <c>repository.tar.gz</c> in.</summary>
+    public string? ContainerArchiveOutputPath { get; set; }
+
+    /// <summary>Ours, ContainerOciLayoutPath: write into this OCI image layout directory.</summary>
+    public string? ContainerOciLayoutPath { get; set; }
+
+    /// <summary>Ours: the layout written when no destination is configured and no docker or podman CLI is found.</summary>
+    public string? ContainerDefaultOciLayoutPath { get; set; }
+
+    /// <summary>LocalRegistry: Docker or Podman; empty picks whichever CLI is on PATH.</summary>
+    public string? LocalRegistry { get; set; }
+
+    /// <summary>Ours, ContainerBaseImageLayoutPath: read the base image from this OCI layout (its tag names the ref) instead of a registry.</summary>
+    public string? ContainerBaseImageLayoutPath { get; set; }
+
+    /// <summary>Ours: the layer cache directory; empty disables the cache.</summary>
+    public string? ContainerLayerCacheDirectory { get; set; }
+
+    /// <summary>Ours: the layer cache's size bound in bytes; empty keeps the default (4 GiB).</summary>
+    public string? ContainerLayerCacheMaxBytes { get; set; }
+
+    /// <summary>ContainerLayer items: Include is the layer name, Files and ExcludeFiles ';'-separated globs relative to the publish directory.</summary>
+    public ITaskItem[] ContainerLayer { get; set; } = [];
+
+    /// <summary>The SOURCE_DATE_EPOCH environment variable (seconds since 1970), when set.</summary>
+    public string? SourceDateEpoch { get; set; }
+
+    /// <summary>The manifest (one RID) or one item per image of the index: metadata Manifest, Configuration, ManifestDigest, ConfigDigest, ManifestMediaType, RuntimeIdentifier.</summary>
+    [Output] public ITaskItem[] GeneratedContainers { get; private set; } = [];
+
+    /// <summary>The digest of what the tags point at: the manifest, or the index.</summary>
+    [Output] public string? GeneratedContainerDigest { get; private set; }
+
+    /// <summary>The media type of what the tags point at.</summary>
+    [Output] public string? GeneratedContainerMediaType { get; private set; }
+
+    /// <summary>The index JSON, for several RIDs.</summary>
+    [Output] public string? GeneratedImageIndex { get; private set; }
+
+    /// <summary>The tarball written, for archive destinations.</summary>
+    [Output] public string? GeneratedArchiveOutputPath { get; private set; }
+
+    /// <summary>The layout written, for layout destinations.</summary>
+    [Output] public string? GeneratedOciLayoutPath { get; private set; }
+
+    /// <summary>The full names written: registry/repository:tag, or repository:tag locally.</summary>
+    [Output] public ITaskItem[] GeneratedContainerNames { get; private set; } = [];
+
+    /// <inheritdoc />
+    protected override bool ExecuteCore(CancellationToken cancellationToken)
+    {
+        var settings = ResolveSettings();
+        if (settings is null)
+        {
+            return false;
+        }
+
+        var targets = PublishDirectories
+            .Select(item => new ContainerPublishTarget(item.GetMetadata("RuntimeIdentifier"), item.ItemSpec))
+            .ToArray();
+        var destination = ChooseDestination(settings, targets.Length);
+        var timestamp = BuildTimestamp.Resolve(ProjectDirectory, NullIfEmpty(SourceDateEpoch));
+        var composeFindings = new List<ContainerDiagnostic>();
+        ImageConfig Compose(ImageConfig baseConfig, string runtimeIdentifier)
+        {
+            var composed = ImageConfigComposer.Compose(baseConfig, settings, timestamp);
+            lock (composeFindings)
+            {
+                composeFindings.AddRange(composed.Diagnostics.Where(d => !composeFindings.Contains(d)));
+            }
+
+            return composed.Config;
+        }
+
+        var request = new ContainerPublishRequest
+        {
+            Targets = targets,
+            ApplicationName = AssemblyName,
+            ProjectDirectory = ProjectDirectory,
+            WorkingDirectory = settings.WorkingDirectory,
+            CustomLayers = ContainerLayer.Select(ToLayerRule).ToArray(),
+            BaseImage = settings.BaseImage,
+            BaseImageLayoutPath = NullIfEmpty(ContainerBaseImageLayoutPath),
+            ComposeConfig = Compose,
+            Destination = destination,
+            Format = settings.ImageFormat ?? (destination is ContainerDestination.Archive { Format: ArchiveFormat.Oci } ? ManifestFormat.Oci : null),
+            LayerCacheDirectory = NullIfEmpty(ContainerLayerCacheDirectory),
+            LayerCacheMaxBytes = long.TryParse(ContainerLayerCacheMaxBytes, NumberStyles.None, CultureInfo.InvariantCulture, out var maxBytes) ? maxBytes : 4L * 1024 * 1024 * 1024,
+            SourceDateEpoch = NullIfEmpty(SourceDateEpoch),
+        };
+
+        Log.LogMessage(MessageImportance.High, $"Building image {DescribeDestination(destination)} from {settings.BaseImage} for {string.Join(", ", targets.Select(t => t.RuntimeIdentifier))}.");
+        var credentials = new ConfiguredCredentialProvider(new CredentialProviderOptions
+        {
+            DestinationRegistry = settings.Registry,
+            SourceRegistry = settings.BaseImage.Registry,
+        });
+        var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials }, new LogProgress(Log));
+        var result = publisher.PublishAsync(request, cancellationToken).GetAwaiter().GetResult();
+
+        LogDiagnostics(composeFindings);
+        ReportOutputs(result, destination);
+        LogSummary(result, destination);
+        return true;
+    }
+
+    private ContainerDestination ChooseDestination(ResolvedContainerSettings settings, int imageCount)
+    {
+        var tags = settings.Tags;
+        if (!string.IsNullOrEmpty(ContainerArchiveOutputPath))
+        {
+            var format = settings.ImageFormat == ManifestFormat.Oci || (settings.ImageFormat is null && imageCount > 1) ? ArchiveFormat.Oci : ArchiveFormat.Docker;
+            return new ContainerDestination.Archive(ArchivePath(ContainerArchiveOutputPath, settings.Repository), settings.Repository, format) { Tags = tags };
+        }
+
+        if (settings.Registry is { } registry)
+        {
+            return new ContainerDestination.RegistryRepository(registry, settings.Repository) { Tags = tags };
+        }
+
+        if (!string.IsNullOrEmpty(ContainerOciLayoutPath))
+        {
+            return new ContainerDestination.OciLayoutDirectory(Path.GetFullPath(ContainerOciLayoutPath, ProjectDirectory), settings.Repository) { Tags = tags };
+        }
+
+        if (!string.IsNullOrEmpty(LocalRegistry))
+        {
+            return new ContainerDestination.LocalDaemon(LocalRegistry.Trim().ToLowerInvariant(), settings.Repository) { Tags = tags };
+        }
+
+        foreach (var cli in new[] { "docker", "podman" })
+        {
+            if (FindOnPath(cli) is not null)
+            {
+                return new ContainerDestination.LocalDaemon(cli, settings.Repository) { Tags = tags };
+            }
+        }
+
+        var layout = Path.GetFullPath(NullIfEmpty(ContainerDefaultOciLayoutPath) ?? Path.Combine("bin", "container"), ProjectDirectory);
+        Log.LogMessage(MessageImportance.High, $"No ContainerRegistry, ContainerArchiveOutputPath or LocalRegistry is set and neither docker nor podman is on PATH: writing an OCI image layout to {layout} instead. Set ContainerOciLayoutPath to choose the directory.");
+        return new ContainerDestination.OciLayoutDirectory(layout, settings.Repository) { Tags = tags };
+    }
+
+    // As the SDK: a path that names a directory (trailing separator, or an existing directory) gets <repository>.tar.gz in it.
+    private string ArchivePath(string given, string repository)
+    {
+        var full = Path.GetFullPath(given, ProjectDirectory);
+        var namesDirectory = given.EndsWith('/') || given.EndsWith('\\') || Directory.Exists(full);
+        return namesDirectory ? Path.Combine(full, repository.Replace('/', '_') + ".tar.gz") : full;
+    }
+
+    private void ReportOutputs(ContainerPublishResult result, ContainerDestination destination)
+    {
+        GeneratedContainerDigest = result.Digest.ToString();
+        GeneratedContainerMediaType = result.MediaType;
+        GeneratedImageIndex = result.Images.Count > 1 ? result.ManifestJson : "";
+        GeneratedArchiveOutputPath = result.ArchivePath ?? "";
+        GeneratedOciLayoutPath = result.LayoutPath ?? "";
+        GeneratedContainers = result.Images.Select(image => (ITaskItem)new TaskItem("GeneratedContainer", new Dictionary<string, string>
+        {
+            ["Manifest"] = Escape(image.ManifestJson),
+            ["Configuration"] = Escape(image.ConfigJson),
+            ["ManifestDigest"] = image.ManifestDigest.ToString(),
+            ["ConfigDigest"] = image.ConfigDigest.ToString(),
+            ["ManifestMediaType"] = result.Images.Count > 1 ? OciJson.DetectManifestMediaType(System.Text.Encoding.UTF8.GetBytes(image.ManifestJson)) : result.MediaType,
+            ["RuntimeIdentifier"] = image.RuntimeIdentifier,
+        })).ToArray();
+        var prefix = destination is ContainerDestination.RegistryRepository registry ? registry.Registry + "/" + registry.Repository : RepositoryOf(destination);
+        GeneratedContainerNames = result.Tags.Select(tag => (ITaskItem)new TaskItem(prefix + ":" + tag)).ToArray();
+    }
+
+    private void LogSummary(ContainerPublishResult result, ContainerDestination destination)
+    {
+        foreach (var image in result.Images)
+        {
+            var total = image.Layers.Sum(l => l.Size);
+            Log.LogMessage(MessageImportance.High, $"  {image.RuntimeIdentifier}: manifest {image.ManifestDigest}, {image.Layers.Count} layers, {FormatSize(total)}");
+            foreach (var layer in image.Layers)
+            {
+                Log.LogMessage(MessageImportance.Normal, $"    {layer.Name,-10} {FormatSize(layer.Size),10}  {layer.Digest}{(layer.FromCache ? "  (cached)" : "")}");
+            }
+        }
+
+        var transfer = destination is ContainerDestination.RegistryRepository
+            ? $", uploaded {FormatSize(result.BytesUploaded)}, reused {FormatSize(result.BytesReused)}"
+            : "";
+        Log.LogMessage(MessageImportance.High, $"Published {string.Join(", ", GeneratedContainerNames.Select(n => n.ItemSpec))} ({DescribeDestination(destination)}): {result.Digest}{transfer}. Timestamp from {result.TimestampSource}.");
+    }
+
+    private static string DescribeDestination(ContainerDestination destination) => destination switch
+    {
+        ContainerDestination.RegistryRepository r => $"for registry {r.Registry}",
+        ContainerDestination.OciLayoutDirectory l => $"into OCI layout {l.DirectoryPath}",
+        ContainerDestination.Archive a => $"into {(a.Format == ArchiveFormat.Oci ? "OCI" : "docker")} archive {a.FilePath}",
+        ContainerDestination.LocalDaemon d => $"for local {d.Command}",
+        _ => destination.GetType().Name,
+    };
+
+    private static string RepositoryOf(ContainerDestination destination) => destination switch
+    {
+        ContainerDestination.OciLayoutDirectory l => l.Repository,
+        ContainerDestination.Archive a => a.Repository,
+        ContainerDestination.LocalDaemon d => d.Repository,
+        _ => "",
+    };
+
+    private static CustomLayerRule ToLayerRule(ITaskItem item) =>
+        new(item.ItemSpec, SplitGlobs(item.GetMetadata("Files")), SplitGlobs(item.GetMetadata("ExcludeFiles")));
+
+    private static string[] SplitGlobs(string value) =>
+        value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string? FindOnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, tool))
+            .FirstOrDefault(File.Exists);
+
+    private static string Escape(string value) => value.Replace("%", "%25", StringComparison.Ordinal);
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static string FormatSize(long bytes) => bytes switch
+    {
+        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:F1} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):F1} MiB"),
+    };
+
+    // Synchronous on purpose: Progress<T> would post to the thread pool, possibly after Execute returned.
+    private sealed class LogProgress(TaskLoggingHelper log) : IProgress<PublishProgress>
+    {
+        public void Report(PublishProgress value) => log.LogMessage(MessageImportance.High, "  " + value.Message);
+    }
+}
