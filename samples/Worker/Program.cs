@@ -1,0 +1,5 @@
+using Worker;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddHostedService<HeartbeatService>();
+builder.Build().Run();

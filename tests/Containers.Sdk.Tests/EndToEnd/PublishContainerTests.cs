@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Containers.Sdk.Tests.Infrastructure;
+using Containers.TestSupport;
+
+namespace Containers.Sdk.Tests.EndToEnd;
+
+/// <summary>
+/// `dotnet publish -t:PublishContainer` of projects outside the repository that reference the packed
+/// package, to a real local registry, a tarball and an OCI layout; the results are checked with skopeo,
+/// podman and umoci + runc, never with our own reader.
+/// </summary>
+[TestClass]
+public sealed class PublishContainerTests
+{
+    private static RegistryFixture? s_registry;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    private static RegistryFixture Registry => s_registry ?? throw new InvalidOperationException("registry not started");
+
+    [ClassInitialize]
+    public static async Task StartRegistryAsync(TestContext context) =>
+        s_registry = await RegistryFixture.StartAsync(context.CancellationToken);
+
+    [ClassCleanup]
+    public static async Task StopRegistryAsync()
+    {
+        if (s_registry is not null)
+        {
+            await s_registry.DisposeAsync();
+        }
+    }
+
+    private async Task<ToolResult> PublishAsync(TestProject project, params string[] properties)
+    {
+        var arguments = new List<string> { "publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-v:n" };
+        arguments.AddRange(properties.Select(p => "-p:" + p));
+        var started = Stopwatch.StartNew();
+        var result = await project.DotnetAsync(arguments, cancellationToken: TestContext.CancellationToken);
+        TestContext.WriteLine($"dotnet publish {project.Name} {string.Join(' ', properties)}: exit {result.ExitCode} in {started.Elapsed.TotalSeconds:F1} s");
+        return result;
+    }
+
+    private async Task<ToolResult> PublishCheckedAsync(TestProject project, params string[] properties)
+    {
+        var result = await PublishAsync(project, properties);
+        if (result.ExitCode != 0)
+        {
+            Assert.Fail($"dotnet publish failed ({result.ExitCode}):\n{result.StandardOutput}\n{result.StandardError}");
+        }
+
+        Assert.DoesNotContain("   at ", result.StandardOutput, "no stack trace in a successful publish");
+        return result;
+    }
+
+    [TestMethod]
+    public async Task Console_app_pushed_to_the_registry_runs_under_runc()
+    {
+        RuncRunner.RequireRunc();
+        var project = TestProject.Create(
+            "HelloRunc",
+            $"<ContainerRegistry>{Registry.Host}</ContainerRegistry><ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerImageTags>1.0.0;latest</ContainerImageTags>",
+            """<ContainerAppCommandArgs Include="from-args" />""",
+            program: """System.Console.WriteLine($"hello from the container {string.Join(' ', args)}");""");
+
+        var publish = await PublishCheckedAsync(project);
+
+        Assert.Contains($"Published {Registry.Host}/hellorunc:1.0.0", publish.StandardOutput);
+        Assert.Contains("uploaded", publish.StandardOutput);
+        var inspect = JsonDocument.Parse((await Registry.InspectAsync("hellorunc:1.0.0", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement;
+        var baseLayers = JsonDocument.Parse((await Registry.InspectAsync("dotnet/runtime:10.0", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Layers").GetArrayLength();
+        Assert.IsGreaterThan(baseLayers, inspect.GetProperty("Layers").GetArrayLength(), "the app adds layers on top of the base");
+        Assert.AreEqual(
+            inspect.GetProperty("Digest").GetString(),
+            JsonDocument.Parse((await Registry.InspectAsync("hellorunc:latest", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString(),
+            "both tags name one manifest");
+
+        var layout = await Registry.CopyToLayoutAsync("hellorunc:1.0.0", project.Directory, TestContext.CancellationToken);
+        var bundle = await RuncRunner.UnpackAsync(layout, "image", project.Directory, TestContext.CancellationToken);
+        CollectionAssert.AreEqual(new[] { "dotnet", "/app/HelloRunc.dll", "from-args" }, RuncRunner.ProcessArguments(bundle).ToArray());
+        var run = await RuncRunner.RunToCompletionAsync(bundle, TestContext.CancellationToken);
+
+        Assert.AreEqual(0, run.ExitCode, run.StandardOutput + run.StandardError);
+        Assert.Contains("hello from the container from-args", run.StandardOutput);
+    }
+
+    [TestMethod]
+    public async Task Tarball_loads_into_podman_and_layout_is_read_by_skopeo()
+    {
+        var podman = TestTools.Require("podman", "podman");
+        var repository = "tarball-" + Guid.NewGuid().ToString("N")[..8];
+        var project = TestProject.Create("Tarball", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerRepository>{repository}</ContainerRepository>");
+
+        await PublishCheckedAsync(project, "ContainerArchiveOutputPath=out/image.tar.gz");
+        var archive = Path.Combine(project.Directory, "out", "image.tar.gz");
+        Assert.IsTrue(File.Exists(archive), archive);
+        var load = await TestTools.RunAsync(podman, ["load", "--input", archive], cancellationToken: TestContext.CancellationToken);
+        try
+        {
+            Assert.AreEqual(0, load.ExitCode, load.StandardOutput + load.StandardError);
+            Assert.Contains(repository + ":latest", load.StandardOutput + load.StandardError);
+        }
+        finally
+        {
+            await TestTools.RunAsync(podman, ["rmi", "--force", "localhost/" + repository + ":latest"], cancellationToken: CancellationToken.None);
+        }
+
+        var publish = await PublishCheckedAsync(project, "ContainerOciLayoutPath=out/layout", "ContainerImageTag=layout");
+        var layout = Path.Combine(project.Directory, "out", "layout");
+        Assert.Contains(layout, publish.StandardOutput);
+        var inspect = await TestTools.RunCheckedAsync("skopeo", ["inspect", $"oci:{layout}:layout"], cancellationToken: TestContext.CancellationToken);
+        var config = JsonDocument.Parse(inspect.StandardOutput).RootElement;
+        Assert.AreEqual("amd64", config.GetProperty("Architecture").GetString());
+    }
+
+    [TestMethod]
+    public async Task Two_runtime_identifiers_make_a_two_entry_index()
+    {
+        var project = TestProject.Create(
+            "MultiArch",
+            $"""
+                <ContainerRegistry>{Registry.Host}</ContainerRegistry>
+                <ContainerBaseImage>{Registry.Host}/dotnet/multiarch:10.0</ContainerBaseImage>
+                <RuntimeIdentifiers>linux-x64;linux-arm64</RuntimeIdentifiers>
+                <ContainerRuntimeIdentifiers>linux-x64;linux-arm64</ContainerRuntimeIdentifiers>
+                <UseAppHost>false</UseAppHost>
+            """);
+
+        await PublishCheckedAsync(project);
+
+        var index = JsonDocument.Parse((await Registry.InspectAsync("multiarch:latest", raw: true, TestContext.CancellationToken)).StandardOutput).RootElement;
+        var platforms = index.GetProperty("manifests").EnumerateArray()
+            .Select(m => m.GetProperty("platform").GetProperty("os").GetString() + "/" + m.GetProperty("platform").GetProperty("architecture").GetString())
+            .ToArray();
+        CollectionAssert.AreEquivalent(new[] { "linux/amd64", "linux/arm64" }, platforms);
+    }
+
+    [TestMethod]
+    public async Task Clean_publishes_in_different_directories_give_the_same_digest()
+    {
+        var digests = new List<string>();
+        foreach (var copy in new[] { "first", "second" })
+        {
+            var project = TestProject.Create("Reproducible", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>", parentDirectory: PackageFeed.NewWorkDirectory(copy));
+            await PublishCheckedAsync(project, "ContainerOciLayoutPath=layout", "ContainerLayerCacheDirectory=");
+            var index = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(project.Directory, "layout", "index.json"), TestContext.CancellationToken)).RootElement;
+            digests.Add(index.GetProperty("manifests")[0].GetProperty("digest").GetString()!);
+        }
+
+        Assert.AreEqual(digests[0], digests[1]);
+    }
+
+    [TestMethod]
+    public async Task Invalid_repository_fails_with_a_coded_error_and_no_stack_trace()
+    {
+        var project = TestProject.Create("BadRepository", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>");
+
+        var result = await PublishAsync(project, "ContainerRepository=Not A Repository", $"ContainerRegistry={Registry.Host}");
+
+        var output = result.StandardOutput + result.StandardError;
+        Assert.AreNotEqual(0, result.ExitCode, output);
+        Assert.Contains("error CONTAINER7000:", output);
+        Assert.Contains("ContainerRepository", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [TestMethod]
+    public async Task Unreachable_registry_fails_with_a_coded_error_and_no_stack_trace()
+    {
+        var project = TestProject.Create("Unreachable", "<ContainerRegistry>127.0.0.1:1</ContainerRegistry><ContainerBaseImage>127.0.0.1:1/dotnet/runtime:10.0</ContainerBaseImage>");
+
+        var result = await PublishAsync(project);
+
+        var output = result.StandardOutput + result.StandardError;
+        Assert.AreNotEqual(0, result.ExitCode, output);
+        Assert.Contains("error CONTAINER8021:", output);
+        Assert.Contains("127.0.0.1:1", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+}
