@@ -11,7 +11,7 @@ namespace Containers.Sdk.Tests.EndToEnd;
 /// podman and umoci + runc, never with our own reader.
 /// </summary>
 [TestClass]
-public sealed class PublishContainerTests
+public sealed partial class PublishContainerTests
 {
     private static RegistryFixture? s_registry;
 

@@ -55,7 +55,8 @@ public sealed class ComputeContainerConfigTests
     [DataRow("Microsoft.NET.Sdk.Web", "", "mcr.microsoft.com/dotnet/aspnet:10.0")]
     [DataRow("Microsoft.NET.Sdk.Worker", "", "mcr.microsoft.com/dotnet/runtime:10.0")]
     [DataRow("Microsoft.NET.Sdk", "<SelfContained>true</SelfContained><RuntimeIdentifier>linux-x64</RuntimeIdentifier>", "mcr.microsoft.com/dotnet/runtime-deps:10.0")]
-    [DataRow("Microsoft.NET.Sdk", "<ContainerFamily>noble-chiseled</ContainerFamily>", "mcr.microsoft.com/dotnet/runtime:10.0-noble-chiseled")]
+    [DataRow("Microsoft.NET.Sdk", "<ContainerFamily>noble-chiseled</ContainerFamily>", "mcr.microsoft.com/dotnet/runtime:10.0-noble-chiseled-extra")]
+    [DataRow("Microsoft.NET.Sdk", "<ContainerFamily>noble-chiseled</ContainerFamily><InvariantGlobalization>true</InvariantGlobalization>", "mcr.microsoft.com/dotnet/runtime:10.0-noble-chiseled")]
     [DataRow("Microsoft.NET.Sdk", "<ContainerBaseRegistry>127.0.0.1:5000/mirror</ContainerBaseRegistry>", "127.0.0.1:5000/mirror/dotnet/runtime:10.0")]
     [DataRow("Microsoft.NET.Sdk", "<ContainerBaseImage>127.0.0.1:5000/base/image:1.2</ContainerBaseImage>", "127.0.0.1:5000/base/image:1.2")]
     public async Task Base_image_is_inferred_from_the_project_or_taken_as_given(string sdk, string properties, string expected)

@@ -24,7 +24,7 @@ public static class RuncRunner
     }
 
     /// <summary>Unpacks <paramref name="layout"/>:<paramref name="reference"/> into a runc bundle and returns its directory.</summary>
-    public static async Task<string> UnpackAsync(string layout, string reference, string workDirectory, CancellationToken cancellationToken)
+    public static async Task<string> UnpackAsync(string layout, string reference, string workDirectory, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var bundle = Path.Combine(workDirectory, "bundle-" + Guid.NewGuid().ToString("N")[..8]);
         await TestTools.RunCheckedAsync("umoci", ["unpack", "--image", $"{layout}:{reference}", bundle], cancellationToken: cancellationToken);
@@ -33,6 +33,19 @@ public static class RuncRunner
         var process = config["process"]!.AsObject();
         process["terminal"] = false;
         process.Remove("rlimits");
+        if (environment is not null)
+        {
+            var env = process["env"]!.AsArray();
+            foreach (var (name, value) in environment)
+            {
+                foreach (var existing in env.Where(e => ((string?)e)?.StartsWith(name + "=", StringComparison.Ordinal) == true).ToList())
+                {
+                    env.Remove(existing);
+                }
+
+                env.Add($"{name}={value}");
+            }
+        }
         if (config["linux"]?["namespaces"] is JsonArray namespaces)
         {
             foreach (var network in namespaces.Where(n => (string?)n?["type"] == "network").ToList())

@@ -39,14 +39,7 @@ public sealed class TestProject
     {
         var root = parentDirectory ?? PackageFeed.NewWorkDirectory(name);
         var directory = System.IO.Directory.CreateDirectory(Path.Combine(root, name)).FullName;
-        File.WriteAllText(Path.Combine(root, "NuGet.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="containers-sdk-tests" value="{PackageFeed.FeedDirectory}" />
-              </packageSources>
-            </configuration>
-            """);
+        WriteNuGetConfig(root);
         File.WriteAllText(Path.Combine(directory, name + ".csproj"), $"""
             <Project Sdk="{sdk}">
               <PropertyGroup>
@@ -67,6 +60,21 @@ public sealed class TestProject
         File.WriteAllText(Path.Combine(directory, "Program.cs"), program);
         return new TestProject(directory, name);
     }
+
+    /// <summary>Writes a NuGet.config into <paramref name="directory"/> that adds the test feed and keeps the machine's default sources.</summary>
+    public static void WriteNuGetConfig(string directory) =>
+        File.WriteAllText(Path.Combine(directory, "NuGet.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="containers-sdk-tests" value="{PackageFeed.FeedDirectory}" />
+              </packageSources>
+            </configuration>
+            """);
+
+    /// <summary>Runs <c>dotnet</c> in <paramref name="workingDirectory"/> with the test environment.</summary>
+    public static Task<ToolResult> RunDotnetAsync(IEnumerable<string> arguments, string workingDirectory, CancellationToken cancellationToken) =>
+        TestTools.RunAsync("dotnet", arguments, workingDirectory, DotnetEnvironment.Variables, cancellationToken);
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> in the project directory.</summary>
     public Task<ToolResult> DotnetAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
