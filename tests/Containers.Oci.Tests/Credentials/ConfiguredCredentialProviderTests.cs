@@ -401,6 +401,27 @@ public sealed class ConfiguredCredentialProviderTests
     }
 
     [TestMethod]
+    public async Task The_repository_reaches_the_provider_through_the_interface()
+    {
+        _sandbox.WriteContainersAuth($$"""{"auths": {"{{Registry}}/ns/repo": {"auth": "{{CredentialSandbox.Basic("scoped", "p")}}"} } }""");
+        ICredentialProvider provider = _sandbox.CreateProvider();
+
+        var credential = await provider.GetCredentialAsync(Registry, "ns/repo", Cancellation);
+
+        Assert.AreEqual("scoped", credential?.Username);
+    }
+
+    [TestMethod]
+    public async Task Providers_without_repository_support_answer_the_registry_wide_question()
+    {
+        ICredentialProvider provider = new StaticCredentialProvider(new RegistryCredential { Username = "fixed", Source = "test" });
+
+        var credential = await provider.GetCredentialAsync(Registry, "any/repo", Cancellation);
+
+        Assert.AreEqual("fixed", credential?.Username);
+    }
+
+    [TestMethod]
     public async Task Containers_auth_key_with_only_a_repository_path_does_not_apply_to_the_whole_registry()
     {
         _sandbox.WriteContainersAuth($$"""{"auths": {"{{Registry}}/ns/repo": {"auth": "{{CredentialSandbox.Basic("scoped", "p")}}"} } }""");
