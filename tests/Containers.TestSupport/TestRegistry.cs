@@ -136,7 +136,10 @@ public sealed class TestRegistry : IAsyncDisposable
     public static Task<TestRegistry> StartAsync(RegistryAuthMode mode = RegistryAuthMode.Anonymous, CancellationToken cancellationToken = default) =>
         StartAsync(mode, TimeSpan.FromMinutes(5), cancellationToken);
 
-    /// <summary>Starts a registry; in Token mode tokens expire after <paramref name="tokenLifetime"/>.</summary>
+    /// <summary>
+    /// Starts a registry; in Token mode tokens expire after <paramref name="tokenLifetime"/> (their
+    /// <c>expires_in</c> and <c>exp</c>). The registry itself allows about 60 seconds of clock leeway past <c>exp</c>.
+    /// </summary>
     public static async Task<TestRegistry> StartAsync(RegistryAuthMode mode, TimeSpan tokenLifetime, CancellationToken cancellationToken = default)
     {
         var executable = File.Exists(DefaultRegistryExecutable) ? DefaultRegistryExecutable : TestTools.Require("docker-registry", "docker-registry");
