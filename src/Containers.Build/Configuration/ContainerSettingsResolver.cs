@@ -39,6 +39,7 @@ public static class ContainerSettingsResolver
         diagnostics.AddRange(ContainerSettingsValidator.CheckRegistry(settings.ContainerRegistry));
         var tags = ResolveTags(settings, diagnostics);
 
+        diagnostics.AddRange(ContainerSettingsValidator.CheckTargetFrameworkVersion(project.TargetFrameworkVersion));
         var (rids, ridProperty, isMultiPlatform) = ResolveRuntimeIdentifiers(settings, project);
         var ridFindings = ContainerSettingsValidator.CheckRuntimeIdentifiers(ridProperty, rids);
         diagnostics.AddRange(ridFindings);

@@ -210,6 +210,12 @@ public static class ContainerSettingsValidator
             : [ContainerDiagnostic.Create(ContainerDiagnosticCodes.WorkingDirectoryNotAbsolute, "ContainerWorkingDirectory", $"ContainerWorkingDirectory '{workingDirectory}' is not an absolute path; the image needs one, e.g. {(windows ? @"'C:\app\'" : "'/app/'")}.")];
     }
 
+    /// <summary>The target framework version, when given, is a version number such as <c>10.0</c>.</summary>
+    public static IReadOnlyList<ContainerDiagnostic> CheckTargetFrameworkVersion(string? version) =>
+        string.IsNullOrEmpty(version) || DotnetVersion.TryParse(version, out _)
+            ? []
+            : [ContainerDiagnostic.Create(ContainerDiagnosticCodes.InvalidTargetFramework, "TargetFrameworkVersion", $"TargetFrameworkVersion '{version}' is not a version number; expected e.g. '10.0' (from TargetFramework net10.0). Containers need a .NET (net8.0 or later) TargetFramework.")];
+
     internal static bool TryParsePortNumber(string? text, out int number) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number) && number is >= 1 and <= MaxPort;
 
