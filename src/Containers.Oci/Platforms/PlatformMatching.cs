@@ -149,8 +149,9 @@ public static class PlatformMatching
     /// The manifest of <paramref name="manifests"/> (an index's entries) for <paramref name="wanted"/>, or null.
     /// Only image manifests with a platform are considered; attestation manifests never are. Among matches,
     /// one whose os.version equals the wanted one is preferred, then one with the same Windows build
-    /// (major.minor.build), then one without os.version; then one that states the variant over one whose
-    /// variant is the default; then the first in index order.
+    /// (major.minor.build), then one without os.version; then one whose variant is spelled as in
+    /// <paramref name="wanted"/> (<c>linux/arm64/v8</c> prefers an entry stating v8, a <see cref="Platform"/>
+    /// without variant prefers an entry without one); then the first in index order.
     /// </summary>
     public static Descriptor? SelectManifest(IReadOnlyList<Descriptor> manifests, Platform wanted)
     {
@@ -166,7 +167,7 @@ public static class PlatformMatching
                 continue;
             }
 
-            var score = Rank(wanted, normalizedWanted, manifest.Platform!);
+            var score = Rank(wanted, manifest.Platform!);
             if (score > bestScore)
             {
                 best = manifest;
@@ -220,7 +221,7 @@ public static class PlatformMatching
     private static bool IsPlatformManifest(Descriptor descriptor) =>
         descriptor.Platform is not null && MediaTypes.IsImageManifest(descriptor.MediaType) && !IsAttestation(descriptor);
 
-    private static int Rank(Platform wanted, Platform normalizedWanted, Platform candidate)
+    private static int Rank(Platform wanted, Platform candidate)
     {
         var osVersionRank = 0;
         if (!string.IsNullOrEmpty(wanted.OSVersion))
@@ -240,9 +241,13 @@ public static class PlatformMatching
             }
         }
 
-        var statesVariant = !string.IsNullOrEmpty(candidate.Variant)
-            && string.Equals(candidate.Variant.ToLowerInvariant(), normalizedWanted.Variant, StringComparison.Ordinal);
-        return osVersionRank * 2 + (statesVariant ? 1 : 0);
+        // Both "arm64" and "arm64/v8" mean v8, but when an index lists both, take the one spelled like the request
+        // (as containers/image does): it is the one the index author meant for that request.
+        var spelledAlike = string.Equals(
+            candidate.Variant?.ToLowerInvariant() ?? string.Empty,
+            wanted.Variant?.ToLowerInvariant() ?? string.Empty,
+            StringComparison.Ordinal);
+        return osVersionRank * 2 + (spelledAlike ? 1 : 0);
     }
 
     // Windows images run on hosts of the same build; the revision (fourth number) does not matter.

@@ -369,6 +369,15 @@ public sealed record ImageReference
                 $"64 hexadecimal digits are an image ID, not a repository name; to address an image by digest write 'repository@sha256:{value}'.");
         }
 
+        var scheme = value.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            return new ImageReferenceFormatException(
+                value,
+                ImageReferencePart.Reference,
+                $"it starts with a URL scheme; an image reference has none, write '{value[(scheme + 3)..]}'.");
+        }
+
         var nameAndTag = value;
         string? digestText = null;
         var at = value.IndexOf('@', StringComparison.Ordinal);
@@ -410,7 +419,7 @@ public sealed record ImageReference
             {
                 registry = first;
                 path = name[(firstSlash + 1)..];
-                if (!first.Contains('.', StringComparison.Ordinal) && !first.Contains(':', StringComparison.Ordinal) && first != Localhost)
+                if (first.Any(char.IsAsciiLetterUpper) && !first.Contains('.', StringComparison.Ordinal) && !first.Contains(':', StringComparison.Ordinal) && first != Localhost)
                 {
                     registryHint = $" '{first}' was read as the registry because it contains uppercase letters; if it is part of the repository, write it in lowercase.";
                 }
@@ -515,7 +524,8 @@ public sealed record ImageReference
     /// <summary>Distribution's rule for whether the first path component names a registry rather than a Docker Hub namespace.</summary>
     private static bool IsRegistryComponent(string component)
     {
-        if (component == Localhost || component.Contains('.', StringComparison.Ordinal) || component.Contains(':', StringComparison.Ordinal))
+        // A repository cannot start with '[', so such a component can only be meant as an IPv6 host.
+        if (component == Localhost || component.StartsWith('[') || component.Contains('.', StringComparison.Ordinal) || component.Contains(':', StringComparison.Ordinal))
         {
             return true;
         }
@@ -700,7 +710,8 @@ public sealed record ImageReference
     private static string Describe(char c) => c switch
     {
         ' ' => "a space",
-        _ when c < 0x21 || c > 0x7E => "U+" + ((int)c).ToString("X4", CultureInfo.InvariantCulture),
+        _ when c < 0x21 || c == 0x7F || char.IsWhiteSpace(c) || char.IsControl(c) || char.IsSurrogate(c) => "U+" + ((int)c).ToString("X4", CultureInfo.InvariantCulture),
+        _ when c > 0x7E => $"'{c}' (U+{((int)c).ToString("X4", CultureInfo.InvariantCulture)})",
         _ => $"'{c}'",
     };
 }
