@@ -180,7 +180,11 @@ public static class ContainerSettingsValidator
         var findings = new List<ContainerDiagnostic>();
         foreach (var rid in runtimeIdentifiers)
         {
-            if (!RuntimeIdentifierPlatforms.TryToPlatform(rid, out _))
+            if (RuntimeIdentifierPlatforms.TryToPlatform(rid, out var platform) && platform.OS is not ("linux" or "windows"))
+            {
+                findings.Add(ContainerDiagnostic.Create(ContainerDiagnosticCodes.UnknownRuntimeIdentifier, property, $"{property} '{rid}' is a {platform.OS} RID, but container images run Linux or Windows. Use the matching linux-* RID, e.g. 'linux-{rid[(rid.LastIndexOf('-') + 1)..]}'."));
+            }
+            else if (platform is null)
             {
                 findings.Add(ContainerDiagnostic.Create(ContainerDiagnosticCodes.UnknownRuntimeIdentifier, property, $"{property} '{rid}' has no known container platform; expected a portable RID such as {string.Join(", ", RuntimeIdentifierPlatforms.KnownRuntimeIdentifiers.Where(r => r.StartsWith("linux-", StringComparison.Ordinal)).Take(4))} (RIDs are case-sensitive). Fix the RID."));
             }
