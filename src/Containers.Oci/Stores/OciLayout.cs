@@ -148,6 +148,7 @@ public sealed class OciLayout
     /// (nothing is left behind) when its digest or length differs.
     /// </summary>
     /// <returns>True when the blob was written, false when it was already present.</returns>
+    /// <remarks><paramref name="content"/> is read to its end but not disposed.</remarks>
     /// <exception cref="DigestMismatchException">The content does not hash to the expected digest.</exception>
     public async Task<bool> WriteBlobAsync(Stream content, Descriptor expected, CancellationToken cancellationToken = default)
     {
@@ -158,7 +159,7 @@ public sealed class OciLayout
             return false;
         }
 
-        var verifying = new VerifyingReadStream(content, expected.Digest, expected.Size, $"blob {expected.Digest} written to {DirectoryPath}");
+        var verifying = new VerifyingReadStream(content, expected.Digest, expected.Size, $"blob {expected.Digest} written to {DirectoryPath}", leaveOpen: true);
         await WriteFileAtomicallyAsync(GetBlobPath(expected.Digest), verifying, cancellationToken).ConfigureAwait(false);
         return true;
     }

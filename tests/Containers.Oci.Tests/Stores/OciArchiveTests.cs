@@ -99,6 +99,28 @@ public sealed class OciArchiveTests
     }
 
     [TestMethod]
+    public async Task A_layer_corrupted_inside_the_archive_is_refused_when_read()
+    {
+        var image = TestImages.CreateImage(_work);
+        var path = Path.Combine(_work, "image.tar");
+        await OciArchive.WriteToFileAsync(path, image, ["1.0"], cancellationToken: Token);
+        var bytes = File.ReadAllBytes(path);
+        var layer = await TestImages.ReadAllAsync(image.Layers[1].OpenCompressedAsync(Token));
+        var at = bytes.AsSpan().IndexOf(layer);
+        Assert.IsGreaterThan(0, at);
+        bytes[at + layer.Length / 2] ^= 0xff;
+        File.WriteAllBytes(path, bytes);
+
+        var read = await (await OciArchive.OpenAsync(path, Token)).ReadImageAsync("1.0", cancellationToken: Token);
+
+        CollectionAssert.AreEqual(
+            await TestImages.ReadAllAsync(image.Layers[0].OpenCompressedAsync(Token)),
+            await TestImages.ReadAllAsync(read.Layers[0].OpenCompressedAsync(Token)));
+        var error = await Assert.ThrowsExactlyAsync<DigestMismatchException>(() => TestImages.ReadAllAsync(read.Layers[1].OpenCompressedAsync(Token)));
+        Assert.Contains(path, error.Message);
+    }
+
+    [TestMethod]
     public async Task A_tar_without_oci_layout_is_refused_with_its_path()
     {
         var path = Path.Combine(_work, "other.tar");
