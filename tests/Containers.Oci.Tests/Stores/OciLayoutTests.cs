@@ -248,4 +248,23 @@ public sealed class OciLayoutTests
         var missing = Assert.ThrowsExactly<ImageStoreException>(() => layout.OpenBlob(Digest.Compute("absent"u8)));
         Assert.Contains(layout.GetBlobPath(Digest.Compute("absent"u8)), missing.Message);
     }
+
+    [TestMethod]
+    public async Task Concurrent_writers_to_one_layout_keep_every_tag()
+    {
+        var images = Enumerable.Range(0, 6).Select(i => TestImages.CreateImage(_work, marker: i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        var path = Path.Combine(_work, "layout");
+        OciLayout.Create(path);
+
+        // Separate instances, as separate processes would have.
+        await Task.WhenAll(images.Select((image, i) => Task.Run(() => OciLayout.Open(path).WriteImageAsync(image, $"tag{i}", Token), Token)));
+
+        var layout = OciLayout.Open(path);
+        var names = await layout.GetRefNamesAsync(Token);
+        Assert.HasCount(6, names);
+        for (var i = 0; i < images.Length; i++)
+        {
+            Assert.AreEqual(images[i].ManifestDescriptor.Digest, (await layout.ResolveAsync($"tag{i}", Token)).Digest);
+        }
+    }
 }
