@@ -252,7 +252,7 @@ public sealed class OciLayoutTests
     [TestMethod]
     public async Task Concurrent_writers_to_one_layout_keep_every_tag()
     {
-        var images = Enumerable.Range(0, 6).Select(i => TestImages.CreateImage(_work, marker: i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        var images = Enumerable.Range(0, 12).Select(i => TestImages.CreateImage(_work, marker: i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
         var path = Path.Combine(_work, "layout");
         OciLayout.Create(path);
 
@@ -261,7 +261,7 @@ public sealed class OciLayoutTests
 
         var layout = OciLayout.Open(path);
         var names = await layout.GetRefNamesAsync(Token);
-        Assert.HasCount(6, names);
+        Assert.HasCount(12, names);
         for (var i = 0; i < images.Length; i++)
         {
             Assert.AreEqual(images[i].ManifestDescriptor.Digest, (await layout.ResolveAsync($"tag{i}", Token)).Digest);
