@@ -248,6 +248,34 @@ public sealed class FakeRegistryPushPullTests
     }
 
     [TestMethod]
+    public async Task Credentials_are_looked_up_per_repository()
+    {
+        await using var registry = await FakeRegistry.StartAsync(FakeAuth.Basic);
+        var provider = new PerRepositoryProvider(registry.Credential);
+        using var client = new RegistryClient(new RegistryClientOptions { CredentialProvider = provider, RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
+
+        Assert.IsFalse(await client.BlobExistsAsync(registry.Host, "team/app", Digest.Compute("x"u8), TestContext.CancellationToken));
+        var error = await Assert.ThrowsExactlyAsync<RegistryAuthenticationException>(() => client.BlobExistsAsync(registry.Host, "other/app", Digest.Compute("x"u8), TestContext.CancellationToken));
+
+        Assert.AreEqual("wrong credentials for other/app", error.CredentialSource);
+        CollectionAssert.Contains(provider.Repositories.ToArray(), "team/app");
+    }
+
+    private sealed class PerRepositoryProvider(RegistryCredential right) : ICredentialProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string?> Repositories { get; } = new();
+
+        public ValueTask<RegistryCredential?> GetCredentialAsync(string registry, CancellationToken cancellationToken = default) =>
+            GetCredentialAsync(registry, null, cancellationToken);
+
+        public ValueTask<RegistryCredential?> GetCredentialAsync(string registry, string? repository, CancellationToken cancellationToken = default)
+        {
+            Repositories.Enqueue(repository);
+            return new(repository == "team/app" ? right : new RegistryCredential { Username = "x", Password = "y", Source = $"wrong credentials for {repository}" });
+        }
+    }
+
+    [TestMethod]
     public async Task Anonymous_access_to_a_protected_registry_says_no_credentials_were_found()
     {
         await using var registry = await FakeRegistry.StartAsync(FakeAuth.Bearer);
