@@ -86,6 +86,25 @@ public sealed class FakeRegistryPushPullTests
     }
 
     [TestMethod]
+    public async Task Retry_after_given_as_an_http_date_is_honored()
+    {
+        await using var registry = await FakeRegistry.StartAsync();
+        var retryAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var busy = new FaultRule { When = FaultRule.Matching("GET", "/tags/list"), Action = FaultRule.Status(503, retryAfter: retryAt.ToString("R")) };
+        registry.Faults.Add(busy);
+        using var client = CreateClient(registry, configure: o => o with { MaxRetryDelay = TimeSpan.FromSeconds(5) });
+        var image = await _images.CreateImageAsync(1, 1_000);
+        await client.PushImageAsync(image, registry.Host, "app", ["v1"], cancellationToken: TestContext.CancellationToken);
+
+        var stopwatch = Stopwatch.StartNew();
+        var tags = await client.ListTagsAsync(registry.Host, "app", TestContext.CancellationToken);
+
+        Assert.AreEqual(1, busy.Applied);
+        CollectionAssert.AreEqual(new[] { "v1" }, tags.ToArray());
+        Assert.IsGreaterThanOrEqualTo(800, stopwatch.ElapsedMilliseconds, "the HTTP-date Retry-After (1-2 s ahead) must be waited for");
+    }
+
+    [TestMethod]
     public async Task Push_fails_cleanly_when_faults_persist_and_no_tag_is_written()
     {
         await using var registry = await FakeRegistry.StartAsync();
