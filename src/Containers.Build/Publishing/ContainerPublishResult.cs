@@ -1,0 +1,57 @@
+using Containers.Oci;
+
+namespace Containers.Build.Publishing;
+
+/// <summary>What a publish produced.</summary>
+public sealed record ContainerPublishResult
+{
+    /// <summary>The digest of the manifest (one RID) or the index (several).</summary>
+    public required Digest Digest { get; init; }
+
+    /// <summary>The manifest's or index's media type.</summary>
+    public required string MediaType { get; init; }
+
+    /// <summary>The exact manifest or index JSON.</summary>
+    public required string ManifestJson { get; init; }
+
+    /// <summary>Each image built, one per runtime identifier.</summary>
+    public required IReadOnlyList<PublishedImageInfo> Images { get; init; }
+
+    /// <summary>Bytes of blobs actually uploaded to a registry.</summary>
+    public long BytesUploaded { get; init; }
+
+    /// <summary>Bytes of blobs the registry already had or mounted.</summary>
+    public long BytesReused { get; init; }
+
+    /// <summary>The tarball written, for archive destinations.</summary>
+    public string? ArchivePath { get; init; }
+
+    /// <summary>The layout written, for layout destinations.</summary>
+    public string? LayoutPath { get; init; }
+
+    /// <summary>The tags written.</summary>
+    public required IReadOnlyList<string> Tags { get; init; }
+
+    /// <summary>Where the image timestamp came from.</summary>
+    public required string TimestampSource { get; init; }
+}
+
+/// <summary>One image of a publish.</summary>
+/// <param name="RuntimeIdentifier">Its RID.</param>
+/// <param name="ManifestDigest">Its manifest digest.</param>
+/// <param name="ConfigDigest">Its config digest.</param>
+/// <param name="ConfigJson">The exact config JSON.</param>
+/// <param name="ManifestJson">The exact manifest JSON.</param>
+/// <param name="Layers">Its layers, base first.</param>
+public sealed record PublishedImageInfo(string RuntimeIdentifier, Digest ManifestDigest, Digest ConfigDigest, string ConfigJson, string ManifestJson, IReadOnlyList<PublishedLayerInfo> Layers);
+
+/// <summary>One layer of a published image.</summary>
+/// <param name="Name">The app layer's name (<c>packages</c>, <c>app</c>, ...), or <c>base</c>.</param>
+/// <param name="Digest">The blob digest.</param>
+/// <param name="Size">The compressed size.</param>
+/// <param name="FromCache">True when the layer was not rebuilt because the local cache had it.</param>
+public sealed record PublishedLayerInfo(string Name, Digest Digest, long Size, bool FromCache);
+
+/// <summary>A progress message of a publish, for the build log.</summary>
+/// <param name="Message">One line, ready to show.</param>
+public sealed record PublishProgress(string Message);

@@ -1,0 +1,435 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Containers.Build.Layering;
+using Containers.Build.Reproducibility;
+using Containers.Oci;
+using Containers.Oci.Registry;
+
+namespace Containers.Build.Publishing;
+
+/// <summary>
+/// Builds an app's image from its publish output on a base image and writes it to a destination.
+/// </summary>
+/// <example>
+/// <code>
+/// var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials }, progress);
+/// var result = await publisher.PublishAsync(new ContainerPublishRequest
+/// {
+///     Targets = [new("linux-x64", "bin/Release/net10.0/linux-x64/publish")], ApplicationName = "MyApp",
+///     ProjectDirectory = ".", BaseImage = ImageReference.Parse("mcr.microsoft.com/dotnet/runtime:10.0"),
+///     ComposeConfig = (config, rid) => config, Destination = new ContainerDestination.RegistryRepository("127.0.0.1:5000", "myapp") { Tags = ["1.0"] },
+/// }, cancellationToken);
+/// </code>
+/// </example>
+public sealed class ContainerPublisher
+{
+    private readonly RegistryClientOptions _registryOptions;
+    private readonly IProgress<PublishProgress>? _progress;
+    private RegistryClient? _registry;
+    private TransferCounter? _transfers;
+
+    /// <summary>Creates a publisher.</summary>
+    /// <param name="registryOptions">How to reach registries (credentials, insecure hosts, retries); the publisher owns the client it makes from them.</param>
+    /// <param name="progress">Receives one-line progress messages.</param>
+    public ContainerPublisher(RegistryClientOptions? registryOptions = null, IProgress<PublishProgress>? progress = null)
+    {
+        _registryOptions = registryOptions ?? new RegistryClientOptions();
+        _progress = progress;
+    }
+
+    /// <summary>Builds and writes the image. Nothing is tagged unless every blob was written.</summary>
+    public async Task<ContainerPublishResult> PublishAsync(ContainerPublishRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Targets.Count == 0)
+        {
+            throw new OciException("No runtime identifier to build an image for; set ContainerRuntimeIdentifier or RuntimeIdentifier.");
+        }
+
+        if (request.Destination.Tags.Count == 0)
+        {
+            throw new OciException("No tag to write the image under; set ContainerImageTag or ContainerImageTags.");
+        }
+
+        _transfers = new TransferCounter(this, _registryOptions.Progress);
+        using var registry = new RegistryClient(_registryOptions with { Progress = _transfers });
+        _registry = registry;
+        var timestamp = BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
+        Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.");
+        var cache = request.LayerCacheDirectory is null ? null : new LayerCache(request.LayerCacheDirectory, request.LayerCacheMaxBytes);
+        var temporaryLayers = cache is null ? Directory.CreateTempSubdirectory("containers-sdk-layers-").FullName : null;
+        try
+        {
+            var images = new List<(Image Image, PublishedImageInfo Info)>();
+            foreach (var target in request.Targets)
+            {
+                images.Add(await BuildImageAsync(request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
+            }
+
+            var result = await WriteAsync(request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
+            if (cache is not null)
+            {
+                var inUse = images.SelectMany(i => i.Image.Layers).Select(l => l.Descriptor.Digest).ToHashSet();
+                var freed = cache.Prune(inUse);
+                if (freed > 0)
+                {
+                    Report($"Layer cache pruned {FormatSize(freed)} to stay under {FormatSize(cache.MaxBytes)}.");
+                }
+            }
+
+            return result with { TimestampSource = timestamp.Source };
+        }
+        finally
+        {
+            if (temporaryLayers is not null)
+            {
+                Directory.Delete(temporaryLayers, recursive: true);
+            }
+        }
+    }
+
+    private async Task<(Image, PublishedImageInfo)> BuildImageAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
+    {
+        var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
+        var baseImage = await LoadBaseImageAsync(request, platform, cancellationToken).ConfigureAwait(false);
+        var format = request.Format ?? MediaTypes.FormatOf(baseImage.Manifest.MediaType ?? baseImage.ManifestDescriptor.MediaType);
+        var options = new LayerWriteOptions
+        {
+            Compression = format == ManifestFormat.Docker ? LayerCompression.Gzip : request.Compression,
+            Format = format,
+            Timestamp = timestamp.Value,
+        };
+
+        var workingDirectory = "/" + request.WorkingDirectory.Trim('/') + "/";
+        var groups = PublishLayering.Split(target.PublishDirectory, request.ApplicationName, request.CustomLayers);
+        var appLayers = new List<(string Name, ILayer Layer, bool FromCache)>();
+        foreach (var group in groups)
+        {
+            var plan = LayerPlan.Empty;
+            foreach (var file in group.Files)
+            {
+                plan = new FileInfo(file.FullPath).LinkTarget is { } linkTarget
+                    ? plan.AddSymlink(workingDirectory + file.RelativePath, linkTarget)
+                    : plan.AddFile(file.FullPath, workingDirectory + file.RelativePath);
+            }
+
+            var stopwatch = Stopwatch.StartNew();
+            var (layer, fromCache) = cache is not null
+                ? await cache.GetOrBuildAsync(plan, options, cancellationToken).ConfigureAwait(false)
+                : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
+            Report($"Layer '{group.Name}' ({group.Files.Count} files): {layer.Descriptor.Digest.Hex[..12]}, {FormatSize(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
+            appLayers.Add((group.Name, layer, fromCache));
+        }
+
+        var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier) with { Created = timestamp.Value };
+        var history = new List<HistoryEntry>(baseImage.Config.History ?? []);
+        history.AddRange(appLayers.Select(l => new HistoryEntry { Created = timestamp.Value, CreatedBy = $"Containers.Sdk: {l.Name} layer", Comment = "Containers.Sdk" }));
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["org.opencontainers.image.base.name"] = request.BaseImage.ToString(),
+            ["org.opencontainers.image.base.digest"] = baseImage.ManifestDescriptor.Digest.ToString(),
+            ["org.opencontainers.image.created"] = timestamp.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in request.Annotations ?? new Dictionary<string, string>())
+        {
+            annotations[key] = value;
+        }
+
+        var image = Image.Create(
+            composedConfig with { History = history },
+            [.. baseImage.Layers, .. appLayers.Select(l => l.Layer)],
+            format,
+            annotations);
+        var layerInfos = baseImage.Layers.Select(l => new PublishedLayerInfo("base", l.Descriptor.Digest, l.Descriptor.Size, FromCache: true))
+            .Concat(appLayers.Select(l => new PublishedLayerInfo(l.Name, l.Layer.Descriptor.Digest, l.Layer.Descriptor.Size, l.FromCache)))
+            .ToArray();
+                var info = new PublishedImageInfo(
+            target.RuntimeIdentifier,
+            image.ManifestDescriptor.Digest,
+            image.Manifest.Config.Digest,
+            Encoding.UTF8.GetString(image.ConfigBytes.Span),
+            Encoding.UTF8.GetString(image.ManifestBytes.Span),
+            layerInfos);
+        return (image, info);
+    }
+
+    private async Task<IImage> LoadBaseImageAsync(ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
+    {
+        if (request.BaseImageLayoutPath is { } layoutPath)
+        {
+            var layout = OciLayout.Open(layoutPath);
+            var refName = request.BaseImage.Digest?.ToString() ?? request.BaseImage.Tag ?? ImageReference.DefaultTag;
+            return await layout.ReadImageAsync(refName, platform, cancellationToken).ConfigureAwait(false);
+        }
+
+        Report($"Base image {request.BaseImage} for {PlatformMatching.Format(platform)}.");
+        return await _registry!.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ContainerPublishResult> WriteAsync(ContainerPublishRequest request, List<(Image Image, PublishedImageInfo Info)> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
+    {
+        var format = images[0].Image.Format;
+        var index = images.Count > 1 ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format) : null;
+        var digest = index?.IndexDescriptor.Digest ?? images[0].Image.ManifestDescriptor.Digest;
+        var mediaType = index?.IndexDescriptor.MediaType ?? images[0].Image.ManifestDescriptor.MediaType;
+        var manifestJson = Encoding.UTF8.GetString((index?.IndexBytes ?? images[0].Image.ManifestBytes).Span);
+        var tags = request.Destination.Tags;
+        long uploaded = 0, reused = 0;
+        string? archivePath = null, layoutPath = null;
+
+        switch (request.Destination)
+        {
+            case ContainerDestination.RegistryRepository registryDestination:
+            {
+                var mountFrom = request.BaseImageLayoutPath is null
+                    && string.Equals(request.BaseImage.Registry, registryDestination.Registry, StringComparison.OrdinalIgnoreCase)
+                    && request.BaseImage.Repository != registryDestination.Repository
+                        ? new[] { request.BaseImage.Repository }
+                        : [];
+                var counter = _transfers!;
+                counter.Reset();
+                {
+                    Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
+                    if (index is not null)
+                    {
+                        await _registry!.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await _registry!.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                uploaded = counter.Uploaded;
+                reused = counter.Reused;
+                break;
+            }
+
+            case ContainerDestination.OciLayoutDirectory layoutDestination:
+            {
+                var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
+                var layout = Directory.Exists(layoutDestination.DirectoryPath) && File.Exists(Path.Combine(layoutDestination.DirectoryPath, "oci-layout"))
+                    ? OciLayout.Open(layoutDestination.DirectoryPath)
+                    : OciLayout.Create(layoutDestination.DirectoryPath);
+                if (local.Count > 1)
+                {
+                    await layout.WriteIndexAsync(new ComposedImageIndex(local, format), tags, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await layout.WriteImageAsync(local[0], tags, cancellationToken).ConfigureAwait(false);
+                }
+
+                layoutPath = layout.DirectoryPath;
+                break;
+            }
+
+            case ContainerDestination.Archive archive:
+            {
+                var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
+                await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
+                archivePath = archive.FilePath;
+                break;
+            }
+
+            case ContainerDestination.LocalDaemon daemon:
+            {
+                var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
+                if (local.Count > 1)
+                {
+                    throw new OciException($"A local {daemon.Command} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
+                }
+
+                var temporary = Path.Combine(Path.GetTempPath(), "containers-sdk-load-" + Guid.NewGuid().ToString("N") + ".tar");
+                try
+                {
+                    await DockerArchive.WriteToFileAsync(temporary, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken).ConfigureAwait(false);
+                    await LoadIntoDaemonAsync(daemon.Command, temporary, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    File.Delete(temporary);
+                }
+
+                break;
+            }
+        }
+
+        return new ContainerPublishResult
+        {
+            Digest = digest,
+            MediaType = mediaType,
+            ManifestJson = manifestJson,
+            Images = images.Select(i => i.Info).ToArray(),
+            BytesUploaded = uploaded,
+            BytesReused = reused,
+            ArchivePath = archivePath,
+            LayoutPath = layoutPath,
+            Tags = tags,
+            TimestampSource = timestamp.Source,
+        };
+    }
+
+    private static async Task WriteArchiveAsync(string path, string repository, ArchiveFormat archiveFormat, IReadOnlyList<IImage> images, IReadOnlyList<string> tags, ManifestFormat format, BuildTimestamp timestamp, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new OciException($"ContainerArchiveOutputPath '{path}': the directory cannot be created ({ex.Message}); choose a writable path.", ex);
+            }
+        }
+
+        if (archiveFormat == ArchiveFormat.Oci)
+        {
+            if (images.Count > 1)
+            {
+                await OciArchive.WriteToFileAsync(path, new ComposedImageIndex(images, format), tags, timestamp.Value, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await OciArchive.WriteToFileAsync(path, images[0], tags, timestamp.Value, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            if (images.Count > 1)
+            {
+                throw new OciException("A docker-archive tarball holds one platform per tag; set ContainerImageFormat=OCI for a multi-platform tarball, or publish one ContainerRuntimeIdentifier.");
+            }
+
+            await DockerArchive.WriteToFileAsync(path, images[0], tags.Select(t => repository + ":" + t).ToArray(), timestamp.Value, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Tarball and layout destinations must contain the base layers too: fetch each once into the cache.
+    private static async Task<IReadOnlyList<IImage>> LocalizeAsync(List<(Image Image, PublishedImageInfo Info)> images, LayerCache? cache, CancellationToken cancellationToken)
+    {
+        if (cache is null)
+        {
+            return images.Select(i => (IImage)i.Image).ToArray();
+        }
+
+        var result = new List<IImage>();
+        foreach (var (image, _) in images)
+        {
+            var layers = new List<ILayer>();
+            foreach (var layer in image.Layers)
+            {
+                layers.Add(await cache.GetOrDownloadAsync(layer, cancellationToken).ConfigureAwait(false));
+            }
+
+            result.Add(Image.Create(image.Config, layers, image.Format, image.Manifest.Annotations));
+        }
+
+        return result;
+    }
+
+    private static async Task LoadIntoDaemonAsync(string command, string archive, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("load");
+        start.ArgumentList.Add("-i");
+        start.ArgumentList.Add(archive);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new OciException($"LocalRegistry '{command}' could not be started.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new OciException($"LocalRegistry is '{command}' but '{command}' is not on PATH; install it, set LocalRegistry to docker or podman, or set ContainerRegistry or ContainerArchiveOutputPath instead.", ex);
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (process.ExitCode != 0)
+            {
+                throw new OciException($"'{command} load' failed with exit code {process.ExitCode}: {(await stderr.ConfigureAwait(false)).Trim()} {(await stdout.ConfigureAwait(false)).Trim()}".TrimEnd());
+            }
+        }
+    }
+
+    private void Report(string message) => _progress?.Report(new PublishProgress(message));
+
+    internal static string FormatSize(long bytes) => bytes switch
+    {
+        < 1024 => bytes.ToString(CultureInfo.InvariantCulture) + " B",
+        < 1024 * 1024 => (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
+        < 1024L * 1024 * 1024 => (bytes / (1024.0 * 1024)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
+        _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
+    };
+
+    /// <summary>
+    /// Counts uploaded versus reused bytes from the registry client's progress events, reports each blob's
+    /// outcome (and large uploads every 25%) to the log, and forwards events to the caller's own observer.
+    /// </summary>
+    private sealed class TransferCounter(ContainerPublisher owner, IProgress<TransferProgress>? forward) : IProgress<TransferProgress>
+    {
+        private readonly object _gate = new();
+        private readonly Dictionary<Digest, int> _lastQuarter = [];
+
+        public long Uploaded { get; private set; }
+
+        public long Reused { get; private set; }
+
+        public void Reset()
+        {
+            lock (_gate)
+            {
+                Uploaded = 0;
+                Reused = 0;
+                _lastQuarter.Clear();
+            }
+        }
+
+        public void Report(TransferProgress value)
+        {
+            forward?.Report(value);
+            string? message = null;
+            lock (_gate)
+            {
+                if (value.IsComplete)
+                {
+                    switch (value.Operation)
+                    {
+                        case TransferOperation.Pushed:
+                            Uploaded += value.TotalBytes;
+                            message = $"Uploaded {value.Digest.Hex[..12]} ({FormatSize(value.TotalBytes)}).";
+                            break;
+                        case TransferOperation.Mounted:
+                            Reused += value.TotalBytes;
+                            message = $"Mounted {value.Digest.Hex[..12]} ({FormatSize(value.TotalBytes)}) from another repository.";
+                            break;
+                        case TransferOperation.SkippedExisting:
+                            Reused += value.TotalBytes;
+                            break;
+                    }
+                }
+                else if (value.Operation == TransferOperation.Pushed && value.TotalBytes > 4 * 1024 * 1024)
+                {
+                    var quarter = (int)(value.BytesTransferred * 4 / value.TotalBytes);
+                    if (quarter > _lastQuarter.GetValueOrDefault(value.Digest))
+                    {
+                        _lastQuarter[value.Digest] = quarter;
+                        message = $"Uploading {value.Digest.Hex[..12]}: {FormatSize(value.BytesTransferred)} of {FormatSize(value.TotalBytes)}.";
+                    }
+                }
+            }
+
+            if (message is not null)
+            {
+                owner.Report(message);
+            }
+        }
+    }
+}

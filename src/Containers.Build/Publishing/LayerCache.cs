@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Containers.Oci;
+
+namespace Containers.Build.Publishing;
+
+/// <summary>
+/// A content-addressed local cache of built layers and downloaded base-image blobs.
+/// </summary>
+/// <remarks>
+/// A built layer is keyed by everything that determines its bytes: each entry's path, kind, mode, link
+/// target and content hash, the write options (compression, level, format, owner, timestamp) and the
+/// layer writer's build. An unchanged layer is therefore never re-tarred or re-compressed. Blobs live
+/// under <c>blobs/sha256/</c> and keys under <c>keys/</c>; both are written atomically (temp + rename),
+/// so concurrent builds in several MSBuild nodes can share one cache. The cache is bounded: after a
+/// publish, the least recently used blobs beyond <see cref="MaxBytes"/> are deleted.
+/// </remarks>
+public sealed class LayerCache
+{
+    private static readonly string WriterBuild =
+        typeof(LayerWriter).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+
+    /// <summary>Creates (or opens) the cache in <paramref name="directory"/>.</summary>
+    public LayerCache(string directory, long maxBytes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        DirectoryPath = Path.GetFullPath(directory);
+        MaxBytes = maxBytes;
+        Directory.CreateDirectory(BlobDirectory);
+        Directory.CreateDirectory(KeyDirectory);
+    }
+
+    /// <summary>The cache directory.</summary>
+    public string DirectoryPath { get; }
+
+    /// <summary>The size bound of the cached blobs.</summary>
+    public long MaxBytes { get; }
+
+    private string BlobDirectory => Path.Combine(DirectoryPath, "blobs", "sha256");
+
+    private string KeyDirectory => Path.Combine(DirectoryPath, "keys");
+
+    /// <summary>
+    /// Returns the layer for <paramref name="plan"/> written with <paramref name="options"/>: from the
+    /// cache when an identical layer was built before, else built now and cached.
+    /// </summary>
+    public async Task<(StoredLayer Layer, bool FromCache)> GetOrBuildAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(options);
+        var key = await ComputeKeyAsync(plan, options, cancellationToken).ConfigureAwait(false);
+        var keyPath = Path.Combine(KeyDirectory, key + ".json");
+        if (TryReadKey(keyPath) is { } cached)
+        {
+            var blobPath = Path.Combine(BlobDirectory, cached.Descriptor.Digest.Hex);
+            if (new FileInfo(blobPath) is { Exists: true } blob && blob.Length == cached.Descriptor.Size)
+            {
+                Touch(blobPath);
+                Touch(keyPath);
+                return (StoredLayer.FromFile(cached.Descriptor, cached.DiffId, blobPath), true);
+            }
+        }
+
+        var layer = await LayerWriter.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false);
+        WriteAtomically(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString())));
+        return (layer, false);
+    }
+
+    /// <summary>
+    /// Returns <paramref name="layer"/> backed by a local file: from the cache when its blob is there,
+    /// else downloaded once (digest verified) into the cache. Used for base layers that a tarball or
+    /// layout destination must contain.
+    /// </summary>
+    public async Task<ILayer> GetOrDownloadAsync(ILayer layer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var descriptor = layer.Descriptor;
+        var blobPath = Path.Combine(BlobDirectory, descriptor.Digest.Hex);
+        if (descriptor.Digest.Algorithm != Digest.Sha256)
+        {
+            return layer;
+        }
+
+        if (!(new FileInfo(blobPath) is { Exists: true } blob && blob.Length == descriptor.Size))
+        {
+            var temporaryPath = blobPath + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            try
+            {
+                using var hasher = descriptor.Digest.CreateHasher();
+                var source = await layer.OpenCompressedAsync(cancellationToken).ConfigureAwait(false);
+                await using (source.ConfigureAwait(false))
+                {
+                    var target = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
+                    await using (target.ConfigureAwait(false))
+                    {
+                        var buffer = new byte[256 * 1024];
+                        int read;
+                        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            hasher.AppendData(buffer, 0, read);
+                            await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+
+                var actual = Digest.FromHash(descriptor.Digest.Algorithm, hasher.GetHashAndReset());
+                if (actual != descriptor.Digest)
+                {
+                    throw new DigestMismatchException($"Base image layer {descriptor.Digest}", descriptor.Digest, actual);
+                }
+
+                File.Move(temporaryPath, blobPath, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(temporaryPath);
+            }
+        }
+        else
+        {
+            Touch(blobPath);
+        }
+
+        return StoredLayer.FromFile(descriptor, layer.DiffId, blobPath);
+    }
+
+    /// <summary>
+    /// Deletes least recently used blobs (and keys pointing at them) until the cache fits in
+    /// <see cref="MaxBytes"/>; blobs in <paramref name="inUse"/> are kept whatever their age.
+    /// Returns the bytes freed.
+    /// </summary>
+    public long Prune(IReadOnlySet<Digest> inUse)
+    {
+        ArgumentNullException.ThrowIfNull(inUse);
+        var blobs = new DirectoryInfo(BlobDirectory).EnumerateFiles()
+            .Where(f => !f.Name.EndsWith(".tmp", StringComparison.Ordinal))
+            .ToList();
+        var total = blobs.Sum(f => f.Length);
+        long freed = 0;
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var blob in blobs.OrderBy(f => f.LastWriteTimeUtc).ThenBy(f => f.Name, StringComparer.Ordinal))
+        {
+            if (total - freed <= MaxBytes)
+            {
+                break;
+            }
+
+            if (inUse.Any(d => d.Hex == blob.Name))
+            {
+                continue;
+            }
+
+            try
+            {
+                blob.Delete();
+                freed += blob.Length;
+                removed.Add(blob.Name);
+            }
+            catch (IOException)
+            {
+                // Another build is reading it right now; it stays until the next prune.
+            }
+        }
+
+        if (removed.Count > 0)
+        {
+            foreach (var keyFile in new DirectoryInfo(KeyDirectory).EnumerateFiles("*.json"))
+            {
+                if (TryReadKey(keyFile.FullName) is { } key && removed.Contains(key.Descriptor.Digest.Hex))
+                {
+                    keyFile.Delete();
+                }
+            }
+        }
+
+        return freed;
+    }
+
+    /// <summary>The total size of the cached blobs.</summary>
+    public long SizeInBytes => new DirectoryInfo(BlobDirectory).EnumerateFiles().Sum(f => f.Length);
+
+    private static async Task<string> ComputeKeyAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken)
+    {
+        using var key = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string text) => key.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
+        Add("containers-sdk-layer-v1");
+        Add(WriterBuild);
+        Add(options.Compression.ToString());
+        Add(options.Format.ToString());
+        Add(options.GzipLevel.ToString());
+        Add(options.ZstdLevel.ToString(CultureInfo.InvariantCulture));
+        Add(options.OwnerUid.ToString(CultureInfo.InvariantCulture) + ":" + options.OwnerGid.ToString(CultureInfo.InvariantCulture));
+        Add(options.ResolveTimestamp().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        foreach (var entry in plan.Entries)
+        {
+            Add(string.Join('\u0000', entry.Path, entry.Kind.ToString(), ((int)entry.Mode).ToString(CultureInfo.InvariantCulture), entry.LinkTarget ?? string.Empty));
+            if (entry.SourcePath is not null)
+            {
+                var content = new FileStream(entry.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await using (content.ConfigureAwait(false))
+                {
+                    var hash = await SHA256.HashDataAsync(content, cancellationToken).ConfigureAwait(false);
+                    key.AppendData(hash);
+                }
+            }
+        }
+
+        return Convert.ToHexString(key.GetHashAndReset()).ToLowerInvariant();
+    }
+
+    private static (Descriptor Descriptor, Digest DiffId)? TryReadKey(string keyPath)
+    {
+        try
+        {
+            if (!File.Exists(keyPath))
+            {
+                return null;
+            }
+
+            var key = JsonSerializer.Deserialize<CachedLayerKey>(File.ReadAllBytes(keyPath));
+            return key is not null && Digest.TryParse(key.Digest, out var digest) && Digest.TryParse(key.DiffId, out var diffId)
+                ? (new Descriptor { MediaType = key.MediaType, Digest = digest, Size = key.Size }, diffId)
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            // A damaged key is only a cache miss.
+            return null;
+        }
+    }
+
+    private static void WriteAtomically(string path, byte[] content)
+    {
+        var temporaryPath = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        File.WriteAllBytes(temporaryPath, content);
+        File.Move(temporaryPath, path, overwrite: true);
+    }
+
+    private static void Touch(string path)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        }
+        catch (IOException)
+        {
+            // Only the LRU order suffers.
+        }
+    }
+
+    private sealed record CachedLayerKey(string MediaType, string Digest, long Size, string DiffId);
+}

@@ -1,0 +1,187 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+
+namespace Containers.Oci;
+
+/// <summary>
+/// Writes a <see cref="LayerPlan"/> as a deterministic tar, compressed, in one streaming pass that also
+/// computes the diff id (sha256 of the tar) and the digest and size of the blob.
+/// </summary>
+/// <remarks>
+/// The same plan and options give the same bytes whatever the host: entries in the plan's ordinal order
+/// with every parent directory first, every mtime the resolved timestamp, uid/gid from the options, no user
+/// or group names, no access or change times, modes from the plan. Entries are USTAR headers; an entry
+/// that USTAR cannot hold (a name or link target over 100 bytes, a file of 8 GiB or more, a uid or gid over
+/// 2097151) is written in GNU format (a <c>././@LongLink</c> record for long names). PAX is not used because
+/// System.Formats.Tar names every PAX extended header <c>PaxHeaders.&lt;process id&gt;</c>, which would make
+/// the bytes differ from run to run. Gzip and zstd output is stable for a given .NET runtime and ZstdSharp
+/// version; the diff id does not depend on either.
+/// </remarks>
+public static class LayerWriter
+{
+    /// <summary>The size of the buffers between the tar writer, the compressor and the destination.</summary>
+    public const int BufferSize = 256 * 1024;
+
+    private const long MaxUstarSize = (1L << 33) - 1;
+    private const int MaxUstarId = (1 << 21) - 1;
+    private const int UstarNameBytes = 100;
+
+    /// <summary>Writes the layer to <paramref name="destination"/>, which is left open.</summary>
+    /// <exception cref="InvalidLayerPathException">The plan has an entry below a file or a symlink.</exception>
+    /// <exception cref="OciException">The options are invalid (for example zstd with the Docker format).</exception>
+    public static async Task<LayerWriteResult> WriteAsync(LayerPlan plan, Stream destination, LayerWriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(destination);
+        options ??= new LayerWriteOptions();
+        options.Validate();
+        var entries = plan.Entries;
+        var timestamp = options.ResolveTimestamp();
+
+        var blob = new HashingStream(destination, leaveOpen: true);
+        var blobBuffer = new BufferedStream(blob, BufferSize);
+        var compressor = CreateCompressor(blobBuffer, options);
+        var tar = new HashingStream(compressor, leaveOpen: true);
+        var tarBuffer = new BufferedStream(tar, BufferSize);
+        var completed = false;
+        try
+        {
+            var writer = new TarWriter(tarBuffer, TarEntryFormat.Ustar, leaveOpen: true);
+            await using (writer.ConfigureAwait(false))
+            {
+                foreach (var entry in entries)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await WriteEntryAsync(writer, entry, timestamp, options, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await tarBuffer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            var diffId = tar.GetDigest();
+            var uncompressedSize = tar.BytesHashed;
+            await tarBuffer.DisposeAsync().ConfigureAwait(false);
+
+            if (!ReferenceEquals(compressor, blobBuffer))
+            {
+                // Disposing the compressor writes its trailer (gzip CRC and size, zstd end of frame).
+                await compressor.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await blobBuffer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            var descriptor = new Descriptor { MediaType = options.MediaType, Digest = blob.GetDigest(), Size = blob.BytesHashed };
+            await blobBuffer.DisposeAsync().ConfigureAwait(false);
+            completed = true;
+            return new LayerWriteResult(descriptor, diffId, uncompressedSize);
+        }
+        finally
+        {
+            if (!completed)
+            {
+                // After a failure the streams are only released; flushing half a layer into the destination helps no one.
+                tar.Dispose();
+                (compressor as ZstdSharp.CompressionStream)?.Dispose();
+                blob.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the layer into <paramref name="directory"/> as a file named by the blob digest's hex (the layout
+    /// of an OCI <c>blobs/sha256</c> folder) and returns it as a layer. The file appears atomically: the
+    /// bytes go to a temporary file in the same directory that is renamed when complete.
+    /// </summary>
+    public static async Task<StoredLayer> WriteToDirectoryAsync(LayerPlan plan, string directory, LayerWriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        var temporaryPath = Path.Combine(directory, ".layer-" + Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            LayerWriteResult result;
+            var file = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                result = await WriteAsync(plan, file, options, cancellationToken).ConfigureAwait(false);
+            }
+
+            var finalPath = Path.Combine(directory, result.Descriptor.Digest.Hex);
+            File.Move(temporaryPath, finalPath, overwrite: true);
+            return StoredLayer.FromFile(result.Descriptor, result.DiffId, finalPath);
+        }
+        finally
+        {
+            File.Delete(temporaryPath);
+        }
+    }
+
+    private static Stream CreateCompressor(Stream output, LayerWriteOptions options) => options.Compression switch
+    {
+        LayerCompression.None => output,
+        LayerCompression.Gzip => new GZipStream(output, options.GzipLevel, leaveOpen: true),
+        LayerCompression.Zstd => new ZstdSharp.CompressionStream(output, options.ZstdLevel, BufferSize, leaveOpen: true),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Compression, "Unknown layer compression."),
+    };
+
+    private static async Task WriteEntryAsync(TarWriter writer, LayerEntry entry, DateTimeOffset timestamp, LayerWriteOptions options, CancellationToken cancellationToken)
+    {
+        FileStream? content = null;
+        try
+        {
+            var (type, name, size) = entry.Kind switch
+            {
+                LayerEntryKind.Directory => (TarEntryType.Directory, entry.Path + "/", 0L),
+                LayerEntryKind.Symlink => (TarEntryType.SymbolicLink, entry.Path, 0L),
+                _ => (TarEntryType.RegularFile, entry.Path, OpenContent(entry, out content)),
+            };
+
+            var fitsUstar = Encoding.UTF8.GetByteCount(name) <= UstarNameBytes
+                && (entry.LinkTarget is null || Encoding.UTF8.GetByteCount(entry.LinkTarget) <= UstarNameBytes)
+                && size <= MaxUstarSize
+                && options.OwnerUid <= MaxUstarId
+                && options.OwnerGid <= MaxUstarId;
+            PosixTarEntry tarEntry = fitsUstar ? new UstarTarEntry(type, name) : new GnuTarEntry(type, name);
+            tarEntry.Mode = entry.Mode;
+            tarEntry.ModificationTime = timestamp;
+            tarEntry.Uid = options.OwnerUid;
+            tarEntry.Gid = options.OwnerGid;
+            if (entry.LinkTarget is not null)
+            {
+                tarEntry.LinkName = entry.LinkTarget;
+            }
+
+            if (content is not null)
+            {
+                tarEntry.DataStream = content;
+            }
+
+            await writer.WriteEntryAsync(tarEntry, cancellationToken).ConfigureAwait(false);
+            if (content is not null && content.Position != size)
+            {
+                throw new OciException($"'{entry.SourcePath}' changed size while it was written to the layer at '{entry.Path}'; build the layer when the files are no longer being written.");
+            }
+        }
+        finally
+        {
+            if (content is not null)
+            {
+                await content.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static long OpenContent(LayerEntry entry, out FileStream content)
+    {
+        try
+        {
+            content = new FileStream(entry.SourcePath!, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new OciException($"Cannot read '{entry.SourcePath}' for the layer entry '{entry.Path}': {exception.Message}", exception);
+        }
+
+        return content.Length;
+    }
+}
