@@ -7,7 +7,7 @@ public sealed class VerifyingReadStreamTests
 {
     private static readonly byte[] Content = "layer bytes for verification"u8.ToArray();
 
-    private static VerifyingReadStream Over(byte[] served, Digest expected, long size) =>
+    private static Containers.Oci.Registry.VerifyingReadStream Over(byte[] served, Digest expected, long size) =>
         new(new MemoryStream(served), new MemoryStream(), expected, size, "The blob test", progress: null);
 
     [TestMethod]
