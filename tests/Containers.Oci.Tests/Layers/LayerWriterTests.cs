@@ -33,6 +33,23 @@ public sealed class LayerWriterTests
     }
 
     [TestMethod]
+    public async Task Zstd_output_does_not_depend_on_the_thread_count()
+    {
+        using var files = new TemporaryDirectory();
+        var random = new byte[24_000_000]; // several zstd jobs (a job is a few window sizes: 8 MiB at level 3)
+        new Random(3).NextBytes(random);
+        files.WriteFile("random.bin", random);
+        files.WriteFile("text.txt", string.Concat(Enumerable.Range(0, 200_000).Select(i => $"line {i % 977}\n")));
+        var plan = LayerPlan.Empty.AddDirectoryTree(files.Path, "/data");
+
+        var (one, oneBytes) = await WriteToMemoryAsync(plan, new LayerWriteOptions { Compression = LayerCompression.Zstd, ZstdThreads = 1 });
+        var (four, fourBytes) = await WriteToMemoryAsync(plan, new LayerWriteOptions { Compression = LayerCompression.Zstd, ZstdThreads = 4 });
+
+        Assert.AreEqual(one.Descriptor.Digest, four.Descriptor.Digest);
+        CollectionAssert.AreEqual(oneBytes, fourBytes);
+    }
+
+    [TestMethod]
     public async Task Diff_id_and_size_describe_the_uncompressed_tar()
     {
         using var files = new TemporaryDirectory();
