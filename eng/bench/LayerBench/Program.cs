@@ -15,46 +15,67 @@ Console.WriteLine($"input: {fileCount} files, {inputBytes / 1e6:F1} MB in {dataD
 var plan = LayerPlan.Empty.AddDirectoryTree(dataDirectory, "/data");
 
 // Warm the page cache so every contender reads from memory.
-await Shell($"tar -cf - -C '{dataDirectory}' . > /dev/null");
+await Run($"tar -cf - -C '{dataDirectory}' . > /dev/null");
 
-var rows = new List<(string Name, double Seconds, long Size)>
+var rows = new List<(string Name, double Seconds, double CpuSeconds, long Size)>
 {
     await Measure("LayerWriter gzip (Optimal = zlib level 6)", () => Ours(plan, LayerCompression.Gzip)),
     await Measure("LayerWriter zstd (level 3)", () => Ours(plan, LayerCompression.Zstd)),
-    await Measure("tar -cf - | gzip -6", () => Shell($"tar -cf - -C '{dataDirectory}' . | gzip -6 | wc -c")),
-    await Measure("tar -cf - | zstd -3", () => Shell($"tar -cf - -C '{dataDirectory}' . | zstd -3 -q -c | wc -c")),
+    await Measure("tar -cf - \\| gzip -6", () => Shell($"tar -cf - -C '{dataDirectory}' . | gzip -6 | wc -c")),
+    await Measure("tar -cf - \\| zstd -3", () => Shell($"tar -cf - -C '{dataDirectory}' . | zstd -3 -q -c | wc -c")),
 };
 
 Console.WriteLine();
-Console.WriteLine("| writer | seconds | MB/s (input) | output MB |");
-Console.WriteLine("|---|---:|---:|---:|");
-foreach (var (name, seconds, size) in rows)
+Console.WriteLine("| writer | wall s | MB/s (wall) | CPU s | MB/s per CPU-second | output MB |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+foreach (var (name, seconds, cpuSeconds, size) in rows)
 {
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {seconds:F2} | {inputBytes / 1e6 / seconds:F1} | {size / 1e6:F1} |"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {seconds:F2} | {inputBytes / 1e6 / seconds:F1} | {cpuSeconds:F2} | {inputBytes / 1e6 / cpuSeconds:F1} | {size / 1e6:F1} |"));
 }
 
-async Task<(string, double, long)> Measure(string name, Func<Task<long>> run)
+async Task<(string, double, double, long)> Measure(string name, Func<Task<(long Size, double CpuSeconds)>> run)
 {
     var best = double.MaxValue;
+    var bestCpu = double.MaxValue;
     long size = 0;
     for (var i = 0; i < repetitions; i++)
     {
         var stopwatch = Stopwatch.StartNew();
-        size = await run();
+        (size, var cpu) = await run();
         best = Math.Min(best, stopwatch.Elapsed.TotalSeconds);
+        bestCpu = Math.Min(bestCpu, cpu);
     }
 
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {best:F2} s"));
-    return (name, best, size);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {best:F2} s wall, {bestCpu:F2} s CPU"));
+    return (name, best, bestCpu, size);
 }
 
-static async Task<long> Ours(LayerPlan plan, LayerCompression compression)
+static async Task<(long, double)> Ours(LayerPlan plan, LayerCompression compression)
 {
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var result = await LayerWriter.WriteAsync(plan, Stream.Null, new LayerWriteOptions { Compression = compression });
-    return result.Descriptor.Size;
+    return (result.Descriptor.Size, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds);
 }
 
-static async Task<long> Shell(string command)
+// The shell's `times` prints the user and system CPU time of the pipeline's processes on its second line.
+static async Task<(long, double)> Shell(string command)
+{
+    var (output, exitCode) = await Run(command + "; times");
+    var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    var size = long.Parse(lines[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+    var cpu = lines[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(ParseShellTime);
+    return exitCode == 0 ? (size, cpu) : throw new InvalidOperationException($"'{command}' exited with {exitCode}");
+}
+
+static double ParseShellTime(string value)
+{
+    var minutes = value.IndexOf('m', StringComparison.Ordinal);
+    return double.Parse(value[..minutes], CultureInfo.InvariantCulture) * 60
+        + double.Parse(value[(minutes + 1)..].TrimEnd('s'), CultureInfo.InvariantCulture);
+}
+
+static async Task<(string Output, int ExitCode)> Run(string command)
 {
     var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true };
     start.ArgumentList.Add("-c");
@@ -62,12 +83,7 @@ static async Task<long> Shell(string command)
     using var process = Process.Start(start)!;
     var output = await process.StandardOutput.ReadToEndAsync();
     await process.WaitForExitAsync();
-    if (process.ExitCode != 0)
-    {
-        throw new InvalidOperationException($"'{command}' exited with {process.ExitCode}");
-    }
-
-    return long.TryParse(output.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : 0;
+    return (output, process.ExitCode);
 }
 
 // Half the files are text (compresses about 3-4x, like JSON, XML and IL-heavy assemblies), half random
