@@ -328,6 +328,8 @@ $listed"
 remove_work_dir "$work_dir/check"
 
 printf '%s\n' "$cache_key" >"$new_layout/$stamp_name"
+# umoci writes blobs 0600; tests running as a normal user must be able to read the layout.
+chmod -R a+rX "$new_layout"
 
 # Publish: move the old layout aside, rename the new one in, then delete the old one.
 if [[ -e "$layout_dir" ]]; then mv "$layout_dir" "$layout_dir.old.$$"; fi
