@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Containers.Build.Reproducibility;
+
+/// <summary>
+/// The one timestamp an image is stamped with (config <c>created</c>, history, layer mtimes), chosen
+/// so that the same sources give the same image on any machine and at any time.
+/// </summary>
+/// <param name="Value">The timestamp, whole seconds, UTC.</param>
+/// <param name="Source">Where it came from, for the build log.</param>
+public sealed record BuildTimestamp(DateTimeOffset Value, string Source)
+{
+    /// <summary>The fallback when neither SOURCE_DATE_EPOCH nor git history is available: the Unix epoch.</summary>
+    public static BuildTimestamp FixedEpoch { get; } = new(DateTimeOffset.UnixEpoch, "fixed epoch (no SOURCE_DATE_EPOCH, no git history)");
+
+    /// <summary>
+    /// Resolves the timestamp: <c>SOURCE_DATE_EPOCH</c> when set (reproducible-builds.org), else the
+    /// committer time of the last git commit touching <paramref name="projectDirectory"/>, else
+    /// <see cref="FixedEpoch"/>.
+    /// </summary>
+    /// <param name="projectDirectory">The project's directory (git is asked about this path).</param>
+    /// <param name="sourceDateEpoch">The value of SOURCE_DATE_EPOCH, or null when unset.</param>
+    /// <exception cref="Containers.Oci.OciException">SOURCE_DATE_EPOCH is set but is not a non-negative integer.</exception>
+    public static BuildTimestamp Resolve(string projectDirectory, string? sourceDateEpoch)
+    {
+        if (!string.IsNullOrWhiteSpace(sourceDateEpoch))
+        {
+            if (!long.TryParse(sourceDateEpoch.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 253402300799)
+            {
+                throw new Containers.Oci.OciException($"SOURCE_DATE_EPOCH is '{sourceDateEpoch}'; expected a number of seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct). Unset it or fix its value.");
+            }
+
+            return new BuildTimestamp(DateTimeOffset.FromUnixTimeSeconds(seconds), "SOURCE_DATE_EPOCH");
+        }
+
+        return TryGitCommitTime(projectDirectory) ?? FixedEpoch;
+    }
+
+    private static BuildTimestamp? TryGitCommitTime(string directory)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("git")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = directory,
+            };
+            foreach (var arg in new[] { "log", "-1", "--format=%ct %H", "--", "." })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var git = Process.Start(start);
+            if (git is null)
+            {
+                return null;
+            }
+
+            var output = git.StandardOutput.ReadToEnd().Trim();
+            git.StandardError.ReadToEnd();
+            if (!git.WaitForExit(10_000) || git.ExitCode != 0 || output.Length == 0)
+            {
+                return null;
+            }
+
+            var parts = output.Split(' ');
+            return long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                ? new BuildTimestamp(DateTimeOffset.FromUnixTimeSeconds(seconds), $"git commit {parts.ElementAtOrDefault(1)?[..Math.Min(12, parts[1].Length)]}")
+                : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // git is not installed: not an error, just no commit time.
+            return null;
+        }
+    }
+}
