@@ -135,16 +135,6 @@ mkdir -p "$parent_dir"
 exec 9>"$layout_dir.lock"
 flock 9
 
-if [[ "$force" == false && -f "$layout_dir/$stamp_name" && "$(cat "$layout_dir/$stamp_name")" == "$cache_key" ]]; then
-  log "up to date (key ${cache_key:0:16})"
-  print_summary "$layout_dir"
-  exit 0
-fi
-
-# ---------------------------------------------------------------------------------------------
-# Build
-# ---------------------------------------------------------------------------------------------
-
 # Removes a work directory from an earlier or the current run. debootstrap mounts /proc and /sys
 # inside its target; a killed run can leave those mounted, so unmount before deleting, and never
 # let rm cross into another file system.
@@ -157,7 +147,19 @@ remove_work_dir() {
   rm -rf --one-file-system "$dir"
 }
 
+# Leftovers of a killed run (the lock says no other run is using them).
 for stale in "$layout_dir".tmp.* "$layout_dir".old.*; do remove_work_dir "$stale"; done
+
+if [[ "$force" == false && -f "$layout_dir/$stamp_name" && "$(cat "$layout_dir/$stamp_name")" == "$cache_key" ]]; then
+  log "up to date (key ${cache_key:0:16})"
+  print_summary "$layout_dir"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Build
+# ---------------------------------------------------------------------------------------------
+
 
 started_at=$SECONDS
 work_dir="$layout_dir.tmp.$$"
