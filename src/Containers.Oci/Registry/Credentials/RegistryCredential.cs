@@ -34,6 +34,14 @@ public interface ICredentialProvider
     /// reference; Docker Hub as <c>docker.io</c>), or null to go anonymous.
     /// </summary>
     ValueTask<RegistryCredential?> GetCredentialAsync(string registry, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Returns credentials for <paramref name="repository"/> (e.g. "team/app") on <paramref name="registry"/>.
+    /// Sources that scope credentials to repositories (podman's auth.json) use it; by default the
+    /// registry-wide answer is returned.
+    /// </summary>
+    ValueTask<RegistryCredential?> GetCredentialAsync(string registry, string? repository, CancellationToken cancellationToken = default) =>
+        GetCredentialAsync(registry, cancellationToken);
 }
 
 /// <summary>A provider that returns fixed credentials for every registry (tests, explicit user input).</summary>
