@@ -6,8 +6,8 @@ using Containers.TestSupport;
 namespace Containers.Oci.Tests.Registry;
 
 /// <summary>
-/// Push and pull throughput against a local real registry. Not part of the normal run: the test
-/// command filters out the Benchmark category; eng/bench/registry.sh runs it and prints its figures.
+/// Push and pull throughput against a local real registry. Not part of the normal run: it is compiled
+/// only with -p:ContainersSdkBenchmarks=true, which eng/bench/registry.sh passes; it prints its figures.
 /// </summary>
 [TestClass]
 public sealed class RegistryBenchmark
