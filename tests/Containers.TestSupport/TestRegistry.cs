@@ -22,7 +22,7 @@ public enum RegistryAuthMode
 }
 
 /// <summary>
-/// A real distribution registry (<c>/usr/bin/docker-registry</c>, Debian's package of distribution 2.8)
+/// A real distribution registry (<c>/usr/bin/docker-registry</c>, else <c>docker-registry</c> on PATH; Debian's package of distribution 2.8)
 /// on a free 127.0.0.1 port, with its storage in a fresh temporary directory. Start one per test
 /// (or per class) and dispose it: the process is killed and the directory deleted.
 /// </summary>
@@ -38,13 +38,14 @@ public sealed class TestRegistry : IAsyncDisposable
     /// <summary>Every temporary directory starts with this; CI's cleanup kills <c>docker-registry serve /tmp/containers-sdk-registry-*</c>.</summary>
     public const string TemporaryDirectoryPrefix = "containers-sdk-registry-";
 
-    private const string RegistryExecutable = "/usr/bin/docker-registry";
+    private const string DefaultRegistryExecutable = "/usr/bin/docker-registry";
     private const int MaximumLogCharacters = 8 * 1024 * 1024;
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
     private static readonly ConcurrentDictionary<TestRegistry, byte> Running = new();
 
     private readonly StringBuilder _log = new();
     private readonly string _temporaryDirectory;
+    private readonly string _executable;
     private Process? _process;
     private TestTokenServer? _tokenServer;
     private int _disposed;
@@ -62,9 +63,10 @@ public sealed class TestRegistry : IAsyncDisposable
         };
     }
 
-    private TestRegistry(RegistryAuthMode mode, string temporaryDirectory)
+    private TestRegistry(RegistryAuthMode mode, string temporaryDirectory, string executable)
     {
         AuthMode = mode;
+        _executable = executable;
         _temporaryDirectory = temporaryDirectory;
         StorageDirectory = Path.Combine(temporaryDirectory, "storage");
         var suffix = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
@@ -134,17 +136,19 @@ public sealed class TestRegistry : IAsyncDisposable
     public static Task<TestRegistry> StartAsync(RegistryAuthMode mode = RegistryAuthMode.Anonymous, CancellationToken cancellationToken = default) =>
         StartAsync(mode, TimeSpan.FromMinutes(5), cancellationToken);
 
-    /// <summary>Starts a registry; in Token mode tokens expire after <paramref name="tokenLifetime"/>.</summary>
+    /// <summary>
+    /// Starts a registry; in Token mode tokens expire after <paramref name="tokenLifetime"/> (their
+    /// <c>expires_in</c> and <c>exp</c>). The registry itself allows about 60 seconds of clock leeway past <c>exp</c>.
+    /// </summary>
     public static async Task<TestRegistry> StartAsync(RegistryAuthMode mode, TimeSpan tokenLifetime, CancellationToken cancellationToken = default)
     {
-        if (!File.Exists(RegistryExecutable))
-        {
-            TestTools.Require("docker-registry", "docker-registry");
-        }
+        var executable = File.Exists(DefaultRegistryExecutable) ? DefaultRegistryExecutable : TestTools.Require("docker-registry", "docker-registry");
 
-        var temporaryDirectory = Path.Combine(Path.GetTempPath(), TemporaryDirectoryPrefix + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant());
+        // Always under /tmp (not $TMPDIR): CI's cleanup looks for exactly this prefix.
+        var temporaryRoot = Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath();
+        var temporaryDirectory = Path.Combine(temporaryRoot, TemporaryDirectoryPrefix + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant());
         Directory.CreateDirectory(temporaryDirectory);
-        var registry = new TestRegistry(mode, temporaryDirectory);
+        var registry = new TestRegistry(mode, temporaryDirectory, executable);
         Running[registry] = 0;
         try
         {
@@ -256,7 +260,7 @@ public sealed class TestRegistry : IAsyncDisposable
             }
 
             throw new InvalidOperationException(
-                $"The test registry ({RegistryExecutable} serve {configPath}) did not start on {Host}: {outcome}.{Environment.NewLine}--- registry log ---{Environment.NewLine}{ReadLog()}");
+                $"The test registry ({_executable} serve {configPath}) did not start on {Host}: {outcome}.{Environment.NewLine}--- registry log ---{Environment.NewLine}{ReadLog()}");
         }
     }
 
@@ -314,7 +318,7 @@ public sealed class TestRegistry : IAsyncDisposable
 
     private void StartProcess(string configPath)
     {
-        var startInfo = new ProcessStartInfo(RegistryExecutable)
+        var startInfo = new ProcessStartInfo(_executable)
         {
             ArgumentList = { "serve", configPath },
             RedirectStandardInput = true,

@@ -140,6 +140,16 @@ public static class TestTools
             throw;
         }
 
+        // A background child that inherited the pipes (a daemon the tool started) would keep them open
+        // forever; fail clearly instead of hanging the test run.
+        var bothStreams = Task.WhenAll(standardOutput, standardError);
+        if (await Task.WhenAny(bothStreams, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken)) != bothStreams)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new InvalidOperationException(
+                $"`{FormatCommandLine(fileName, startInfo.ArgumentList)}` exited with code {process.ExitCode}, but a process it started still holds its output open.");
+        }
+
         var output = await standardOutput;
         var error = await standardError;
         return new ToolResult(process.ExitCode, output, error);

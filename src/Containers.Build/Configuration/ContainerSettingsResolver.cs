@@ -39,6 +39,7 @@ public static class ContainerSettingsResolver
         diagnostics.AddRange(ContainerSettingsValidator.CheckRegistry(settings.ContainerRegistry));
         var tags = ResolveTags(settings, diagnostics);
 
+        diagnostics.AddRange(ContainerSettingsValidator.CheckTargetFrameworkVersion(project.TargetFrameworkVersion));
         var (rids, ridProperty, isMultiPlatform) = ResolveRuntimeIdentifiers(settings, project);
         var ridFindings = ContainerSettingsValidator.CheckRuntimeIdentifiers(ridProperty, rids);
         diagnostics.AddRange(ridFindings);
@@ -86,11 +87,7 @@ public static class ContainerSettingsResolver
             Command = command,
             EnvironmentVariables = LastWins(settings.ContainerEnvironmentVariables.Select(v => (v.Name, v.Value)))
                 .Select(pair => new ContainerEnvironmentVariableItem(pair.Name, pair.Value)).ToArray(),
-            Ports = settings.ContainerPorts
-                .Select(p => ContainerSettingsValidator.TryParsePortNumber(p.Number, out var number) & ContainerSettingsValidator.TryParsePortType(p.Type, out var protocol) ? new ExposedPort(number, protocol) : null)
-                .OfType<ExposedPort>()
-                .Distinct()
-                .ToArray(),
+            Ports = settings.ContainerPorts.Select(ToExposedPort).Distinct().ToArray(),
             Labels = LastWins(GeneratedLabels(settings, project, baseImage.Name!).Concat(settings.ContainerLabels.Select(l => (l.Name, l.Value))))
                 .Select(pair => new ContainerLabelItem(pair.Name, pair.Value)).ToArray(),
             GenerateCreatedLabel = switches.Enabled && switches.ImageCreated,
@@ -316,6 +313,12 @@ public static class ContainerSettingsResolver
             }
         }
     }
+
+    // Only called after CheckPorts found no errors, so both parts parse.
+    private static ExposedPort ToExposedPort(ContainerPortItem port) =>
+        ContainerSettingsValidator.TryParsePortNumber(port.Number, out var number) && ContainerSettingsValidator.TryParsePortType(port.Type, out var protocol)
+            ? new ExposedPort(number, protocol)
+            : throw new InvalidOperationException($"ContainerPort '{port.Number}' was not validated before use.");
 
     private static string? Either(string? preferred, string? fallback) =>
         !string.IsNullOrEmpty(preferred) ? preferred : !string.IsNullOrEmpty(fallback) ? fallback : null;

@@ -180,7 +180,11 @@ public static class ContainerSettingsValidator
         var findings = new List<ContainerDiagnostic>();
         foreach (var rid in runtimeIdentifiers)
         {
-            if (!RuntimeIdentifierPlatforms.TryToPlatform(rid, out _))
+            if (RuntimeIdentifierPlatforms.TryToPlatform(rid, out var platform) && platform.OS is not ("linux" or "windows"))
+            {
+                findings.Add(ContainerDiagnostic.Create(ContainerDiagnosticCodes.UnknownRuntimeIdentifier, property, $"{property} '{rid}' is a {platform.OS} RID, but container images run Linux or Windows. Use the matching linux-* RID, e.g. 'linux-{rid[(rid.LastIndexOf('-') + 1)..]}'."));
+            }
+            else if (platform is null)
             {
                 findings.Add(ContainerDiagnostic.Create(ContainerDiagnosticCodes.UnknownRuntimeIdentifier, property, $"{property} '{rid}' has no known container platform; expected a portable RID such as {string.Join(", ", RuntimeIdentifierPlatforms.KnownRuntimeIdentifiers.Where(r => r.StartsWith("linux-", StringComparison.Ordinal)).Take(4))} (RIDs are case-sensitive). Fix the RID."));
             }
@@ -209,6 +213,12 @@ public static class ContainerSettingsValidator
             ? []
             : [ContainerDiagnostic.Create(ContainerDiagnosticCodes.WorkingDirectoryNotAbsolute, "ContainerWorkingDirectory", $"ContainerWorkingDirectory '{workingDirectory}' is not an absolute path; the image needs one, e.g. {(windows ? @"'C:\app\'" : "'/app/'")}.")];
     }
+
+    /// <summary>The target framework version, when given, is a version number such as <c>10.0</c>.</summary>
+    public static IReadOnlyList<ContainerDiagnostic> CheckTargetFrameworkVersion(string? version) =>
+        string.IsNullOrEmpty(version) || DotnetVersion.TryParse(version, out _)
+            ? []
+            : [ContainerDiagnostic.Create(ContainerDiagnosticCodes.InvalidTargetFramework, "TargetFrameworkVersion", $"TargetFrameworkVersion '{version}' is not a version number; expected e.g. '10.0' (from TargetFramework net10.0). Containers need a .NET (net8.0 or later) TargetFramework.")];
 
     internal static bool TryParsePortNumber(string? text, out int number) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number) && number is >= 1 and <= MaxPort;

@@ -83,6 +83,32 @@ public static partial class ImageConfigComposer
         return new ComposedImageConfig(baseConfig with { Created = timestamp.Value, Config = run }, diagnostics);
     }
 
+    /// <summary>
+    /// The composer as the publishing pipeline's per-platform callback, <c>(baseConfig, rid) =&gt; config</c>:
+    /// <paramref name="baseImageDigest"/> gives the base manifest digest for a RID (or null), and
+    /// <paramref name="report"/> receives the diagnostics of each composition.
+    /// </summary>
+    public static Func<ImageConfig, string, ImageConfig> ForPublishing(
+        ResolvedContainerSettings settings,
+        BuildTimestamp timestamp,
+        Func<string, Digest?>? baseImageDigest,
+        Action<ContainerDiagnostic> report)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(timestamp);
+        ArgumentNullException.ThrowIfNull(report);
+        return (baseConfig, runtimeIdentifier) =>
+        {
+            var composed = Compose(baseConfig, settings, timestamp, baseImageDigest?.Invoke(runtimeIdentifier));
+            foreach (var diagnostic in composed.Diagnostics)
+            {
+                report(diagnostic);
+            }
+
+            return composed.Config;
+        };
+    }
+
     private static List<string> MergeEnvironment(IReadOnlyList<string>? baseEnv, IReadOnlyList<ContainerEnvironmentVariableItem> ours)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -33,6 +33,12 @@ public sealed record LayerWriteOptions
     /// <summary>The zstd level, 1 to 22; 3 by default, like <c>zstd -3</c>.</summary>
     public int ZstdLevel { get; init; } = 3;
 
+    /// <summary>
+    /// How many threads zstd compresses with; the processor count by default. zstd's multi-threaded mode
+    /// yields the same bytes for every value of 1 or more, so this changes speed, never the digest.
+    /// </summary>
+    public int ZstdThreads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>The media type the written blob is described with.</summary>
     public string MediaType => MediaTypes.LayerMediaType(Compression, Format);
 
@@ -80,6 +86,11 @@ public sealed record LayerWriteOptions
         if (OwnerUid < 0 || OwnerGid < 0)
         {
             throw new OciException($"The layer owner {OwnerUid}:{OwnerGid} is negative; uid and gid are non-negative numbers such as 0:0 or 1654:1654.");
+        }
+
+        if (ZstdThreads is < 1 or > 256)
+        {
+            throw new OciException($"The zstd thread count {ZstdThreads} is out of range; use 1 to 256 (the output is the same for every value).");
         }
 
         if (ZstdLevel is < 1 or > 22)

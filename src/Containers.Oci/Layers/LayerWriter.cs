@@ -120,9 +120,20 @@ public static class LayerWriter
     {
         LayerCompression.None => output,
         LayerCompression.Gzip => new GZipStream(output, options.GzipLevel, leaveOpen: true),
-        LayerCompression.Zstd => new ZstdSharp.CompressionStream(output, options.ZstdLevel, BufferSize, leaveOpen: true),
+        LayerCompression.Zstd => CreateZstdCompressor(output, options),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Compression, "Unknown layer compression."),
     };
+
+    private static ZstdSharp.CompressionStream CreateZstdCompressor(Stream output, LayerWriteOptions options)
+    {
+        var zstd = new ZstdSharp.CompressionStream(output, options.ZstdLevel, BufferSize, leaveOpen: true);
+
+        // Always at least one worker: zstd's single-threaded mode (0 workers) frames the output differently,
+        // while every worker count from 1 up produces identical bytes, and a worker overlaps compression with
+        // reading the files even on one core.
+        zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, options.ZstdThreads);
+        return zstd;
+    }
 
     private static async Task WriteEntryAsync(TarWriter writer, LayerEntry entry, DateTimeOffset timestamp, LayerWriteOptions options, CancellationToken cancellationToken)
     {

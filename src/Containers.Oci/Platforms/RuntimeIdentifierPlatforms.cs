@@ -57,7 +57,8 @@ public static class RuntimeIdentifierPlatforms
         {
             if (string.Equals(rid, runtimeIdentifier, StringComparison.Ordinal))
             {
-                platform = candidate;
+                // A copy: Platform.AdditionalProperties is settable, and the table is shared.
+                platform = candidate with { };
                 return true;
             }
         }

@@ -103,7 +103,7 @@ internal sealed class RegistryTransport : IDisposable
         while (true)
         {
             var request = createRequest(state.BaseAddress);
-            var (authorization, tokenKey) = await GetAuthorizationAsync(state, scope, cancellationToken).ConfigureAwait(false);
+            var (authorization, tokenKey, credential) = await GetAuthorizationAsync(state, scope, cancellationToken).ConfigureAwait(false);
             request.Headers.Authorization = authorization;
             HttpResponseMessage response;
             try
@@ -136,7 +136,7 @@ internal sealed class RegistryTransport : IDisposable
 
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                throw await DeniedAsync(state, scope, response, cancellationToken).ConfigureAwait(false);
+                throw await DeniedAsync(state, scope, credential, response, cancellationToken).ConfigureAwait(false);
             }
 
             await ThrowIfTransientAsync(response, cancellationToken).ConfigureAwait(false);
@@ -337,7 +337,8 @@ internal sealed class RegistryTransport : IDisposable
 
         public required Uri BaseAddress { get; init; }
 
-        public required Lazy<Task<RegistryCredential?>> Credential { get; init; }
+        /// <summary>Credentials per repository ("" for registry-wide requests), looked up once each.</summary>
+        public ConcurrentDictionary<string, Lazy<Task<RegistryCredential?>>> Credentials { get; } = new(StringComparer.Ordinal);
 
         public volatile AuthenticationChallenge? Challenge;
     }
@@ -368,7 +369,6 @@ internal sealed class RegistryTransport : IDisposable
         {
             Registry = registry,
             BaseAddress = BaseAddress(registry),
-            Credential = new Lazy<Task<RegistryCredential?>>(() => LoadCredentialAsync(registry)),
         };
 
         // The ping tells which auth scheme the registry wants, so later requests authenticate up front
@@ -400,10 +400,31 @@ internal sealed class RegistryTransport : IDisposable
         return state;
     }
 
-    private async Task<RegistryCredential?> LoadCredentialAsync(string registry) =>
-        _options.CredentialProvider is null
-            ? null
-            : await _options.CredentialProvider.GetCredentialAsync(registry, CancellationToken.None).ConfigureAwait(false);
+    private async Task<RegistryCredential?> GetCredentialAsync(AuthState state, RegistryScope? scope, CancellationToken cancellationToken)
+    {
+        var provider = _options.CredentialProvider;
+        if (provider is null)
+        {
+            return null;
+        }
+
+        var repository = scope?.Repository ?? string.Empty;
+        var lazy = state.Credentials.GetOrAdd(
+            repository,
+            r => new Lazy<Task<RegistryCredential?>>(() => provider.GetCredentialAsync(state.Registry, r.Length == 0 ? null : r, CancellationToken.None).AsTask()));
+        RegistryCredential? credential;
+        try
+        {
+            credential = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (lazy.Value.IsFaulted)
+        {
+            state.Credentials.TryRemove(new KeyValuePair<string, Lazy<Task<RegistryCredential?>>>(repository, lazy));
+            throw;
+        }
+
+        return credential;
+    }
 
     private static AuthenticationChallenge? PickChallenge(HttpResponseMessage response)
     {
@@ -416,34 +437,34 @@ internal sealed class RegistryTransport : IDisposable
         return challenges.FirstOrDefault(c => c.IsBearer && c.Realm is not null) ?? challenges.FirstOrDefault(c => c.IsBasic);
     }
 
-    private async Task<(AuthenticationHeaderValue? Header, string? TokenKey)> GetAuthorizationAsync(AuthState state, RegistryScope? scope, CancellationToken cancellationToken)
+    private async Task<(AuthenticationHeaderValue? Header, string? TokenKey, RegistryCredential? Credential)> GetAuthorizationAsync(AuthState state, RegistryScope? scope, CancellationToken cancellationToken)
     {
         var challenge = state.Challenge;
         if (challenge is null)
         {
-            return (null, null);
+            return (null, null, null);
         }
 
-        var credential = await state.Credential.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var credential = await GetCredentialAsync(state, scope, cancellationToken).ConfigureAwait(false);
         if (challenge.IsBasic)
         {
-            return (BasicHeader(credential), null);
+            return (BasicHeader(credential), null, credential);
         }
 
         if (!challenge.IsBearer)
         {
-            return (null, null);
+            return (null, null, credential);
         }
 
         if (credential?.RegistryToken is { Length: > 0 } registryToken)
         {
-            return (new AuthenticationHeaderValue("Bearer", registryToken), null);
+            return (new AuthenticationHeaderValue("Bearer", registryToken), null, credential);
         }
 
         var scopes = scope?.ToScopeStrings() ?? (challenge.Scope is { } challengeScope ? [challengeScope] : []);
         var key = string.Join('\n', [state.Registry, challenge.Realm, challenge.Service, .. scopes]);
-        var token = await GetTokenAsync(key, state, challenge, scope, scopes, cancellationToken).ConfigureAwait(false);
-        return (new AuthenticationHeaderValue("Bearer", token.Value), key);
+        var token = await GetTokenAsync(key, state, challenge, credential, scope, scopes, cancellationToken).ConfigureAwait(false);
+        return (new AuthenticationHeaderValue("Bearer", token.Value), key, credential);
     }
 
     private static AuthenticationHeaderValue? BasicHeader(RegistryCredential? credential) =>
@@ -451,11 +472,11 @@ internal sealed class RegistryTransport : IDisposable
             ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)))
             : null;
 
-    private async Task<BearerToken> GetTokenAsync(string key, AuthState state, AuthenticationChallenge challenge, RegistryScope? scope, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    private async Task<BearerToken> GetTokenAsync(string key, AuthState state, AuthenticationChallenge challenge, RegistryCredential? credential, RegistryScope? scope, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var lazy = _tokens.GetOrAdd(key, _ => new Lazy<Task<BearerToken>>(() => FetchTokenAsync(state, challenge, scope, scopes)));
+            var lazy = _tokens.GetOrAdd(key, _ => new Lazy<Task<BearerToken>>(() => FetchTokenAsync(state, challenge, credential, scope, scopes)));
             BearerToken token;
             try
             {
@@ -476,9 +497,8 @@ internal sealed class RegistryTransport : IDisposable
         }
     }
 
-    private async Task<BearerToken> FetchTokenAsync(AuthState state, AuthenticationChallenge challenge, RegistryScope? scope, IReadOnlyList<string> scopes)
+    private async Task<BearerToken> FetchTokenAsync(AuthState state, AuthenticationChallenge challenge, RegistryCredential? credential, RegistryScope? scope, IReadOnlyList<string> scopes)
     {
-        var credential = await state.Credential.Value.ConfigureAwait(false);
         if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm))
         {
             throw new RegistryException($"Registry {state.Registry} asked for a token from '{challenge.Realm}', which is not an absolute URL.", state.Registry, scope?.Repository, HttpStatusCode.Unauthorized);
@@ -537,7 +557,7 @@ internal sealed class RegistryTransport : IDisposable
 
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
-            throw await DeniedAsync(state, scope, response, CancellationToken.None, tokenService: realm.GetLeftPart(UriPartial.Path)).ConfigureAwait(false);
+            throw await DeniedAsync(state, scope, credential, response, CancellationToken.None, tokenService: realm.GetLeftPart(UriPartial.Path)).ConfigureAwait(false);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -592,12 +612,11 @@ internal sealed class RegistryTransport : IDisposable
         return new BearerToken(token, DateTimeOffset.UtcNow + lifetime - margin);
     }
 
-    private static async Task<RegistryAuthenticationException> DeniedAsync(AuthState state, RegistryScope? scope, HttpResponseMessage response, CancellationToken cancellationToken, string? tokenService = null)
+    private static async Task<RegistryAuthenticationException> DeniedAsync(AuthState state, RegistryScope? scope, RegistryCredential? credential, HttpResponseMessage response, CancellationToken cancellationToken, string? tokenService = null)
     {
         var errors = await ReadErrorsAsync(response, cancellationToken).ConfigureAwait(false);
         var status = response.StatusCode;
         response.Dispose();
-        var credential = state.Credential.IsValueCreated && state.Credential.Value.IsCompletedSuccessfully ? state.Credential.Value.Result : null;
         var what = scope is null ? $"Registry {state.Registry}" : $"{scope.Repository} on {state.Registry}";
         var access = scope?.Push == true ? "push to" : "pull from";
         var details = errors.Count > 0 ? $" ({(int)status} {status}: {string.Join("; ", errors)})" : $" ({(int)status} {status})";

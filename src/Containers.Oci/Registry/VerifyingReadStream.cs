@@ -49,7 +49,7 @@ internal sealed class VerifyingReadStream : Stream
     public override int Read(Span<byte> buffer)
     {
         var read = _inner.Read(buffer);
-        return Account(buffer[..read]);
+        return Account(buffer[..read], endOfStream: read == 0 && buffer.Length > 0);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -58,10 +58,11 @@ internal sealed class VerifyingReadStream : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return Account(buffer.Span[..read]);
+        return Account(buffer.Span[..read], endOfStream: read == 0 && buffer.Length > 0);
     }
 
-    private int Account(ReadOnlySpan<byte> data)
+    // A zero-byte read into an empty buffer (used to wait for data) is not the end of the stream.
+    private int Account(ReadOnlySpan<byte> data, bool endOfStream)
     {
         if (data.Length > 0)
         {
@@ -76,7 +77,7 @@ internal sealed class VerifyingReadStream : Stream
             return data.Length;
         }
 
-        if (!_verified && _read >= 0)
+        if (endOfStream && !_verified)
         {
             _verified = true;
             var actual = Digest.FromHash(_expected.Algorithm, _hasher.GetHashAndReset());

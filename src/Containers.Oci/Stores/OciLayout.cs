@@ -10,8 +10,9 @@ namespace Containers.Oci;
 /// <remarks>
 /// Writes are crash-safe: every blob is written to a temporary file, verified against its digest and
 /// renamed into place, and index.json is replaced (also by rename) only after all blobs of the image
-/// are present, so index.json never names an image whose blobs are missing. One writer at a time per
-/// layout; readers may run concurrently with a writer.
+/// are present, so index.json never names an image whose blobs are missing. Concurrent writers (threads or
+/// processes) are safe: blobs are content-addressed and index.json updates are serialized by a lock
+/// (an in-process semaphore plus an exclusive <c>.index.json.lock</c> file); readers never wait.
 /// </remarks>
 /// <example>
 /// <code>
@@ -26,6 +27,9 @@ public sealed class OciLayout
     public const string RefNameAnnotation = ImageLayoutReader.RefNameAnnotation;
 
     private const string LayoutFileContent = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> IndexLocks = new(StringComparer.Ordinal);
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ImageLayoutReader _reader;
 
@@ -148,6 +152,7 @@ public sealed class OciLayout
     /// (nothing is left behind) when its digest or length differs.
     /// </summary>
     /// <returns>True when the blob was written, false when it was already present.</returns>
+    /// <remarks><paramref name="content"/> is read to its end but not disposed.</remarks>
     /// <exception cref="DigestMismatchException">The content does not hash to the expected digest.</exception>
     public async Task<bool> WriteBlobAsync(Stream content, Descriptor expected, CancellationToken cancellationToken = default)
     {
@@ -158,7 +163,7 @@ public sealed class OciLayout
             return false;
         }
 
-        var verifying = new VerifyingReadStream(content, expected.Digest, expected.Size, $"blob {expected.Digest} written to {DirectoryPath}");
+        var verifying = new VerifyingReadStream(content, expected.Digest, expected.Size, $"blob {expected.Digest} written to {DirectoryPath}", leaveOpen: true);
         await WriteFileAtomicallyAsync(GetBlobPath(expected.Digest), verifying, cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -179,6 +184,7 @@ public sealed class OciLayout
     /// <summary>
     /// Writes the image's blobs, then names it <paramref name="refName"/> in index.json (replacing an entry of
     /// the same name, keeping the others). With no name, the image is listed unnamed unless already listed.
+    /// Safe to call concurrently, also from several processes.
     /// </summary>
     /// <returns>The descriptor written to index.json.</returns>
     public Task<Descriptor> WriteImageAsync(IImage image, string? refName, CancellationToken cancellationToken = default)
@@ -229,32 +235,36 @@ public sealed class OciLayout
         }
 
         var entry = new Descriptor { MediaType = root.MediaType, Digest = root.Digest, Size = root.Size, Platform = null, ArtifactType = root.ArtifactType };
-        var index = await _reader.ReadIndexJsonAsync(cancellationToken).ConfigureAwait(false);
-        var manifests = index.Manifests.ToList();
-        if (refNames.Length == 0)
-        {
-            if (!manifests.Any(m => m.Digest == root.Digest))
+        await UpdateIndexJsonAsync(
+            index =>
             {
-                manifests.Add(entry);
-            }
-        }
+                var manifests = index.Manifests.ToList();
+                if (refNames.Length == 0)
+                {
+                    if (!manifests.Any(m => m.Digest == root.Digest))
+                    {
+                        manifests.Add(entry);
+                    }
+                }
 
-        foreach (var refName in refNames)
-        {
-            var named = entry with { Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [RefNameAnnotation] = refName } };
-            var existing = manifests.FindIndex(m => string.Equals(ImageLayoutReader.ToEntry(m).RefName, refName, StringComparison.Ordinal));
-            if (existing >= 0)
-            {
-                manifests[existing] = named;
-                manifests.RemoveAll(m => !ReferenceEquals(m, named) && string.Equals(ImageLayoutReader.ToEntry(m).RefName, refName, StringComparison.Ordinal));
-            }
-            else
-            {
-                manifests.Add(named);
-            }
-        }
+                foreach (var refName in refNames)
+                {
+                    var named = entry with { Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [RefNameAnnotation] = refName } };
+                    var existing = manifests.FindIndex(m => string.Equals(ImageLayoutReader.ToEntry(m).RefName, refName, StringComparison.Ordinal));
+                    if (existing >= 0)
+                    {
+                        manifests[existing] = named;
+                        manifests.RemoveAll(m => !ReferenceEquals(m, named) && string.Equals(ImageLayoutReader.ToEntry(m).RefName, refName, StringComparison.Ordinal));
+                    }
+                    else
+                    {
+                        manifests.Add(named);
+                    }
+                }
 
-        await WriteIndexJsonAsync(index with { MediaType = index.MediaType ?? MediaTypes.OciIndex, Manifests = manifests }, cancellationToken).ConfigureAwait(false);
+                return index with { MediaType = index.MediaType ?? MediaTypes.OciIndex, Manifests = manifests };
+            },
+            cancellationToken).ConfigureAwait(false);
         return refNames.Length == 0 ? entry : entry with { Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [RefNameAnnotation] = refNames[^1] } };
     }
 
@@ -293,15 +303,64 @@ public sealed class OciLayout
     public async Task<bool> RemoveRefAsync(string refName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(refName);
-        var index = await _reader.ReadIndexJsonAsync(cancellationToken).ConfigureAwait(false);
-        var kept = index.Manifests.Where(m => !string.Equals(ImageLayoutReader.ToEntry(m).RefName, refName, StringComparison.Ordinal)).ToArray();
-        if (kept.Length == index.Manifests.Count)
-        {
-            return false;
-        }
+        var removed = false;
+        await UpdateIndexJsonAsync(
+            index =>
+            {
+                var kept = index.Manifests.Where(m => !string.Equals(ImageLayoutReader.ToEntry(m).RefName, refName, StringComparison.Ordinal)).ToArray();
+                removed = kept.Length != index.Manifests.Count;
+                return removed ? index with { Manifests = kept } : null;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
 
-        await WriteIndexJsonAsync(index with { Manifests = kept }, cancellationToken).ConfigureAwait(false);
-        return true;
+    /// <summary>
+    /// Reads index.json, applies <paramref name="change"/> and replaces the file (unless the change returns
+    /// null), holding a lock so concurrent writers, in this process or another, do not lose each other's entries.
+    /// </summary>
+    private async Task UpdateIndexJsonAsync(Func<ImageIndex, ImageIndex?> change, CancellationToken cancellationToken)
+    {
+        var gate = IndexLocks.GetOrAdd(DirectoryPath, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var lockFile = await AcquireLockFileAsync(cancellationToken).ConfigureAwait(false);
+            await using (lockFile.ConfigureAwait(false))
+            {
+                var index = await _reader.ReadIndexJsonAsync(cancellationToken).ConfigureAwait(false);
+                if (change(index) is { } updated)
+                {
+                    await WriteIndexJsonAsync(updated, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>An exclusive handle on <c>.index.json.lock</c>, the cross-process guard for index.json updates.</summary>
+    private async Task<FileStream> AcquireLockFileAsync(CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(DirectoryPath, ".index.json.lock");
+        var deadline = DateTime.UtcNow + LockTimeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ImageStoreException(DirectoryPath, $"Cannot lock {path} to update index.json within {LockTimeout.TotalSeconds} seconds: {ex.Message} Another process may be writing to the layout; retry when it has finished.", ex);
+            }
+        }
     }
 
     private async Task WriteIndexJsonAsync(ImageIndex index, CancellationToken cancellationToken)

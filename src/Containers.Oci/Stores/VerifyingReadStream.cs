@@ -14,11 +14,13 @@ internal sealed class VerifyingReadStream : Stream
     private readonly long _length;
     private readonly string _what;
     private readonly IncrementalHash _hasher;
+    private readonly bool _leaveOpen;
     private long _read;
     private bool _verified;
 
-    public VerifyingReadStream(Stream inner, Digest expected, long length, string what)
+    public VerifyingReadStream(Stream inner, Digest expected, long length, string what, bool leaveOpen = false)
     {
+        _leaveOpen = leaveOpen;
         _inner = inner;
         _expected = expected;
         _length = length;
@@ -118,7 +120,11 @@ internal sealed class VerifyingReadStream : Stream
     {
         if (disposing)
         {
-            _inner.Dispose();
+            if (!_leaveOpen)
+            {
+                _inner.Dispose();
+            }
+
             _hasher.Dispose();
         }
 
@@ -127,7 +133,11 @@ internal sealed class VerifyingReadStream : Stream
 
     public override async ValueTask DisposeAsync()
     {
-        await _inner.DisposeAsync().ConfigureAwait(false);
+        if (!_leaveOpen)
+        {
+            await _inner.DisposeAsync().ConfigureAwait(false);
+        }
+
         _hasher.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }

@@ -100,6 +100,7 @@ public sealed class ContainerSettingsResolverTests
         [new ContainerSettings { ContainerImageTag = "a", ContainerImageTags = ["b"] }, "CONTAINER7005", "ContainerImageTags", "ContainerImageTag"],
         [new ContainerSettings { ContainerRuntimeIdentifier = "linux-x65" }, "CONTAINER7012", "ContainerRuntimeIdentifier", "linux-x65"],
         [new ContainerSettings { ContainerRuntimeIdentifiers = ["linux-x64", "Linux-arm64"] }, "CONTAINER7012", "ContainerRuntimeIdentifiers", "Linux-arm64"],
+        [new ContainerSettings { ContainerRuntimeIdentifier = "osx-arm64" }, "CONTAINER7012", "ContainerRuntimeIdentifier", "linux-arm64"],
         [new ContainerSettings { ContainerRuntimeIdentifiers = ["linux-x64", "win-x64"], ContainerBaseImage = "base:1" }, "CONTAINER7013", "ContainerRuntimeIdentifiers", "win-x64"],
         [new ContainerSettings { ContainerPorts = [new("70000")] }, "CONTAINER7014", "ContainerPort", "70000"],
         [new ContainerSettings { ContainerPorts = [new("0")] }, "CONTAINER7014", "ContainerPort", "'0'"],

@@ -200,4 +200,25 @@ public sealed class ImageConfigComposerTests
         Assert.AreNotEqual(one, two);
         Assert.AreEqual(one, two.Replace("2023-11-14T22:13:21Z", "2023-11-14T22:13:20Z", StringComparison.Ordinal));
     }
+
+    [TestMethod]
+    public void The_publishing_callback_composes_per_rid_and_reports_diagnostics()
+    {
+        const string withEntrypoint = """{"architecture":"arm64","os":"linux","config":{"Entrypoint":["/init"]},"rootfs":{"type":"layers","diff_ids":[]}}""";
+        var digest = Digest.Compute([7]);
+        var reported = new List<ContainerDiagnostic>();
+        var requested = new List<string>();
+        var compose = ImageConfigComposer.ForPublishing(
+            TestProjects.Resolve(new ContainerSettings { ContainerRepository = "app" }),
+            Timestamp,
+            rid => { requested.Add(rid); return digest; },
+            reported.Add);
+
+        var config = compose(BaseConfig(withEntrypoint), "linux-arm64");
+
+        CollectionAssert.AreEqual(new[] { "linux-arm64" }, requested);
+        Assert.AreEqual(digest.ToString(), config.Config!.Labels!["org.opencontainers.image.base.digest"]);
+        Assert.AreEqual("arm64", config.Architecture);
+        Assert.AreEqual(ContainerDiagnosticCodes.BaseEntrypointOverwritten.Code, reported.Single().Code);
+    }
 }

@@ -401,6 +401,27 @@ public sealed class ConfiguredCredentialProviderTests
     }
 
     [TestMethod]
+    public async Task The_repository_reaches_the_provider_through_the_interface()
+    {
+        _sandbox.WriteContainersAuth($$"""{"auths": {"{{Registry}}/ns/repo": {"auth": "{{CredentialSandbox.Basic("scoped", "p")}}"} } }""");
+        ICredentialProvider provider = _sandbox.CreateProvider();
+
+        var credential = await provider.GetCredentialAsync(Registry, "ns/repo", Cancellation);
+
+        Assert.AreEqual("scoped", credential?.Username);
+    }
+
+    [TestMethod]
+    public async Task Providers_without_repository_support_answer_the_registry_wide_question()
+    {
+        ICredentialProvider provider = new StaticCredentialProvider(new RegistryCredential { Username = "fixed", Source = "test" });
+
+        var credential = await provider.GetCredentialAsync(Registry, "any/repo", Cancellation);
+
+        Assert.AreEqual("fixed", credential?.Username);
+    }
+
+    [TestMethod]
     public async Task Containers_auth_key_with_only_a_repository_path_does_not_apply_to_the_whole_registry()
     {
         _sandbox.WriteContainersAuth($$"""{"auths": {"{{Registry}}/ns/repo": {"auth": "{{CredentialSandbox.Basic("scoped", "p")}}"} } }""");
@@ -468,6 +489,41 @@ public sealed class ConfiguredCredentialProviderTests
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", CredentialSandbox.Basic(credential.Username!, credential.Password!));
         using var response = await client.SendAsync(request, Cancellation);
         Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [TestMethod]
+    public async Task Identity_token_from_docker_config_is_exchanged_for_access_at_the_token_server()
+    {
+        await using var registry = await TestRegistry.StartAsync(RegistryAuthMode.Token, Cancellation);
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        var refreshToken = await RequestTokenAsync(client, registry.TokenRealm!, new()
+        {
+            ["grant_type"] = "password", ["username"] = registry.Username, ["password"] = registry.Password,
+            ["service"] = registry.TokenService, ["client_id"] = "tests", ["access_type"] = "offline",
+        }, "refresh_token");
+        _sandbox.WriteDockerConfig($$"""{"auths": {"{{registry.Host}}": {"identitytoken": "{{refreshToken}}"} } }""");
+
+        var credential = await _sandbox.CreateProvider().GetCredentialAsync(registry.Host, Cancellation);
+
+        Assert.AreEqual(refreshToken, credential?.IdentityToken);
+        var accessToken = await RequestTokenAsync(client, registry.TokenRealm!, new()
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = credential!.IdentityToken!,
+            ["service"] = registry.TokenService, ["client_id"] = "tests", ["scope"] = "repository:team/app:pull",
+        }, "access_token");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{registry.Host}/v2/team/app/tags/list");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await client.SendAsync(request, Cancellation);
+        Assert.AreEqual(HttpStatusCode.NotFound, response.StatusCode, "authorized; the repository just does not exist yet");
+    }
+
+    private async Task<string> RequestTokenAsync(HttpClient client, string realm, Dictionary<string, string> form, string field)
+    {
+        using var response = await client.PostAsync(realm, new FormUrlEncodedContent(form), Cancellation);
+        var body = await response.Content.ReadAsStringAsync(Cancellation);
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode, body);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        return json.RootElement.GetProperty(field).GetString()!;
     }
 
     [TestMethod]

@@ -24,7 +24,7 @@ internal sealed class TemporaryDirectory : IDisposable
         var path = Combine(relativePath.Split('/'));
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, content);
-        if (mode is { } unixMode)
+        if (mode is { } unixMode && !OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, unixMode);
         }
@@ -68,7 +68,7 @@ internal static class LayerTestFiles
         directory.WriteFile("run.sh", "#!/bin/sh\nexec ./MyApp\n", alternateHostModes ? Mode0700 : Mode0775);
         Directory.CreateDirectory(directory.Combine("empty"));
         File.CreateSymbolicLink(directory.Combine("current"), "MyApp.dll");
-        if (alternateHostModes)
+        if (alternateHostModes && !OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(directory.Combine("wwwroot"), Mode0700);
             var old = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);

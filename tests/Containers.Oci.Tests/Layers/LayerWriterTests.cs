@@ -33,6 +33,34 @@ public sealed class LayerWriterTests
     }
 
     [TestMethod]
+    public async Task Gzip_header_carries_no_time_and_no_file_name()
+    {
+        var (_, bytes) = await WriteToMemoryAsync(LayerPlan.Empty.AddDirectory("/app"), new LayerWriteOptions { Compression = LayerCompression.Gzip });
+
+        Assert.AreEqual(0x1f, bytes[0]);
+        Assert.AreEqual(0x8b, bytes[1]);
+        Assert.AreEqual(0, bytes[3], "no FNAME, FCOMMENT or FEXTRA flag");
+        CollectionAssert.AreEqual(new byte[4], bytes[4..8], "MTIME is zero");
+    }
+
+    [TestMethod]
+    public async Task Zstd_output_does_not_depend_on_the_thread_count()
+    {
+        using var files = new TemporaryDirectory();
+        var random = new byte[24_000_000]; // several zstd jobs (a job is a few window sizes: 8 MiB at level 3)
+        new Random(3).NextBytes(random);
+        files.WriteFile("random.bin", random);
+        files.WriteFile("text.txt", string.Concat(Enumerable.Range(0, 200_000).Select(i => $"line {i % 977}\n")));
+        var plan = LayerPlan.Empty.AddDirectoryTree(files.Path, "/data");
+
+        var (one, oneBytes) = await WriteToMemoryAsync(plan, new LayerWriteOptions { Compression = LayerCompression.Zstd, ZstdThreads = 1 });
+        var (four, fourBytes) = await WriteToMemoryAsync(plan, new LayerWriteOptions { Compression = LayerCompression.Zstd, ZstdThreads = 4 });
+
+        Assert.AreEqual(one.Descriptor.Digest, four.Descriptor.Digest);
+        CollectionAssert.AreEqual(oneBytes, fourBytes);
+    }
+
+    [TestMethod]
     public async Task Diff_id_and_size_describe_the_uncompressed_tar()
     {
         using var files = new TemporaryDirectory();
@@ -297,6 +325,35 @@ public sealed class LayerWriterTests
         Assert.AreEqual(layer.Descriptor.Digest, Digest.Compute(await File.ReadAllBytesAsync(blobs.Combine(layer.Descriptor.Digest.Hex))));
         await using var uncompressed = await layer.OpenUncompressedAsync();
         Assert.AreEqual(layer.DiffId, await Digest.ComputeAsync(uncompressed));
+    }
+
+    [TestMethod]
+    public async Task Cancelled_write_to_a_directory_leaves_no_file()
+    {
+        using var files = new TemporaryDirectory();
+        LayerTestFiles.WriteSampleApp(files, alternateHostModes: false);
+        using var blobs = new TemporaryDirectory();
+        using var cancellation = new CancellationTokenSource();
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() =>
+            LayerWriter.WriteToDirectoryAsync(LayerPlan.Empty.AddDirectoryTree(files.Path, "/app"), blobs.Path, new LayerWriteOptions(), cancellation.Token));
+
+        Assert.IsEmpty(Directory.GetFileSystemEntries(blobs.Path));
+    }
+
+    [TestMethod]
+    public async Task A_source_file_deleted_after_planning_is_reported_with_its_path()
+    {
+        using var files = new TemporaryDirectory();
+        var source = files.WriteFile("gone.txt", "soon gone");
+        var plan = LayerPlan.Empty.AddFile(source, "/app/gone.txt");
+        File.Delete(source);
+
+        var error = await Assert.ThrowsExactlyAsync<OciException>(() => WriteToMemoryAsync(plan, new LayerWriteOptions()));
+
+        Assert.Contains(source, error.Message);
+        Assert.Contains("app/gone.txt", error.Message);
     }
 
     [TestMethod]

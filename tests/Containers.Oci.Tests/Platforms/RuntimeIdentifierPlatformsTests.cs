@@ -28,6 +28,7 @@ public sealed class RuntimeIdentifierPlatformsTests
         Assert.AreEqual(mapped, PlatformMatching.Normalize(mapped));
         Assert.IsTrue(RuntimeIdentifierPlatforms.TryToPlatform(runtimeIdentifier, out var tried));
         Assert.AreEqual(mapped, tried);
+        Assert.AreNotSame(mapped, tried, "callers get their own copy, so setting AdditionalProperties cannot change the table");
     }
 
     [TestMethod]

@@ -86,6 +86,25 @@ public sealed class FakeRegistryPushPullTests
     }
 
     [TestMethod]
+    public async Task Retry_after_given_as_an_http_date_is_honored()
+    {
+        await using var registry = await FakeRegistry.StartAsync();
+        var retryAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var busy = new FaultRule { When = FaultRule.Matching("GET", "/tags/list"), Action = FaultRule.Status(503, retryAfter: retryAt.ToString("R")) };
+        registry.Faults.Add(busy);
+        using var client = CreateClient(registry, configure: o => o with { MaxRetryDelay = TimeSpan.FromSeconds(5) });
+        var image = await _images.CreateImageAsync(1, 1_000);
+        await client.PushImageAsync(image, registry.Host, "app", ["v1"], cancellationToken: TestContext.CancellationToken);
+
+        var stopwatch = Stopwatch.StartNew();
+        var tags = await client.ListTagsAsync(registry.Host, "app", TestContext.CancellationToken);
+
+        Assert.AreEqual(1, busy.Applied);
+        CollectionAssert.AreEqual(new[] { "v1" }, tags.ToArray());
+        Assert.IsGreaterThanOrEqualTo(800, stopwatch.ElapsedMilliseconds, "the HTTP-date Retry-After (1-2 s ahead) must be waited for");
+    }
+
+    [TestMethod]
     public async Task Push_fails_cleanly_when_faults_persist_and_no_tag_is_written()
     {
         await using var registry = await FakeRegistry.StartAsync();
@@ -245,6 +264,34 @@ public sealed class FakeRegistryPushPullTests
         Assert.Contains("environment variable TEST_REGISTRY_PASSWORD", error.Message);
         Assert.Contains("docker login", error.Message);
         Assert.DoesNotContain("not-the-password-123", error.ToString());
+    }
+
+    [TestMethod]
+    public async Task Credentials_are_looked_up_per_repository()
+    {
+        await using var registry = await FakeRegistry.StartAsync(FakeAuth.Basic);
+        var provider = new PerRepositoryProvider(registry.Credential);
+        using var client = new RegistryClient(new RegistryClientOptions { CredentialProvider = provider, RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
+
+        Assert.IsFalse(await client.BlobExistsAsync(registry.Host, "team/app", Digest.Compute("x"u8), TestContext.CancellationToken));
+        var error = await Assert.ThrowsExactlyAsync<RegistryAuthenticationException>(() => client.BlobExistsAsync(registry.Host, "other/app", Digest.Compute("x"u8), TestContext.CancellationToken));
+
+        Assert.AreEqual("wrong credentials for other/app", error.CredentialSource);
+        CollectionAssert.Contains(provider.Repositories.ToArray(), "team/app");
+    }
+
+    private sealed class PerRepositoryProvider(RegistryCredential right) : ICredentialProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string?> Repositories { get; } = new();
+
+        public ValueTask<RegistryCredential?> GetCredentialAsync(string registry, CancellationToken cancellationToken = default) =>
+            GetCredentialAsync(registry, null, cancellationToken);
+
+        public ValueTask<RegistryCredential?> GetCredentialAsync(string registry, string? repository, CancellationToken cancellationToken = default)
+        {
+            Repositories.Enqueue(repository);
+            return new(repository == "team/app" ? right : new RegistryCredential { Username = "x", Password = "y", Source = $"wrong credentials for {repository}" });
+        }
     }
 
     [TestMethod]

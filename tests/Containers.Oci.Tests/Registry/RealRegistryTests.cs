@@ -67,6 +67,30 @@ public sealed class RealRegistryTests
     }
 
     [TestMethod]
+    public async Task An_identity_token_is_exchanged_at_the_token_service_with_the_refresh_token_grant()
+    {
+        await using var registry = await TestRegistry.StartAsync(RegistryAuthMode.Token, TestContext.CancellationToken);
+        string refreshToken;
+        using (var http = new HttpClient())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{registry.TokenRealm}?service={registry.TokenService}&offline_token=true");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{registry.Username}:{registry.Password}")));
+            using var response = await http.SendAsync(request, TestContext.CancellationToken);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.CancellationToken));
+            refreshToken = body.RootElement.GetProperty("refresh_token").GetString()!;
+        }
+
+        using var client = CreateClient(new RegistryCredential { IdentityToken = refreshToken, Source = "docker config (identitytoken)" });
+        var image = await _images.CreateImageAsync(1, 10_000);
+
+        await client.PushImageAsync(image, registry.Host, "oauth/app", ["1"], cancellationToken: TestContext.CancellationToken);
+
+        var pulled = await client.GetImageAsync(registry.Host, "oauth/app", "1", null, TestContext.CancellationToken);
+        Assert.AreEqual(image.ManifestDescriptor.Digest, pulled.ManifestDescriptor.Digest);
+        Assert.AreEqual(2, client.TokensFetched);
+    }
+
+    [TestMethod]
     public async Task A_second_repository_mounts_the_base_layers()
     {
         await using var registry = await TestRegistry.StartAsync(RegistryAuthMode.Token, TestContext.CancellationToken);

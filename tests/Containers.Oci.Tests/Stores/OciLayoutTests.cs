@@ -222,4 +222,49 @@ public sealed class OciLayoutTests
         Assert.Contains(layerPath, error.Message);
         Assert.Contains("missing", error.Message);
     }
+
+    [TestMethod]
+    public async Task WriteBlobAsync_stores_verified_content_and_refuses_the_rest_without_closing_the_callers_stream()
+    {
+        var layout = OciLayout.Create(Path.Combine(_work, "layout"));
+        var content = Encoding.UTF8.GetBytes("blob content");
+        var descriptor = Descriptor.For("application/octet-stream", content);
+        await using var good = new MemoryStream(content);
+        await using var bad = new MemoryStream(Encoding.UTF8.GetBytes("blob c0ntent"));
+        await using var shorter = new MemoryStream(content[..4]);
+
+        Assert.IsTrue(await layout.WriteBlobAsync(good, descriptor, Token));
+        Assert.IsTrue(good.CanRead, "the caller's stream stays open");
+        CollectionAssert.AreEqual(content, await TestImages.ReadAllAsync(Task.FromResult(layout.OpenBlob(descriptor.Digest))));
+
+        var other = descriptor with { Digest = Digest.Compute("blob c0ntent"u8) };
+        var mismatch = await Assert.ThrowsExactlyAsync<DigestMismatchException>(() => layout.WriteBlobAsync(bad, descriptor with { Digest = Digest.Compute("different"u8) }, Token));
+        var truncated = await Assert.ThrowsExactlyAsync<OciException>(() => layout.WriteBlobAsync(shorter, descriptor with { Digest = Digest.Compute("other"u8) }, Token));
+
+        Assert.AreEqual(other.Digest, mismatch.Actual);
+        Assert.Contains("ended after 4 bytes", truncated.Message);
+        Assert.IsFalse(layout.HasBlob(Digest.Compute("different"u8)));
+        Assert.AreEqual(0, Directory.GetFiles(layout.DirectoryPath, ".tmp-*").Length);
+        var missing = Assert.ThrowsExactly<ImageStoreException>(() => layout.OpenBlob(Digest.Compute("absent"u8)));
+        Assert.Contains(layout.GetBlobPath(Digest.Compute("absent"u8)), missing.Message);
+    }
+
+    [TestMethod]
+    public async Task Concurrent_writers_to_one_layout_keep_every_tag()
+    {
+        var images = Enumerable.Range(0, 12).Select(i => TestImages.CreateImage(_work, marker: i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        var path = Path.Combine(_work, "layout");
+        OciLayout.Create(path);
+
+        // Separate instances, as separate processes would have.
+        await Task.WhenAll(images.Select((image, i) => Task.Run(() => OciLayout.Open(path).WriteImageAsync(image, $"tag{i}", Token), Token)));
+
+        var layout = OciLayout.Open(path);
+        var names = await layout.GetRefNamesAsync(Token);
+        Assert.HasCount(12, names);
+        for (var i = 0; i < images.Length; i++)
+        {
+            Assert.AreEqual(images[i].ManifestDescriptor.Digest, (await layout.ResolveAsync($"tag{i}", Token)).Digest);
+        }
+    }
 }

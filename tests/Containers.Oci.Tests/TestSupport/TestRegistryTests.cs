@@ -188,7 +188,7 @@ public sealed class TestRegistryTests
         var processId = registry.ProcessId;
         var directory = registry.TemporaryDirectory;
         var realm = registry.TokenRealm;
-        StringAssert.StartsWith(directory, Path.Combine(Path.GetTempPath(), "containers-sdk-registry-"));
+        StringAssert.StartsWith(directory, "/tmp/containers-sdk-registry-");
         Assert.IsTrue(IsRunning(processId));
 
         await registry.DisposeAsync();
