@@ -85,15 +85,16 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         var destination = ChooseDestination(settings, targets.Length);
         var timestamp = BuildTimestamp.Resolve(ProjectDirectory, NullIfEmpty(SourceDateEpoch));
         var composeFindings = new List<ContainerDiagnostic>();
-        ImageConfig Compose(ImageConfig baseConfig, string runtimeIdentifier)
+        void Report(ContainerDiagnostic diagnostic)
         {
-            var composed = ImageConfigComposer.Compose(baseConfig, settings, timestamp);
+            // Compositions of several RIDs find the same things; log each finding once, after the publish.
             lock (composeFindings)
             {
-                composeFindings.AddRange(composed.Diagnostics.Where(d => !composeFindings.Contains(d)));
+                if (!composeFindings.Contains(diagnostic))
+                {
+                    composeFindings.Add(diagnostic);
+                }
             }
-
-            return composed.Config;
         }
 
         var request = new ContainerPublishRequest
@@ -105,7 +106,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             CustomLayers = ContainerLayer.Select(ToLayerRule).ToArray(),
             BaseImage = settings.BaseImage,
             BaseImageLayoutPath = NullIfEmpty(ContainerBaseImageLayoutPath),
-            ComposeConfig = Compose,
+            ComposeConfig = ImageConfigComposer.ForPublishing(settings, timestamp, baseImageDigest: null, Report),
             Destination = destination,
             Format = settings.ImageFormat ?? (destination is ContainerDestination.Archive { Format: ArchiveFormat.Oci } ? ManifestFormat.Oci : null),
             LayerCacheDirectory = NullIfEmpty(ContainerLayerCacheDirectory),
