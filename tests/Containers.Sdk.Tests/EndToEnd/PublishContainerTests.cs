@@ -83,7 +83,34 @@ public sealed partial class PublishContainerTests
 
         Assert.AreEqual(0, run.ExitCode, run.StandardOutput + run.StandardError);
         Assert.Contains("hello from the container from-args", run.StandardOutput);
+
+        var republish = await PublishCheckedAsync(project);
+        Assert.Contains(inspect.GetProperty("Digest").GetString()!, republish.StandardOutput, "an unchanged project gives the same image");
+        Assert.Contains("uploaded 0 B", republish.StandardOutput, "nothing is uploaded again");
     }
+
+    [TestMethod]
+    [DataRow("Microsoft.NET.Sdk")]
+    [DataRow("Microsoft.NET.Sdk.Web")]
+    public async Task DefaultContainer_publish_profile_publishes_the_image(string sdk)
+    {
+        var repository = "profile-" + (sdk.EndsWith("Web", StringComparison.Ordinal) ? "web" : "console");
+        var project = TestProject.Create(
+            "Profile",
+            $"<ContainerRegistry>{Registry.Host}</ContainerRegistry><ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerRepository>{repository}</ContainerRepository>",
+            sdk: sdk,
+            program: sdk.EndsWith("Web", StringComparison.Ordinal) ? "WebApplication.Create(args).Run();" : "System.Console.WriteLine(\"profile\");");
+
+        var result = await project.DotnetAsync(["publish", project.ProjectFile, "-nologo", "-p:PublishProfile=DefaultContainer"], cancellationToken: TestContext.CancellationToken);
+
+        Assert.AreEqual(0, result.ExitCode, result.StandardOutput + result.StandardError);
+        Assert.Contains($"Published {Registry.Host}/{repository}:latest", result.StandardOutput);
+        Assert.AreEqual(1, CountLines(result.StandardOutput, "Published "), "the image is built once");
+        await Registry.InspectAsync(repository + ":latest", raw: true, TestContext.CancellationToken);
+    }
+
+    private static int CountLines(string text, string start) =>
+        text.Split('\n').Count(line => line.TrimStart().StartsWith(start, StringComparison.Ordinal));
 
     [TestMethod]
     public async Task Tarball_loads_into_podman_and_layout_is_read_by_skopeo()
