@@ -109,6 +109,33 @@ public sealed partial class PublishContainerTests
         await Registry.InspectAsync(repository + ":latest", raw: true, TestContext.CancellationToken);
     }
 
+    [TestMethod]
+    public async Task Without_registry_or_container_cli_the_image_goes_to_an_oci_layout_under_the_output()
+    {
+        var project = TestProject.Create("NoCli", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>");
+        // PATH with nothing but the dotnet host: no docker, no podman.
+        var dotnetDirectory = Path.GetDirectoryName(TestTools.FindOnPath("dotnet") ?? throw new InvalidOperationException("dotnet not on PATH"))!;
+        var onlyDotnet = Directory.CreateDirectory(Path.Combine(project.Directory, "path-with-only-dotnet")).FullName;
+        File.CreateSymbolicLink(Path.Combine(onlyDotnet, "dotnet"), Path.Combine(Path.GetFullPath(dotnetDirectory), "dotnet"));
+
+        var result = await project.DotnetAsync(
+            ["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-getProperty:GeneratedOciLayoutPath", "-getProperty:GeneratedContainerDigest", "-getItem:GeneratedContainer"],
+            new Dictionary<string, string> { ["PATH"] = onlyDotnet },
+            TestContext.CancellationToken);
+
+        Assert.AreEqual(0, result.ExitCode, result.StandardOutput + result.StandardError);
+        var outputs = EvaluationResult.Parse(result.StandardOutput);
+        var layout = outputs.Property("GeneratedOciLayoutPath");
+        Assert.AreEqual(Path.Combine(project.Directory, "bin", "Release", "net10.0", "container"), layout.TrimEnd(Path.DirectorySeparatorChar));
+        var container = outputs.Items("GeneratedContainer").Single();
+        Assert.AreEqual(outputs.Property("GeneratedContainerDigest"), container["ManifestDigest"]);
+        Assert.StartsWith("sha256:", container["ConfigDigest"]);
+        Assert.Contains("\"layers\"", container["Manifest"]);
+        Assert.Contains("\"Entrypoint\"", container["Configuration"]);
+        var inspect = await TestTools.RunCheckedAsync("skopeo", ["inspect", $"oci:{layout}:latest"], cancellationToken: TestContext.CancellationToken);
+        Assert.AreEqual(container["ManifestDigest"], JsonDocument.Parse(inspect.StandardOutput).RootElement.GetProperty("Digest").GetString());
+    }
+
     private static int CountLines(string text, string start) =>
         text.Split('\n').Count(line => line.TrimStart().StartsWith(start, StringComparison.Ordinal));
 
