@@ -26,19 +26,20 @@ public sealed class RegistryFixture : IAsyncDisposable
     /// <summary>host:port.</summary>
     public string Host => Registry.Host;
 
-    /// <summary>Starts the registry and pushes the base images.</summary>
-    public static async Task<RegistryFixture> StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the registry and pushes the base images (with <paramref name="onlyRuntime"/>, only dotnet/runtime).</summary>
+    public static async Task<RegistryFixture> StartAsync(CancellationToken cancellationToken, RegistryAuthMode mode = RegistryAuthMode.Anonymous, bool onlyRuntime = false)
     {
         var layout = TestBaseImages.LayoutDirectory;
         TestTools.Require("skopeo", "skopeo");
-        var registry = await TestRegistry.StartAsync(RegistryAuthMode.Anonymous, cancellationToken);
+        var registry = await TestRegistry.StartAsync(mode, cancellationToken);
         try
         {
-            foreach (var (reference, repository) in BaseImages)
+            foreach (var (reference, repository) in onlyRuntime ? BaseImages.Take(1) : BaseImages)
             {
+                string[] credentials = mode == RegistryAuthMode.Anonymous ? [] : ["--dest-creds", $"{registry.Username}:{registry.Password}"];
                 await TestTools.RunCheckedAsync(
                     "skopeo",
-                    ["copy", "--quiet", "--all", "--dest-tls-verify=false", $"oci:{layout}:{reference}", $"docker://{registry.Host}/{repository}:10.0"],
+                    ["copy", "--quiet", "--all", "--dest-tls-verify=false", .. credentials, $"oci:{layout}:{reference}", $"docker://{registry.Host}/{repository}:10.0"],
                     cancellationToken: cancellationToken);
             }
 
