@@ -208,4 +208,90 @@ public sealed class ComputeContainerConfigTests
         Assert.Contains("70000", output);
         Assert.Contains("warning CONTAINER7031:", output);
     }
+
+    [TestMethod]
+    public async Task Label_properties_and_switches_shape_the_generated_labels()
+    {
+        var project = TestProject.Create(
+            "Labels",
+            """
+                <ContainerDescription>An app</ContainerDescription>
+                <ContainerAuthors>Team A</ContainerAuthors>
+                <ContainerInformationUrl>https://example.invalid/info</ContainerInformationUrl>
+                <ContainerDocumentationUrl>https://example.invalid/docs</ContainerDocumentationUrl>
+                <ContainerVersion>2.0.0</ContainerVersion>
+                <ContainerVendor>Example</ContainerVendor>
+                <ContainerLicenseExpression>MIT</ContainerLicenseExpression>
+                <ContainerTitle>Labels App</ContainerTitle>
+                <ContainerGenerateLabelsImageBaseName>false</ContainerGenerateLabelsImageBaseName>
+                <ContainerGenerateLabelsDotnetToolset>false</ContainerGenerateLabelsDotnetToolset>
+                <PublishRepositoryUrl>true</PublishRepositoryUrl>
+                <PrivateRepositoryUrl>https://example.invalid/repo.git</PrivateRepositoryUrl>
+                <RepositoryType>git</RepositoryType>
+                <SourceRevisionId>0123abc</SourceRevisionId>
+            """);
+
+        var result = await ComputeAsync(project);
+
+        var labels = result.Items("_ContainerResolvedLabel").ToDictionary(l => l["Identity"], l => l["Value"]);
+        Assert.AreEqual("An app", labels["org.opencontainers.image.description"]);
+        Assert.AreEqual("Team A", labels["org.opencontainers.image.authors"]);
+        Assert.AreEqual("https://example.invalid/info", labels["org.opencontainers.image.url"]);
+        Assert.AreEqual("https://example.invalid/docs", labels["org.opencontainers.image.documentation"]);
+        Assert.AreEqual("2.0.0", labels["org.opencontainers.image.version"]);
+        Assert.AreEqual("Example", labels["org.opencontainers.image.vendor"]);
+        Assert.AreEqual("MIT", labels["org.opencontainers.image.licenses"]);
+        Assert.AreEqual("Labels App", labels["org.opencontainers.image.title"]);
+        Assert.AreEqual("https://example.invalid/repo", labels["org.opencontainers.image.source"]);
+        Assert.AreEqual("0123abc", labels["org.opencontainers.image.revision"]);
+        Assert.IsFalse(labels.ContainsKey("org.opencontainers.image.base.name"));
+        Assert.IsFalse(labels.ContainsKey("net.dot.sdk.version"));
+    }
+
+    [TestMethod]
+    public async Task App_command_entrypoint_and_single_tag_are_taken_as_given()
+    {
+        var project = TestProject.Create(
+            "Command",
+            """
+                <ContainerImageTag>v1</ContainerImageTag>
+                <ContainerAppCommandInstruction>None</ContainerAppCommandInstruction>
+            """,
+            """
+                <ContainerEntrypoint Include="/bin/sh" />
+                <ContainerEntrypointArgs Include="-c" />
+                <ContainerDefaultArgs Include="echo hi" />
+            """);
+
+        var result = await ComputeAsync(project);
+
+        CollectionAssert.AreEqual(new[] { "v1" }, result.ItemIdentities("ContainerImageTags").ToArray());
+        CollectionAssert.AreEqual(new[] { "/bin/sh", "-c" }, result.ItemIdentities("_ContainerResolvedEntrypoint").ToArray());
+        CollectionAssert.AreEqual(new[] { "echo hi" }, result.ItemIdentities("_ContainerResolvedCmd").ToArray());
+    }
+
+    [TestMethod]
+    public async Task Self_contained_app_runs_its_own_executable_and_visual_studio_names_are_honoured()
+    {
+        var project = TestProject.Create(
+            "SelfContained",
+            """
+                <SelfContained>true</SelfContained>
+                <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
+                <ContainerImageFormat>Docker</ContainerImageFormat>
+            """,
+            """
+                <ContainerAppCommand Include="/app/SelfContained" />
+                <ContainerAppCommandArgs Include="--mode=container" />
+            """);
+
+        var result = await ComputeAsync(project, "RegistryUrl=127.0.0.1:5000", "PublishImageTag=from-vs");
+
+        Assert.AreEqual("mcr.microsoft.com/dotnet/runtime-deps:10.0", result.Property("ContainerBaseImage"));
+        Assert.AreEqual("127.0.0.1:5000", result.Property("ContainerRegistry"));
+        CollectionAssert.AreEqual(new[] { "from-vs" }, result.ItemIdentities("ContainerImageTags").ToArray());
+        CollectionAssert.AreEqual(new[] { "/app/SelfContained", "--mode=container" }, result.ItemIdentities("_ContainerResolvedEntrypoint").ToArray());
+        Assert.AreEqual("Docker", result.Property("_ContainerResolvedImageFormat"));
+        Assert.AreEqual("linux-x64", result.Property("ContainerRuntimeIdentifier"));
+    }
 }
