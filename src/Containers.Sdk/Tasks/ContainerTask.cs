@@ -15,6 +15,9 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
 {
     private readonly CancellationTokenSource _cancellation = new();
 
+    /// <summary>The project being built (MSBuildProjectFullPath): errors point at it rather than at our .targets file.</summary>
+    public string? ProjectFullPath { get; set; }
+
     /// <summary>Requests cancellation of the running work; MSBuild calls it on Ctrl+C.</summary>
     public void Cancel() => _cancellation.Cancel();
 
@@ -42,11 +45,13 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
 
     /// <summary>Logs <paramref name="message"/> as an error with <paramref name="code"/>, attributed to the project file.</summary>
     protected void LogCodedError(string code, string message) =>
-        Log.LogError(subcategory: null, code, helpKeyword: null, BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0, message);
+        Log.LogError(subcategory: null, code, helpKeyword: null, ErrorFile, 0, 0, 0, 0, message);
 
     /// <summary>Logs <paramref name="message"/> as a warning with <paramref name="code"/>, attributed to the project file.</summary>
     protected void LogCodedWarning(string code, string message) =>
-        Log.LogWarning(subcategory: null, code, helpKeyword: null, BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0, message);
+        Log.LogWarning(subcategory: null, code, helpKeyword: null, ErrorFile, 0, 0, 0, 0, message);
+
+    private string? ErrorFile => string.IsNullOrEmpty(ProjectFullPath) ? BuildEngine?.ProjectFileOfTaskNode : ProjectFullPath;
 
     /// <summary>Logs a failure as one coded line; the full detail only at low importance.</summary>
     protected void LogException(Exception exception)

@@ -202,7 +202,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             Log.LogMessage(MessageImportance.High, $"  {image.RuntimeIdentifier}: manifest {image.ManifestDigest}, {image.Layers.Count} layers, {FormatSize(total)}");
             foreach (var layer in image.Layers)
             {
-                Log.LogMessage(MessageImportance.Normal, $"    {layer.Name,-10} {FormatSize(layer.Size),10}  {layer.Digest}{(layer.FromCache ? "  (cached)" : "")}");
+                Log.LogMessage(MessageImportance.High, $"    {layer.Name,-10} {FormatSize(layer.Size),10}  {layer.Digest}{(layer.FromCache ? "  (cached)" : "")}");
             }
         }
 

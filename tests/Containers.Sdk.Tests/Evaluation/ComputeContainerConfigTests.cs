@@ -190,7 +190,7 @@ public sealed class ComputeContainerConfigTests
 
         var output = result.StandardOutput + result.StandardError;
         Assert.AreNotEqual(0, result.ExitCode, output);
-        Assert.Contains($"error {code}:", output);
+        Assert.Contains($"{project.ProjectFile} : error {code}:", output, "the error points at the project, not at our .targets");
         Assert.Contains(property, output);
         Assert.DoesNotContain("   at ", output, "no stack trace");
     }
