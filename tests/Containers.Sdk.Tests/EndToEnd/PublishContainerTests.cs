@@ -140,7 +140,7 @@ public sealed partial class PublishContainerTests
         text.Split('\n').Count(line => line.TrimStart().StartsWith(start, StringComparison.Ordinal));
 
     [TestMethod]
-    public async Task Tarball_loads_into_podman_and_layout_is_read_by_skopeo()
+    public async Task Tarball_and_LocalRegistry_load_into_podman_and_layout_is_read_by_skopeo()
     {
         var podman = TestTools.Require("podman", "podman");
         var repository = "tarball-" + Guid.NewGuid().ToString("N")[..8];
@@ -158,6 +158,17 @@ public sealed partial class PublishContainerTests
         finally
         {
             await TestTools.RunAsync(podman, ["rmi", "--force", "localhost/" + repository + ":latest"], cancellationToken: CancellationToken.None);
+        }
+
+        await PublishCheckedAsync(project, "LocalRegistry=Podman", "ContainerImageTag=loaded");
+        try
+        {
+            var images = await TestTools.RunCheckedAsync(podman, ["images", "--format", "{{.Repository}}:{{.Tag}}"], cancellationToken: TestContext.CancellationToken);
+            Assert.Contains($"localhost/{repository}:loaded", images.StandardOutput);
+        }
+        finally
+        {
+            await TestTools.RunAsync(podman, ["rmi", "--force", $"localhost/{repository}:loaded"], cancellationToken: CancellationToken.None);
         }
 
         var publish = await PublishCheckedAsync(project, "ContainerOciLayoutPath=out/layout", "ContainerImageTag=layout");

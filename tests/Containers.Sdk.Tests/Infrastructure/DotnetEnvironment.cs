@@ -15,5 +15,7 @@ public static class DotnetEnvironment
         ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
         ["DOTNET_CLI_UI_LANGUAGE"] = "en",
         ["NUGET_PACKAGES"] = PackageFeed.PackagesDirectory,
+        // MSBuild reads environment variables as property defaults: the run's own layer cache, not the user's.
+        ["ContainerLayerCacheDirectory"] = PackageFeed.LayerCacheDirectory,
     };
 }

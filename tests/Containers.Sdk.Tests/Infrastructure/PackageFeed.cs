@@ -18,6 +18,9 @@ public static class PackageFeed
     /// <summary>NUGET_PACKAGES for every dotnet command the tests run.</summary>
     public static string PackagesDirectory => Path.Combine(Root, "packages");
 
+    /// <summary>The layer cache the tests' publishes share (per run, so runs never see each other's layers).</summary>
+    public static string LayerCacheDirectory => Path.Combine(Root, "layer-cache");
+
     /// <summary>The repository root (where Containers.Sdk.sln is).</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
