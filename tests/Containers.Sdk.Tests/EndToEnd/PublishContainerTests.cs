@@ -136,6 +136,27 @@ public sealed partial class PublishContainerTests
         Assert.AreEqual(container["ManifestDigest"], JsonDocument.Parse(inspect.StandardOutput).RootElement.GetProperty("Digest").GetString());
     }
 
+    [TestMethod]
+    public async Task ContainerLayer_items_carve_their_own_layer()
+    {
+        var project = TestProject.Create(
+            "CustomLayer",
+            $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>",
+            """
+                <None Include="settings/*.json" CopyToPublishDirectory="PreserveNewest" />
+                <ContainerLayer Include="settings" Files="settings/**" />
+            """);
+        Directory.CreateDirectory(Path.Combine(project.Directory, "settings"));
+        await File.WriteAllTextAsync(Path.Combine(project.Directory, "settings", "app.json"), "{ \"mode\": \"container\" }", TestContext.CancellationToken);
+
+        var publish = await PublishCheckedAsync(project, "ContainerOciLayoutPath=layout");
+
+        Assert.Contains("Layer 'settings' (1 files)", publish.StandardOutput);
+        var inspect = await TestTools.RunCheckedAsync("skopeo", ["inspect", $"oci:{Path.Combine(project.Directory, "layout")}:latest"], cancellationToken: TestContext.CancellationToken);
+        var baseLayers = JsonDocument.Parse((await Registry.InspectAsync("dotnet/runtime:10.0", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Layers").GetArrayLength();
+        Assert.AreEqual(baseLayers + 2, JsonDocument.Parse(inspect.StandardOutput).RootElement.GetProperty("Layers").GetArrayLength(), "app layer plus the settings layer");
+    }
+
     private static int CountLines(string text, string start) =>
         text.Split('\n').Count(line => line.TrimStart().StartsWith(start, StringComparison.Ordinal));
 
