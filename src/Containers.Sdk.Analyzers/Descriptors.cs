@@ -1,0 +1,48 @@
+using Microsoft.CodeAnalysis;
+
+namespace Containers.Sdk.Analyzers;
+
+/// <summary>The diagnostic descriptors of the Containers.Sdk analyzers; each help link is the rule's docs page.</summary>
+public static class Descriptors
+{
+    private const string Category = "Containers";
+    private const string HelpLinkBase = "https://github.com/containers-sdk/containers-sdk/blob/main/docs/rules/";
+
+    /// <summary>CSDK1001: a container port is outside 1 to 65535.</summary>
+    public static readonly DiagnosticDescriptor PortOutOfRange = Create(
+        RuleIds.PortOutOfRange,
+        "Container port is outside 1 to 65535",
+        "Container port {0} is outside 1 to 65535; use a port number from 1 to 65535",
+        DiagnosticSeverity.Error);
+
+    /// <summary>CSDK1002: a container port has an unknown protocol.</summary>
+    public static readonly DiagnosticDescriptor UnknownPortProtocol = Create(
+        RuleIds.UnknownPortProtocol,
+        "Container port protocol is not tcp or udp",
+        "Container port protocol '{0}' is not known; use \"tcp\" or \"udp\" (lower case)",
+        DiagnosticSeverity.Error);
+
+    /// <summary>CSDK1003: the same port and protocol is exposed twice.</summary>
+    public static readonly DiagnosticDescriptor DuplicatePort = Create(
+        RuleIds.DuplicatePort,
+        "Container port is exposed more than once",
+        "Container port {0}/{1} is already exposed; remove this duplicate",
+        DiagnosticSeverity.Warning);
+
+    /// <summary>CSDK1004: an environment variable name is not portable.</summary>
+    public static readonly DiagnosticDescriptor InvalidEnvironmentVariableName = Create(
+        RuleIds.InvalidEnvironmentVariableName,
+        "Container environment variable name is not valid",
+        "Container environment variable name '{0}' is not valid; use a letter or underscore followed by letters, digits or underscores",
+        DiagnosticSeverity.Error);
+
+    /// <summary>CSDK1005: the container runs as root.</summary>
+    public static readonly DiagnosticDescriptor ContainerUserIsRoot = Create(
+        RuleIds.ContainerUserIsRoot,
+        "Container runs as root",
+        "Container user '{0}' is root; run as a non-root user such as \"app\" (the .NET base images' unprivileged user)",
+        DiagnosticSeverity.Warning);
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool enabledByDefault = true) =>
+        new(id, title, message, Category, severity, enabledByDefault, helpLinkUri: HelpLinkBase + id + ".md");
+}
