@@ -8,7 +8,7 @@ namespace Containers.Sdk.Analyzers.Tests;
 [TestClass]
 public sealed class RuleCatalogTests
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string RepoRoot = RepoPaths.Root;
 
     private static IReadOnlyList<DiagnosticDescriptor> AllDescriptors() =>
         typeof(Descriptors).GetFields(BindingFlags.Public | BindingFlags.Static)
@@ -70,18 +70,5 @@ public sealed class RuleCatalogTests
         {
             Assert.AreEqual(1, analyzers.Count(analyzer => analyzer.SupportedDiagnostics.Any(d => d.Id == descriptor.Id)), descriptor.Id);
         }
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Containers.Sdk.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Containers.Sdk.sln not found above " + AppContext.BaseDirectory);
     }
 }
