@@ -12,14 +12,14 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor PortOutOfRange = Create(
         RuleIds.PortOutOfRange,
         "Container port is outside 1 to 65535",
-        "Container port {0} is outside 1 to 65535; use a port number from 1 to 65535",
+        "{0}: container port {1} is outside 1 to 65535; use a port number from 1 to 65535",
         DiagnosticSeverity.Error);
 
     /// <summary>CSDK1002: a container port has an unknown protocol.</summary>
     public static readonly DiagnosticDescriptor UnknownPortProtocol = Create(
         RuleIds.UnknownPortProtocol,
         "Container port protocol is not tcp or udp",
-        "Container port protocol '{0}' is not known; use \"tcp\" or \"udp\" (lower case)",
+        "{0}: container port protocol '{1}' is not known; use \"tcp\" or \"udp\" (lower case)",
         DiagnosticSeverity.Error);
 
     /// <summary>CSDK1003: the same port and protocol is exposed twice.</summary>

@@ -11,7 +11,10 @@ namespace Containers.Sdk.Analyzers.Tests;
 internal static class Verifier<TAnalyzer>
     where TAnalyzer : DiagnosticAnalyzer, new()
 {
-    public static async Task VerifyAsync(string source)
+    public static Task VerifyAsync(string source) => VerifyAsync(source, msbuildProperties: null);
+
+    /// <summary>Runs with MSBuild properties (as the package's CompilerVisibleProperty passes them) and extra expected diagnostics.</summary>
+    public static async Task VerifyAsync(string source, IReadOnlyDictionary<string, string>? msbuildProperties, params DiagnosticResult[] expected)
     {
         var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
         {
@@ -21,6 +24,13 @@ internal static class Verifier<TAnalyzer>
         };
         test.TestState.Sources.Add((ContainerAttributesSource.HintName, ContainerAttributesSource.Text));
         test.TestState.AdditionalReferences.AddRange(RuntimeReferences.All);
+        if (msbuildProperties is not null)
+        {
+            test.TestState.AnalyzerConfigFiles.Add(("/.globalconfig",
+                "is_global = true\n" + string.Concat(msbuildProperties.Select(pair => $"build_property.{pair.Key} = {pair.Value}\n"))));
+        }
+
+        test.ExpectedDiagnostics.AddRange(expected);
         await test.RunAsync(CancellationToken.None);
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class ContainerSettingsGenerator
     {
         /// <summary>MSBuild properties the package exposes to the compiler (CompilerVisibleProperty).</summary>
         public static readonly ImmutableArray<string> VisibleProperties = ImmutableArray.Create(
-            "ContainerRepository", "ContainerImageTag", "ContainerImageTags", "ContainerUser", "ContainerWorkingDirectory", "ContainerPortsForAnalyzers");
+            "ContainerRepository", "ContainerImageTag", "ContainerImageTagsForAnalyzers", "ContainerUser", "ContainerWorkingDirectory", MSBuildPorts.PropertyName);
 
         /// <summary>Reads the container attributes of the compilation's assembly.</summary>
         public static ContainerConfigModel ParseAttributes(Compilation compilation, CancellationToken cancellationToken)
@@ -66,18 +66,16 @@ public sealed partial class ContainerSettingsGenerator
         /// <summary>Reads the MSBuild properties exposed as <c>build_property.*</c>.</summary>
         public static ContainerConfigModel ParseMSBuild(AnalyzerConfigOptions options)
         {
-            var tags = Split(Property(options, "ContainerImageTags"), ';');
+            // ContainerImageTags with ',' for ';': the analyzer config format ends a value at ';' (a comment).
+            var tags = Split(Property(options, "ContainerImageTagsForAnalyzers"), ',');
             if (tags.Length == 0 && Property(options, "ContainerImageTag") is { } tag)
             {
                 tags = ImmutableArray.Create(tag);
             }
 
             var ports = ImmutableArray.CreateBuilder<PortModel>();
-            foreach (var entry in Split(Property(options, "ContainerPortsForAnalyzers"), ';'))
+            foreach (var (number, protocol) in MSBuildPorts.Read(options))
             {
-                var slash = entry.IndexOf('/');
-                var number = slash < 0 ? entry : entry.Substring(0, slash);
-                var protocol = slash < 0 || slash == entry.Length - 1 ? "tcp" : entry.Substring(slash + 1);
                 if (int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
                 {
                     AddPort(ports, new PortModel(port, protocol));

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Containers.Sdk.Analyzers.Generators;
 using Containers.Sdk.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
@@ -6,7 +7,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Containers.Sdk.Analyzers.Rules;
 
-/// <summary>CSDK1001: <c>[assembly: ContainerPort(n)]</c> with n outside 1 to 65535.</summary>
+/// <summary>CSDK1001: <c>[assembly: ContainerPort(n)]</c> or a <c>ContainerPort</c> item with a port outside 1 to 65535.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PortOutOfRangeAnalyzer : DiagnosticAnalyzer
 {
@@ -25,7 +26,15 @@ public sealed class PortOutOfRangeAnalyzer : DiagnosticAnalyzer
                 if (AssemblyAttributes.TryGetConstructorArgument(attribute, 0, out int port) && !ContainerValueRules.IsValidPort(port))
                 {
                     compilation.ReportDiagnostic(Diagnostic.Create(
-                        Descriptors.PortOutOfRange, AssemblyAttributes.ConstructorArgumentLocation(attribute, 0), port));
+                        Descriptors.PortOutOfRange, AssemblyAttributes.ConstructorArgumentLocation(attribute, 0), "ContainerPort attribute", port));
+                }
+            }
+
+            foreach (var (port, _) in MSBuildPorts.Read(compilation.Options.AnalyzerConfigOptionsProvider.GlobalOptions))
+            {
+                if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || !ContainerValueRules.IsValidPort(number))
+                {
+                    compilation.ReportDiagnostic(Diagnostic.Create(Descriptors.PortOutOfRange, Location.None, "ContainerPort item", port));
                 }
             }
         });

@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Containers.Sdk.Analyzers.Rules;
 
-/// <summary>CSDK1002: <c>[assembly: ContainerPort(n, Protocol = "...")]</c> with a protocol other than tcp or udp.</summary>
+/// <summary>CSDK1002: <c>[assembly: ContainerPort(n, Protocol = "...")]</c> or a <c>ContainerPort</c> item whose Type is not tcp or udp.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UnknownPortProtocolAnalyzer : DiagnosticAnalyzer
 {
@@ -26,7 +26,15 @@ public sealed class UnknownPortProtocolAnalyzer : DiagnosticAnalyzer
                 if (!ContainerValueRules.IsKnownProtocol(protocol))
                 {
                     compilation.ReportDiagnostic(Diagnostic.Create(
-                        Descriptors.UnknownPortProtocol, AssemblyAttributes.NamedArgumentLocation(attribute, "Protocol"), protocol ?? "null"));
+                        Descriptors.UnknownPortProtocol, AssemblyAttributes.NamedArgumentLocation(attribute, "Protocol"), "ContainerPort attribute", protocol ?? "null"));
+                }
+            }
+
+            foreach (var (_, protocol) in MSBuildPorts.Read(compilation.Options.AnalyzerConfigOptionsProvider.GlobalOptions))
+            {
+                if (!ContainerValueRules.IsKnownProtocol(protocol))
+                {
+                    compilation.ReportDiagnostic(Diagnostic.Create(Descriptors.UnknownPortProtocol, Location.None, "ContainerPort item Type", protocol));
                 }
             }
         });

@@ -31,9 +31,9 @@ public sealed class ContainerSettingsGeneratorTests
     private static readonly Dictionary<string, string> MSBuild = new()
     {
         ["ContainerRepository"] = "team/app",
-        ["ContainerImageTags"] = "1.0;latest",
+        ["ContainerImageTagsForAnalyzers"] = "1.0,latest",
         ["ContainerUser"] = "1000",
-        ["ContainerPortsForAnalyzers"] = "9090/tcp;8080/tcp",
+        ["ContainerPortsForAnalyzers"] = "9090/tcp,8080/tcp",
     };
 
     [TestMethod]
