@@ -43,6 +43,13 @@ public static class Descriptors
         "Container user '{0}' is root; run as a non-root user such as \"app\" (the .NET base images' unprivileged user)",
         DiagnosticSeverity.Warning);
 
+    /// <summary>CSDK1006: the app listens on a port the image does not expose.</summary>
+    public static readonly DiagnosticDescriptor ListeningPortNotExposed = Create(
+        RuleIds.ListeningPortNotExposed,
+        "App listens on a port the container does not expose",
+        "The app listens on port {0}, which the container image does not expose; add [assembly: ContainerPort({0})] or a ContainerPort item",
+        DiagnosticSeverity.Warning);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool enabledByDefault = true) =>
         new(id, title, message, Category, severity, enabledByDefault, helpLinkUri: HelpLinkBase + id + ".md");
 }

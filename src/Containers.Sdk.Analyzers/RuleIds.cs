@@ -17,4 +17,7 @@ public static class RuleIds
 
     /// <summary>The container runs as root.</summary>
     public const string ContainerUserIsRoot = "CSDK1005";
+
+    /// <summary>The app listens on a port the image does not expose.</summary>
+    public const string ListeningPortNotExposed = "CSDK1006";
 }
