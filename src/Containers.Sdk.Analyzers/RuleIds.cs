@@ -20,4 +20,10 @@ public static class RuleIds
 
     /// <summary>The app listens on a port the image does not expose.</summary>
     public const string ListeningPortNotExposed = "CSDK1006";
+
+    /// <summary>The health check path is not mapped by any endpoint.</summary>
+    public const string HealthCheckPathNotMapped = "CSDK1007";
+
+    /// <summary>The base image is not pinned by digest.</summary>
+    public const string BaseImageNotPinned = "CSDK1008";
 }

@@ -14,9 +14,9 @@ public sealed partial class ContainerSettingsGenerator
     /// <summary>Turns attributes and MSBuild properties into models, and merges them.</summary>
     internal static class Parser
     {
-        /// <summary>MSBuild properties the package exposes to the compiler (CompilerVisibleProperty).</summary>
+        /// <summary>Every MSBuild property the package must expose to the compiler (CompilerVisibleProperty), for the generator and the analyzers.</summary>
         public static readonly ImmutableArray<string> VisibleProperties = ImmutableArray.Create(
-            "ContainerRepository", "ContainerImageTag", "ContainerImageTagsForAnalyzers", "ContainerUser", "ContainerWorkingDirectory", MSBuildPorts.PropertyName);
+            "ContainerRepository", "ContainerImageTag", "ContainerImageTagsForAnalyzers", "ContainerUser", "ContainerWorkingDirectory", MSBuildPorts.PropertyName, "ContainerBaseImage");
 
         /// <summary>Reads the container attributes of the compilation's assembly.</summary>
         public static ContainerConfigModel ParseAttributes(Compilation compilation, CancellationToken cancellationToken)
