@@ -51,8 +51,14 @@ internal static class ContainerValueRules
             return false;
         }
 
-        var colon = user.IndexOf(':');
-        var userPart = (colon < 0 ? user : user.Substring(0, colon)).Trim();
+        // A loop, not IndexOf: netstandard2.0 has no IndexOf(char, StringComparison), and net8.0's CA1307 wants one.
+        var end = 0;
+        while (end < user.Length && user[end] != ':')
+        {
+            end++;
+        }
+
+        var userPart = user.Substring(0, end).Trim();
         return string.Equals(userPart, "root", StringComparison.Ordinal) || IsZero(userPart);
     }
 
