@@ -1,0 +1,39 @@
+using Containers.Sdk.Analyzers.Rules;
+
+namespace Containers.Sdk.Analyzers.Tests;
+
+[TestClass]
+public sealed class EnvironmentAndUserRulesTests
+{
+    [TestMethod]
+    [DataRow("1ST")]
+    [DataRow("MY-VAR")]
+    [DataRow("A=B")]
+    [DataRow("")]
+    [DataRow("CAFÉ")]
+    public Task CSDK1004_reports_invalid_name(string name) =>
+        Verifier<InvalidEnvironmentVariableNameAnalyzer>.VerifyAsync($"[assembly: Containers.Sdk.ContainerEnvironment([|\"{name}\"|], \"value\")]");
+
+    [TestMethod]
+    public Task CSDK1004_accepts_portable_names() =>
+        Verifier<InvalidEnvironmentVariableNameAnalyzer>.VerifyAsync("""
+            [assembly: Containers.Sdk.ContainerEnvironment("ASPNETCORE_HTTP_PORTS", "8080")]
+            [assembly: Containers.Sdk.ContainerEnvironment("_private1", "x")]
+            """);
+
+    [TestMethod]
+    [DataRow("root")]
+    [DataRow("0")]
+    [DataRow("root:root")]
+    [DataRow("0:1000")]
+    public Task CSDK1005_reports_root_user(string user) =>
+        Verifier<ContainerUserIsRootAnalyzer>.VerifyAsync($"[assembly: Containers.Sdk.ContainerUser([|\"{user}\"|])]");
+
+    [TestMethod]
+    [DataRow("app")]
+    [DataRow("1000")]
+    [DataRow("1000:0")]
+    [DataRow("rooter")]
+    public Task CSDK1005_accepts_non_root_user(string user) =>
+        Verifier<ContainerUserIsRootAnalyzer>.VerifyAsync($"[assembly: Containers.Sdk.ContainerUser(\"{user}\")]");
+}
