@@ -4,8 +4,9 @@
 #   2. builds the test base images from this machine's files (eng/base-images.sh, cached),
 #   3. starts a throwaway distribution registry on a free 127.0.0.1 port,
 #   4. pushes the base images to it with skopeo (eng/push-base-images.sh),
-#   5. pulls dotnet/aspnet:10.0 back from the registry into a fresh OCI layout,
-#   6. unpacks it with umoci and runs `dotnet --list-runtimes` inside it with runc.
+#   5. packs Containers.Sdk and publishes samples/WebApi as an image with
+#      `dotnet publish -t:PublishContainer` onto the pushed dotnet/aspnet:10.0,
+#   6. pulls the app image back, unpacks it with umoci, runs it with runc and calls /healthz.
 # Everything it starts is stopped, and everything it writes under /tmp is deleted, on exit.
 #
 # Usage: sudo bash eng/demo.sh            (root: apt-get, debootstrap, runc)
@@ -26,6 +27,7 @@ work_dir="$(mktemp -d /tmp/containers-sdk-demo-XXXXXX)"
 registry_pid=""
 container_id="containers-sdk-demo-$$"
 cleanup() {
+  runc kill "$container_id" SIGKILL >/dev/null 2>&1 || true
   runc delete --force "$container_id" >/dev/null 2>&1 || true
   if [[ -n "$registry_pid" ]]; then
     kill "$registry_pid" 2>/dev/null || true
@@ -68,20 +70,48 @@ skopeo inspect --tls-verify=false "docker://$registry/dotnet/aspnet:10.0" \
 skopeo inspect --raw --tls-verify=false "docker://$registry/dotnet/multiarch:10.0" \
   | jq -r '"dotnet/multiarch:10.0: index of " + ([.manifests[].platform | "\(.os)/\(.architecture)\(if .variant then "/" + .variant else "" end)"] | join(", "))'
 
-step "Pulling dotnet/aspnet:10.0 back from the registry and unpacking it with umoci"
-skopeo copy --quiet --src-tls-verify=false "docker://$registry/dotnet/aspnet:10.0" "oci:$work_dir/pulled:aspnet"
-umoci unpack --image "$work_dir/pulled:aspnet" "$work_dir/bundle" >/dev/null
+step "Packing Containers.Sdk into .artifacts/feed (the local feed samples/NuGet.config names)"
+repo_root="$(cd "$script_dir/.." && pwd)"
+dotnet pack "$repo_root" -c Release -o "$repo_root/.artifacts/feed" -nologo -v quiet
+version="$(sed -n 's|.*<Version>\(.*\)</Version>.*|\1|p' "$repo_root/Directory.Build.props" | head -1)"
+
+step "Publishing samples/WebApi as an image with dotnet publish -t:PublishContainer (no Docker, no Dockerfile)"
+# A private package folder, so a re-packed package of the same version is never served stale.
+# ContainerBaseRegistry points the inferred base image (dotnet/aspnet:10.0) at the local registry.
+NUGET_PACKAGES="$work_dir/nuget" dotnet publish "$repo_root/samples/WebApi" -c Release -nologo \
+  -t:PublishContainer -p:ContainersSdkVersion="$version" \
+  -p:ContainerRegistry="$registry" -p:ContainerBaseRegistry="$registry" -p:ContainerImageTag=demo \
+  -p:ContainerLayerCacheDirectory="$work_dir/layer-cache"
+skopeo inspect --tls-verify=false "docker://$registry/samples/web-api:demo" \
+  | jq -r '"samples/web-api:demo: \(.Digest), \(.Layers | length) layers, \(.Architecture)/\(.Os)"'
+
+step "Pulling the app image back from the registry and unpacking it with umoci"
+skopeo copy --quiet --src-tls-verify=false "docker://$registry/samples/web-api:demo" "oci:$work_dir/pulled:web-api"
+umoci unpack --image "$work_dir/pulled:web-api" "$work_dir/bundle" >/dev/null
 echo "bundle: $work_dir/bundle ($(du -sh "$work_dir/bundle/rootfs" | cut -f1) root filesystem)"
 
-step "Running /usr/bin/dotnet --list-runtimes in the image with runc"
-# umoci writes a runtime-spec config.json; run a fixed command without a terminal, share the
-# host network (no network namespace) and drop the rlimits, which may exceed this process's own.
-jq '.process.args = ["/usr/bin/dotnet", "--list-runtimes"]
-    | .process.terminal = false
+step "Running the app with runc and calling it on 127.0.0.1:8080"
+if python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 8080))' 2>/dev/null; then :; else
+  echo "demo: port 8080 on 127.0.0.1 is taken; stop what listens there and run again" >&2; exit 1
+fi
+# umoci writes a runtime-spec config.json with the image's entrypoint, env, user and working
+# directory. Share the host network (no network namespace) so 127.0.0.1:8080 reaches the app,
+# run without a terminal, and drop the rlimits, which may exceed this process's own.
+jq '.process.terminal = false
     | del(.process.rlimits)
     | .linux.namespaces |= map(select(.type != "network"))' \
   "$work_dir/bundle/config.json" >"$work_dir/bundle/config.json.new"
 mv "$work_dir/bundle/config.json.new" "$work_dir/bundle/config.json"
-runc run --bundle "$work_dir/bundle" "$container_id" </dev/null
+runc run --detach --bundle "$work_dir/bundle" "$container_id" </dev/null >"$work_dir/app.log" 2>&1
+answer=""
+for _ in $(seq 1 100); do
+  answer="$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=1).read().decode())" 2>/dev/null)" && break
+  sleep 0.1
+done
+[[ "$answer" == ok ]] || { echo "demo: the app did not answer /healthz; its output:" >&2; cat "$work_dir/app.log" >&2; exit 1; }
+echo "GET /healthz -> $answer"
+echo "GET /todos   -> $(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/todos', timeout=2).read().decode())")"
+runc kill "$container_id" SIGTERM
+for _ in $(seq 1 50); do [[ "$(runc state "$container_id" 2>/dev/null | jq -r .status)" == stopped ]] && break; sleep 0.1; done
 
-step "Done: built locally, pushed to and pulled from a local registry, unpacked and run — nothing downloaded from a registry. The registry is stopped and $work_dir removed on exit."
+step "Done: the sample's image was built from dotnet publish output by Containers.Sdk, pushed to and pulled from a local registry, and run with runc — nothing downloaded from a registry. The registry is stopped and $work_dir removed on exit."
