@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using System.Text;
+using Containers.Oci;
+
+namespace Containers.Host;
+
+/// <summary>
+/// Keeps unpacked root filesystems keyed by the image's layer chain (the OCI ChainID of its diff ids),
+/// so an image is unpacked once; container roots are then assembled from the cache with hard links.
+/// </summary>
+/// <remarks>
+/// A container root made by <see cref="CreateContainerRootAsync"/> shares file inodes with the cache,
+/// like <c>cp -al</c>: replacing or deleting a file in the container root is safe, writing into an
+/// existing file in place also changes the cached copy. Roots are meant for read-mostly application
+/// containers; delete the cache directory to start over.
+/// </remarks>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class RootfsCache
+{
+    /// <summary>Creates a cache stored under <paramref name="directory"/> (created when missing).</summary>
+    public RootfsCache(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        Directory = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(Directory);
+    }
+
+    /// <summary>The cache directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The OCI ChainID of a list of diff ids: sha256 of "parentChain diffId", chained.</summary>
+    public static string ChainId(IEnumerable<Digest> diffIds)
+    {
+        ArgumentNullException.ThrowIfNull(diffIds);
+        string? chain = null;
+        foreach (var diffId in diffIds)
+        {
+            var text = diffId.ToString();
+            chain = chain is null
+                ? text
+                : "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(chain + " " + text))).ToLowerInvariant();
+        }
+
+        return chain ?? "sha256:" + Convert.ToHexString(SHA256.HashData([])).ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// Returns the cached root filesystem of <paramref name="image"/>, unpacking it first when it is not
+    /// cached yet. The returned directory must not be modified.
+    /// </summary>
+    public async Task<string> GetOrUnpackAsync(IImage image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var chainId = ChainId(image.Layers.Select(layer => layer.DiffId));
+        var final = Path.Combine(Directory, chainId.Replace(':', '-'));
+        if (System.IO.Directory.Exists(final))
+        {
+            return final;
+        }
+
+        var staging = Path.Combine(Directory, ".staging-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await RootfsUnpacker.UnpackAsync(image, staging, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                System.IO.Directory.Move(staging, final);
+            }
+            catch (IOException) when (System.IO.Directory.Exists(final))
+            {
+                // Another process unpacked the same chain first; its copy is equivalent.
+            }
+        }
+        finally
+        {
+            if (System.IO.Directory.Exists(staging))
+            {
+                System.IO.Directory.Delete(staging, recursive: true);
+            }
+        }
+
+        return final;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="destination"/> a root filesystem of <paramref name="image"/> by hard-linking
+    /// the cached copy (unpacking it first when needed).
+    /// </summary>
+    public async Task<string> CreateContainerRootAsync(IImage image, string destination, CancellationToken cancellationToken = default)
+    {
+        var cached = await GetOrUnpackAsync(image, cancellationToken).ConfigureAwait(false);
+        LinkTree(cached, Path.GetFullPath(destination));
+        return destination;
+    }
+
+    /// <summary>Recreates the tree under <paramref name="source"/> at <paramref name="destination"/>: directories and symbolic links anew, files as hard links.</summary>
+    public static void LinkTree(string source, string destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        System.IO.Directory.CreateDirectory(destination);
+        File.SetUnixFileMode(destination, File.GetUnixFileMode(source));
+        foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
+        {
+            var target = Path.Combine(destination, entry.Name);
+            if (entry.LinkTarget is { } link)
+            {
+                File.CreateSymbolicLink(target, link);
+            }
+            else if (entry is DirectoryInfo)
+            {
+                LinkTree(entry.FullName, target);
+            }
+            else if (NativeMethods.Link(entry.FullName, target) != 0)
+            {
+                throw new OciException($"Could not hard-link '{entry.FullName}' to '{target}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the cache and the container root must be on the same filesystem.");
+            }
+        }
+    }
+}

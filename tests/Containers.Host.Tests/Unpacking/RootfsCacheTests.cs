@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Containers.Oci;
+using Containers.TestSupport;
+
+namespace Containers.Host.Tests.Unpacking;
+
+[TestClass]
+public sealed class RootfsCacheTests
+{
+    private string _work = null!;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestInitialize]
+    public void CreateWorkDirectory() =>
+        _work = Directory.CreateTempSubdirectory("host-cache-").FullName;
+
+    [TestCleanup]
+    public void RemoveWorkDirectory() => Directory.Delete(_work, recursive: true);
+
+    [TestMethod]
+    public void ChainId_of_one_layer_is_its_diff_id_and_chains_by_spec()
+    {
+        var a = Digest.Parse("sha256:" + new string('a', 64));
+        var b = Digest.Parse("sha256:" + new string('b', 64));
+
+        Assert.AreEqual(a.ToString(), RootfsCache.ChainId([a]));
+        var expected = "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(a + " " + b))).ToLowerInvariant();
+        Assert.AreEqual(expected, RootfsCache.ChainId([a, b]));
+    }
+
+    [TestMethod]
+    public async Task Second_container_root_reuses_the_cache_and_matches_its_content()
+    {
+        var token = TestContext.CancellationToken;
+        var image = await OciLayout.Open(TestBaseImages.LayoutDirectory).ReadImageAsync("runtime-deps-10.0", cancellationToken: token);
+        var cache = new RootfsCache(Path.Combine(_work, "cache"));
+
+        var first = Stopwatch.StartNew();
+        await cache.CreateContainerRootAsync(image, Path.Combine(_work, "c1"), token);
+        first.Stop();
+        var cached = await cache.GetOrUnpackAsync(image, token);
+        var stamp = Directory.GetLastWriteTimeUtc(cached);
+        var second = Stopwatch.StartNew();
+        await cache.CreateContainerRootAsync(image, Path.Combine(_work, "c2"), token);
+        second.Stop();
+        TestContext.WriteLine($"first root (unpack + link): {first.ElapsedMilliseconds} ms; second root (link only): {second.ElapsedMilliseconds} ms");
+
+        Assert.AreEqual(stamp, Directory.GetLastWriteTimeUtc(cached), "the cached rootfs was not unpacked again");
+        Assert.AreEqual(1, Directory.GetDirectories(cache.Directory).Length);
+        var passwd = new FileInfo(Path.Combine(_work, "c2", "etc/passwd"));
+        Assert.IsTrue(passwd.Exists);
+        Assert.AreEqual(
+            File.ReadAllText(Path.Combine(cached, "etc/passwd")),
+            File.ReadAllText(passwd.FullName));
+        Assert.AreEqual(
+            new FileInfo(Path.Combine(cached, "etc")).UnixFileMode,
+            new FileInfo(Path.Combine(_work, "c2", "etc")).UnixFileMode);
+    }
+}
