@@ -26,8 +26,6 @@ public sealed class ContainerPublisher
 {
     private readonly RegistryClientOptions _registryOptions;
     private readonly IProgress<PublishProgress>? _progress;
-    private RegistryClient? _registry;
-    private TransferCounter? _transfers;
 
     /// <summary>Creates a publisher.</summary>
     /// <param name="registryOptions">How to reach registries (credentials, insecure hosts, retries); the publisher owns the client it makes from them.</param>
@@ -52,9 +50,9 @@ public sealed class ContainerPublisher
             throw new OciException("No tag to write the image under; set ContainerImageTag or ContainerImageTags.");
         }
 
-        _transfers = new TransferCounter(this, _registryOptions.Progress);
-        using var registry = new RegistryClient(_registryOptions with { Progress = _transfers });
-        _registry = registry;
+        // One client per publish, so its transfer counts are this publish's alone.
+        var transfers = new TransferCounter(this, _registryOptions.Progress);
+        using var registry = new RegistryClient(_registryOptions with { Progress = transfers });
         var timestamp = BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
         Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.");
         var cache = request.LayerCacheDirectory is null ? null : new LayerCache(request.LayerCacheDirectory, request.LayerCacheMaxBytes);
@@ -64,10 +62,10 @@ public sealed class ContainerPublisher
             var images = new List<(Image Image, PublishedImageInfo Info)>();
             foreach (var target in request.Targets)
             {
-                images.Add(await BuildImageAsync(request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
+                images.Add(await BuildImageAsync(registry, request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
             }
 
-            var result = await WriteAsync(request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
+            var result = await WriteAsync(registry, transfers, request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
             if (cache is not null)
             {
                 var inUse = images.SelectMany(i => i.Image.Layers).Select(l => l.Descriptor.Digest).ToHashSet();
@@ -78,7 +76,7 @@ public sealed class ContainerPublisher
                 }
             }
 
-            return result with { TimestampSource = timestamp.Source };
+            return result;
         }
         finally
         {
@@ -89,10 +87,10 @@ public sealed class ContainerPublisher
         }
     }
 
-    private async Task<(Image, PublishedImageInfo)> BuildImageAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
+    private async Task<(Image, PublishedImageInfo)> BuildImageAsync(RegistryClient registry, ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
     {
         var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
-        var baseImage = await LoadBaseImageAsync(request, platform, cancellationToken).ConfigureAwait(false);
+        var baseImage = await LoadBaseImageAsync(registry, request, platform, cancellationToken).ConfigureAwait(false);
         var format = request.Format ?? MediaTypes.FormatOf(baseImage.Manifest.MediaType ?? baseImage.ManifestDescriptor.MediaType);
         var options = new LayerWriteOptions
         {
@@ -154,7 +152,7 @@ public sealed class ContainerPublisher
         return (image, info);
     }
 
-    private async Task<IImage> LoadBaseImageAsync(ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
+    private async Task<IImage> LoadBaseImageAsync(RegistryClient registry, ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
     {
         if (request.BaseImageLayoutPath is { } layoutPath)
         {
@@ -164,10 +162,10 @@ public sealed class ContainerPublisher
         }
 
         Report($"Base image {request.BaseImage} for {PlatformMatching.Format(platform)}.");
-        return await _registry!.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+        return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ContainerPublishResult> WriteAsync(ContainerPublishRequest request, List<(Image Image, PublishedImageInfo Info)> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
+    private async Task<ContainerPublishResult> WriteAsync(RegistryClient registry, TransferCounter transfers, ContainerPublishRequest request, List<(Image Image, PublishedImageInfo Info)> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
     {
         var format = images[0].Image.Format;
         var index = images.Count > 1 ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format) : null;
@@ -187,31 +185,28 @@ public sealed class ContainerPublisher
                     && request.BaseImage.Repository != registryDestination.Repository
                         ? new[] { request.BaseImage.Repository }
                         : [];
-                var counter = _transfers!;
-                counter.Reset();
+                // Pulling the base image counted nothing as uploaded; count from here.
+                transfers.Reset();
+                Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
+                if (index is not null)
                 {
-                    Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
-                    if (index is not null)
-                    {
-                        await _registry!.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await _registry!.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
-                    }
+                    await registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
                 }
 
-                uploaded = counter.Uploaded;
-                reused = counter.Reused;
+                uploaded = transfers.Uploaded;
+                reused = transfers.Reused;
                 break;
             }
 
             case ContainerDestination.OciLayoutDirectory layoutDestination:
             {
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
-                var layout = Directory.Exists(layoutDestination.DirectoryPath) && File.Exists(Path.Combine(layoutDestination.DirectoryPath, "oci-layout"))
-                    ? OciLayout.Open(layoutDestination.DirectoryPath)
-                    : OciLayout.Create(layoutDestination.DirectoryPath);
+                // Create opens an existing layout as it is and makes a new one otherwise.
+                var layout = OciLayout.Create(layoutDestination.DirectoryPath);
                 if (local.Count > 1)
                 {
                     await layout.WriteIndexAsync(new ComposedImageIndex(local, format), tags, cancellationToken).ConfigureAwait(false);
