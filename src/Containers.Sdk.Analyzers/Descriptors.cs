@@ -54,6 +54,24 @@ public static class Descriptors
         "The app listens on port {0}, which the container image does not expose; add [assembly: ContainerPort({0})] or a ContainerPort item",
         DiagnosticSeverity.Warning);
 
+    /// <summary>
+    /// CSDK1006 for a port named by a ContainerEnvironmentVariable item (ASPNETCORE_HTTP_PORTS, ASPNETCORE_URLS ...):
+    /// the same rule, found when the compilation is analyzed as a whole (an item has no place in source).
+    /// </summary>
+    public static readonly DiagnosticDescriptor ListeningPortNotExposedByEnvironment = Create(
+        RuleIds.ListeningPortNotExposed,
+        "App listens on a port the container does not expose",
+        "{0} makes the app listen on port {1}, which the container image does not expose; add [assembly: ContainerPort({1})] or a ContainerPort item",
+        DiagnosticSeverity.Warning,
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>CSDK1006 for a port named by a <c>ContainerEnvironment</c> attribute's value, reported as you type.</summary>
+    public static readonly DiagnosticDescriptor ListeningPortNotExposedByEnvironmentAttribute = Create(
+        RuleIds.ListeningPortNotExposed,
+        "App listens on a port the container does not expose",
+        "{0} makes the app listen on port {1}, which the container image does not expose; add [assembly: ContainerPort({1})] or a ContainerPort item",
+        DiagnosticSeverity.Warning);
+
     /// <summary>CSDK1007: the health check path is not mapped by any endpoint.</summary>
     public static readonly DiagnosticDescriptor HealthCheckPathNotMapped = Create(
         RuleIds.HealthCheckPathNotMapped,
@@ -69,6 +87,38 @@ public static class Descriptors
         "ContainerBaseImage '{0}' is not pinned by digest; append @sha256:<digest> so every build uses the same base image",
         DiagnosticSeverity.Info,
         enabledByDefault: false,
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>CSDK1009: ContainerRepository is not a valid repository name.</summary>
+    public static readonly DiagnosticDescriptor InvalidRepositoryName = Create(
+        RuleIds.InvalidRepositoryName,
+        "Container repository name is not valid",
+        "ContainerRepository '{0}' is not a valid repository name: {1} Use lowercase letters, digits and '.', '_', '-' separators, with '/' between path components, e.g. 'team/my-app'.",
+        DiagnosticSeverity.Error,
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>CSDK1010: an image tag is not valid.</summary>
+    public static readonly DiagnosticDescriptor InvalidImageTag = Create(
+        RuleIds.InvalidImageTag,
+        "Container image tag is not valid",
+        "{0} has invalid tag '{1}': {2} Fix or remove it.",
+        DiagnosticSeverity.Error,
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>CSDK1011: ContainerRegistry is not a valid registry.</summary>
+    public static readonly DiagnosticDescriptor InvalidRegistry = Create(
+        RuleIds.InvalidRegistry,
+        "Container registry is not valid",
+        "ContainerRegistry '{0}' is not a valid registry: {1} Expected host[:port] without a scheme or path, e.g. 'registry.example.com' or '127.0.0.1:5000'.",
+        DiagnosticSeverity.Error,
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>CSDK1012: an exposed port that nothing in the app listens on.</summary>
+    public static readonly DiagnosticDescriptor ExposedPortNotListened = Create(
+        RuleIds.ExposedPortNotListened,
+        "Exposed container port is not listened on",
+        "{0} exposes port {1}, but the app listens on {2}; listen on port {1} or stop exposing it",
+        DiagnosticSeverity.Info,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool enabledByDefault = true, params string[] customTags) =>

@@ -26,4 +26,16 @@ public static class RuleIds
 
     /// <summary>The base image is not pinned by digest.</summary>
     public const string BaseImageNotPinned = "CSDK1008";
+
+    /// <summary>ContainerRepository is not a valid repository name.</summary>
+    public const string InvalidRepositoryName = "CSDK1009";
+
+    /// <summary>ContainerImageTag or ContainerImageTags holds an invalid tag.</summary>
+    public const string InvalidImageTag = "CSDK1010";
+
+    /// <summary>ContainerRegistry is not a valid registry host.</summary>
+    public const string InvalidRegistry = "CSDK1011";
+
+    /// <summary>An exposed port that nothing in the app listens on.</summary>
+    public const string ExposedPortNotListened = "CSDK1012";
 }

@@ -92,6 +92,8 @@ public sealed class ListeningPortRuleTests
             TestCode = "[assembly: Containers.Sdk.ContainerPort(8080)]\nclass App { void Start(Microsoft.AspNetCore.Builder.WebApplication app) => app.Run([|\"http://+:5005\"|]); }\n" + AspNetStubs,
             FixedCode = "[assembly: Containers.Sdk.ContainerPort(8080)]\n[assembly: Containers.Sdk.ContainerPort(5005)]\nclass App { void Start(Microsoft.AspNetCore.Builder.WebApplication app) => app.Run(\"http://+:5005\"); }\n" + AspNetStubs,
             ReferenceAssemblies = new ReferenceAssemblies("net10.0"),
+            // CSDK1006 has two descriptors (as you type, and at compilation end); markup means the first.
+            MarkupOptions = MarkupOptions.UseFirstDescriptor,
         };
         test.TestState.Sources.Add((ContainerAttributesSource.HintName, ContainerAttributesSource.Text));
         test.FixedState.Sources.Add((ContainerAttributesSource.HintName, ContainerAttributesSource.Text));

@@ -21,6 +21,8 @@ internal static class Verifier<TAnalyzer>
             TestCode = source,
             // Offline: compile against the running runtime's assemblies instead of downloading a reference pack.
             ReferenceAssemblies = new ReferenceAssemblies("net10.0"),
+            // CSDK1006 has two descriptors (as you type, and at compilation end); markup means the first.
+            MarkupOptions = MarkupOptions.UseFirstDescriptor,
         };
         test.TestState.Sources.Add((ContainerAttributesSource.HintName, ContainerAttributesSource.Text));
         test.TestState.AdditionalReferences.AddRange(RuntimeReferences.All);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Containers.Oci;
+using Containers.Shared;
 
 namespace Containers.Build.Configuration;
 
@@ -10,7 +11,7 @@ namespace Containers.Build.Configuration;
 public static class ContainerSettingsValidator
 {
     /// <summary>Port numbers are 1–65535.</summary>
-    public const int MaxPort = 65535;
+    public const int MaxPort = ContainerValueRules.MaxPort;
 
     /// <summary>An explicit ContainerRepository (or obsolete ContainerImageName) must be a valid repository as given.</summary>
     public static IReadOnlyList<ContainerDiagnostic> CheckRepository(string property, string? repository)
@@ -155,8 +156,7 @@ public static class ContainerSettingsValidator
             return [];
         }
 
-        var name = user.Split(':')[0];
-        return name is "root" or "0"
+        return ContainerValueRules.IsRootUser(user)
             ? [ContainerDiagnostic.Create(ContainerDiagnosticCodes.RootUser, "ContainerUser", $"ContainerUser '{user}' makes the app run as root, so a flaw in the app gives an attacker the whole container. Leave ContainerUser empty to use the base image's non-root APP_UID, or name a non-root user such as 'app' or '1654'.")]
             : [];
     }
@@ -220,13 +220,12 @@ public static class ContainerSettingsValidator
             ? []
             : [ContainerDiagnostic.Create(ContainerDiagnosticCodes.InvalidTargetFramework, "TargetFrameworkVersion", $"TargetFrameworkVersion '{version}' is not a version number; expected e.g. '10.0' (from TargetFramework net10.0). Containers need a .NET (net8.0 or later) TargetFramework.")];
 
-    internal static bool TryParsePortNumber(string? text, out int number) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number) && number is >= 1 and <= MaxPort;
+    internal static bool TryParsePortNumber(string? text, out int number) => ContainerValueRules.TryParsePort(text, out number);
 
     internal static bool TryParsePortType(string? text, out string protocol)
     {
         protocol = string.IsNullOrEmpty(text) ? "tcp" : text;
-        return protocol is "tcp" or "udp";
+        return ContainerValueRules.IsKnownProtocol(protocol);
     }
 
     internal static bool TryParseImageFormat(string? text, out ManifestFormat format)
@@ -264,10 +263,7 @@ public static class ContainerSettingsValidator
 
     internal static bool IsWindows(string rid) => rid.StartsWith("win", StringComparison.Ordinal);
 
-    internal static bool IsPosixName(string? name) =>
-        !string.IsNullOrEmpty(name)
-        && (char.IsAsciiLetter(name[0]) || name[0] == '_')
-        && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+    internal static bool IsPosixName(string? name) => ContainerValueRules.IsValidEnvironmentVariableName(name);
 
     private static void AddTagProblem(List<ContainerDiagnostic> findings, string property, string tag)
     {

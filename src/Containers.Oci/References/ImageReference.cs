@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Containers.Shared;
 using DigestValue = Containers.Oci.Digest;
 
 namespace Containers.Oci;
@@ -25,20 +24,20 @@ namespace Containers.Oci;
 public sealed record ImageReference
 {
     /// <summary>The canonical name of Docker Hub.</summary>
-    public const string DockerHubRegistry = "docker.io";
+    public const string DockerHubRegistry = ImageNameRules.DockerHubRegistry;
 
     /// <summary>The tag used when a reference has neither tag nor digest.</summary>
     public const string DefaultTag = "latest";
 
     /// <summary>The maximum length of the name, registry + '/' + repository, in characters.</summary>
-    public const int MaxNameLength = 255;
+    public const int MaxNameLength = ImageNameRules.MaxNameLength;
 
     /// <summary>The maximum length of a tag, in characters.</summary>
-    public const int MaxTagLength = 128;
+    public const int MaxTagLength = ImageNameRules.MaxTagLength;
 
     private const string LegacyDockerHubRegistry = "index.docker.io";
     private const string OfficialRepositoryPrefix = "library/";
-    private const string Localhost = "localhost";
+    private const string Localhost = ImageNameRules.Localhost;
 
     private ImageReference(string registry, string repository, string? tag, DigestValue? digest)
     {
@@ -177,162 +176,24 @@ public sealed record ImageReference
     public static bool IsValidRegistry(string registry) => ValidateRegistry(registry) is null;
 
     /// <summary>Null when <paramref name="tag"/> is valid; otherwise a sentence that says what is wrong with it.</summary>
-    public static string? ValidateTag(string? tag)
-    {
-        if (string.IsNullOrEmpty(tag))
-        {
-            return "the tag is empty; a tag is 1 to 128 letters, digits, '_', '.' and '-', and does not start with '.' or '-'.";
-        }
-
-        if (tag.Length > MaxTagLength)
-        {
-            return $"tag '{tag}' is {tag.Length} characters; the limit is {MaxTagLength}.";
-        }
-
-        foreach (var c in tag)
-        {
-            if (!IsWordCharacter(c) && c is not ('.' or '-'))
-            {
-                return $"tag '{tag}' contains {Describe(c)}; a tag may contain only letters, digits, '_', '.' and '-'.";
-            }
-        }
-
-        if (tag[0] is '.' or '-')
-        {
-            return $"tag '{tag}' starts with '{tag[0]}'; a tag must start with a letter, a digit or '_'.";
-        }
-
-        return null;
-    }
+    /// <remarks>The rule is shared with the Containers.Sdk analyzers (src/Shared/ImageNameRules.cs), so the IDE and publishing agree.</remarks>
+    public static string? ValidateTag(string? tag) => ImageNameRules.ValidateTag(tag);
 
     /// <summary>Null when <paramref name="repository"/> is a valid repository path; otherwise a sentence that says what is wrong with it.</summary>
     /// <remarks>
     /// A repository is path components separated by '/'; each component is lowercase letters and digits,
-    /// with a single '.', one or two '_', or any number of '-' between them.
+    /// with a single '.', one or two '_', or any number of '-' between them. Shared with the analyzers.
     /// </remarks>
-    public static string? ValidateRepository(string? repository)
-    {
-        if (string.IsNullOrEmpty(repository))
-        {
-            return "the repository is empty; expected lowercase path components separated by '/', for example 'team/app'.";
-        }
-
-        if (repository.Length > MaxNameLength)
-        {
-            return $"repository '{repository}' is {repository.Length} characters; the limit is {MaxNameLength}.";
-        }
-
-        foreach (var c in repository)
-        {
-            if (c is >= 'A' and <= 'Z')
-            {
-                return $"repository '{repository}' contains uppercase letter '{c}'; repository names must be lowercase.";
-            }
-
-            if (!IsLowercaseAlphanumeric(c) && c is not ('.' or '_' or '-' or '/'))
-            {
-                return $"repository '{repository}' contains {Describe(c)}; a repository may contain only lowercase letters, digits, the separators '.', '_' and '-', and '/' between path components.";
-            }
-        }
-
-        var start = 0;
-        while (true)
-        {
-            var end = repository.IndexOf('/', start);
-            if (end < 0)
-            {
-                end = repository.Length;
-            }
-
-            var error = ValidatePathComponent(repository, start, end);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            if (end == repository.Length)
-            {
-                return null;
-            }
-
-            start = end + 1;
-        }
-    }
+    public static string? ValidateRepository(string? repository) => ImageNameRules.ValidateRepository(repository);
 
     /// <summary>Null when <paramref name="registry"/> is a valid registry that a reference can name; otherwise a sentence that says what is wrong with it.</summary>
     /// <remarks>
     /// A registry is <c>host[:port]</c>: the host is dot-separated labels of letters, digits and inner '-',
     /// or an IPv6 address in brackets (<c>[::1]:5000</c>); the port is 1 to 65535. A host without '.',
     /// port or uppercase letter other than <c>localhost</c> is refused, because in a reference it would be
-    /// read as a Docker Hub namespace.
+    /// read as a Docker Hub namespace. Shared with the analyzers.
     /// </remarks>
-    public static string? ValidateRegistry(string? registry)
-    {
-        if (string.IsNullOrEmpty(registry))
-        {
-            return "the registry is empty; expected a host with an optional port, for example 'registry.example.com' or 'localhost:5000'.";
-        }
-
-        if (registry.Contains("://", StringComparison.Ordinal))
-        {
-            return $"registry '{registry}' includes a URL scheme; give only the host and port, for example '{registry[(registry.IndexOf("://", StringComparison.Ordinal) + 3)..].TrimEnd('/')}'.";
-        }
-
-        string? port;
-        if (registry[0] == '[')
-        {
-            var close = registry.IndexOf(']', StringComparison.Ordinal);
-            if (close < 0)
-            {
-                return $"registry '{registry}' has '[' without a closing ']'; an IPv6 address is written in brackets, for example '[::1]:5000'.";
-            }
-
-            var address = registry[1..close];
-            foreach (var c in address)
-            {
-                if (!char.IsAsciiHexDigit(c) && c != ':')
-                {
-                    return $"registry '{registry}' contains {Describe(c)} inside the brackets; an IPv6 address there is hex digits and ':' only (zone identifiers such as '%eth0' are not allowed).";
-                }
-            }
-
-            if (!IPAddress.TryParse(address, out var parsed) || parsed.AddressFamily != AddressFamily.InterNetworkV6)
-            {
-                return $"registry '{registry}' has '[{address}]', which is not an IPv6 address.";
-            }
-
-            var rest = registry[(close + 1)..];
-            if (rest.Length == 0)
-            {
-                return null;
-            }
-
-            if (rest[0] != ':')
-            {
-                return $"registry '{registry}' has {Describe(rest[0])} after ']'; expected ':' and a port, or nothing.";
-            }
-
-            port = rest[1..];
-        }
-        else
-        {
-            var colon = registry.IndexOf(':', StringComparison.Ordinal);
-            var host = colon < 0 ? registry : registry[..colon];
-            port = colon < 0 ? null : registry[(colon + 1)..];
-            var hostError = ValidateHostName(registry, host);
-            if (hostError is not null)
-            {
-                return hostError;
-            }
-
-            if (port is null && !IsRegistryComponent(host))
-            {
-                return $"registry '{registry}' has no '.', no port and is not 'localhost', so in an image reference '{registry}/app' would mean the Docker Hub repository '{DockerHubRegistry}/{registry}/app'; name the registry with its port (for example '{registry}:5000') or its fully qualified host name.";
-            }
-        }
-
-        return port is null ? null : ValidatePort(registry, port);
-    }
+    public static string? ValidateRegistry(string? registry) => ImageNameRules.ValidateRegistry(registry);
 
     /// <summary>Null when <paramref name="digest"/> is a valid digest string; otherwise a sentence that says what is wrong with it.</summary>
     public static string? ValidateDigest(string? digest)
@@ -415,7 +276,7 @@ public sealed record ImageReference
         if (firstSlash >= 0)
         {
             var first = name[..firstSlash];
-            if (IsRegistryComponent(first))
+            if (ImageNameRules.IsRegistryComponent(first))
             {
                 registry = first;
                 path = name[(firstSlash + 1)..];
@@ -521,169 +382,6 @@ public sealed record ImageReference
         }
     }
 
-    /// <summary>Distribution's rule for whether the first path component names a registry rather than a Docker Hub namespace.</summary>
-    private static bool IsRegistryComponent(string component)
-    {
-        // A repository cannot start with '[', so such a component can only be meant as an IPv6 host.
-        if (component == Localhost || component.StartsWith('[') || component.Contains('.', StringComparison.Ordinal) || component.Contains(':', StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        // Docker Hub namespaces are lowercase, so an uppercase first component can only be a host.
-        foreach (var c in component)
-        {
-            if (c is >= 'A' and <= 'Z')
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static string? ValidatePathComponent(string repository, int start, int end)
-    {
-        if (start == end)
-        {
-            if (start == 0)
-            {
-                return $"repository '{repository}' starts with '/'; a repository is path components separated by '/', none of them empty.";
-            }
-
-            if (end == repository.Length)
-            {
-                return $"repository '{repository}' ends with '/'; a repository is path components separated by '/', none of them empty.";
-            }
-
-            return $"repository '{repository}' contains '//'; path components are separated by a single '/' and cannot be empty.";
-        }
-
-        var component = repository[start..end];
-        if (!IsLowercaseAlphanumeric(component[0]))
-        {
-            return $"repository '{repository}' has the path component '{component}', which starts with '{component[0]}'; each component must start and end with a lowercase letter or digit.";
-        }
-
-        if (!IsLowercaseAlphanumeric(component[^1]))
-        {
-            return $"repository '{repository}' has the path component '{component}', which ends with '{component[^1]}'; each component must start and end with a lowercase letter or digit.";
-        }
-
-        var i = 0;
-        while (i < component.Length)
-        {
-            if (IsLowercaseAlphanumeric(component[i]))
-            {
-                i++;
-                continue;
-            }
-
-            var separatorStart = i;
-            while (i < component.Length && !IsLowercaseAlphanumeric(component[i]))
-            {
-                i++;
-            }
-
-            var separator = component[separatorStart..i];
-            if (!IsValidSeparator(separator))
-            {
-                return $"repository '{repository}' contains '{separator}' in the path component '{component}'; between letters and digits use a single '.', one or two '_', or one or more '-'.";
-            }
-        }
-
-        return null;
-    }
-
-    private static bool IsValidSeparator(string separator)
-    {
-        if (separator is "." or "_" or "__")
-        {
-            return true;
-        }
-
-        foreach (var c in separator)
-        {
-            if (c != '-')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static string? ValidateHostName(string registry, string host)
-    {
-        if (host.Length == 0)
-        {
-            return $"registry '{registry}' has no host before ':'; expected a host with an optional port, for example 'localhost:5000'.";
-        }
-
-        foreach (var c in host)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '-'))
-            {
-                return $"registry '{registry}' contains {Describe(c)} in the host name; a host name is letters, digits, '-' and '.', or an IPv6 address in brackets.";
-            }
-        }
-
-        var start = 0;
-        while (true)
-        {
-            var end = host.IndexOf('.', start);
-            if (end < 0)
-            {
-                end = host.Length;
-            }
-
-            if (start == end)
-            {
-                var where = start == 0 ? "starts with '.'" : end == host.Length ? "ends with '.'" : "contains '..'";
-                return $"registry '{registry}' {where}; a host name is labels separated by single dots, none of them empty.";
-            }
-
-            if (host[start] == '-' || host[end - 1] == '-')
-            {
-                return $"registry '{registry}' has the host label '{host[start..end]}', which {(host[start] == '-' ? "starts" : "ends")} with '-'; each label must start and end with a letter or digit.";
-            }
-
-            if (end == host.Length)
-            {
-                return null;
-            }
-
-            start = end + 1;
-        }
-    }
-
-    private static string? ValidatePort(string registry, string port)
-    {
-        if (port.Length == 0)
-        {
-            return $"registry '{registry}' ends with ':' but has no port; write the port after ':', for example 'localhost:5000', or drop the ':'.";
-        }
-
-        var number = 0L;
-        foreach (var c in port)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return $"registry '{registry}' has the port '{port}', which is not a number; a port is a number from 1 to 65535.";
-            }
-
-            // Saturate rather than overflow: any value past 65535 is reported the same way.
-            number = Math.Min(number * 10 + (c - '0'), 1_000_000);
-        }
-
-        if (number is < 1 or > 65535)
-        {
-            return $"registry '{registry}' has port {port}, outside 1-65535.";
-        }
-
-        return null;
-    }
-
     private static bool IsImageId(string value)
     {
         if (value.Length != 64)
@@ -701,17 +399,4 @@ public sealed record ImageReference
 
         return true;
     }
-
-    private static bool IsLowercaseAlphanumeric(char c) => c is (>= 'a' and <= 'z') or (>= '0' and <= '9');
-
-    // Go's RE2 \w: ASCII letters, digits and '_'.
-    private static bool IsWordCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
-
-    private static string Describe(char c) => c switch
-    {
-        ' ' => "a space",
-        _ when c < 0x21 || c == 0x7F || char.IsWhiteSpace(c) || char.IsControl(c) || char.IsSurrogate(c) => "U+" + ((int)c).ToString("X4", CultureInfo.InvariantCulture),
-        _ when c > 0x7E => $"'{c}' (U+{((int)c).ToString("X4", CultureInfo.InvariantCulture)})",
-        _ => $"'{c}'",
-    };
 }

@@ -73,7 +73,7 @@ public sealed partial class ContainerSettingsGenerator
             text.Append("        public static global::System.Collections.Generic.IReadOnlyList<ExposedPort> Ports { get; } = new ExposedPort[] { ")
                 .Append(string.Join(", ", settings.Ports.Select(port => "new ExposedPort(" + port.Port.ToString(CultureInfo.InvariantCulture) + ", " + Literal(port.Protocol) + ")")))
                 .Append(" };\n\n");
-            AppendDictionary(text, "Environment", "The environment variables declared with ContainerEnvironment.", settings.Environment);
+            AppendDictionary(text, "Environment", "The environment variables: ContainerEnvironment attributes, overridden by ContainerEnvironmentVariable items of the same name.", settings.Environment);
             AppendDictionary(text, "Labels", "The labels declared with ContainerLabel.", settings.Labels);
             text.Append("        /// <summary>The user the process runs as, or null for the base image's.</summary>\n");
             text.Append("        public static string? User => ").Append(Literal(settings.User)).Append(";\n\n");

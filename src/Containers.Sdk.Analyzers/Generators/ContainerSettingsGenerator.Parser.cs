@@ -16,7 +16,8 @@ public sealed partial class ContainerSettingsGenerator
     {
         /// <summary>Every MSBuild property the package must expose to the compiler (CompilerVisibleProperty), for the generator and the analyzers.</summary>
         public static readonly ImmutableArray<string> VisibleProperties = ImmutableArray.Create(
-            "ContainerRepository", "ContainerImageTag", "ContainerImageTagsForAnalyzers", "ContainerUser", "ContainerWorkingDirectory", MSBuildPorts.PropertyName, "ContainerBaseImage");
+            "ContainerRegistry", "ContainerRepository", "ContainerImageTag", "ContainerImageTagsForAnalyzers", "ContainerUser", "ContainerWorkingDirectory",
+            MSBuildPorts.PropertyName, MSBuildEnvironment.PropertyName, "ContainerBaseImage");
 
         /// <summary>Reads the container attributes of the compilation's assembly.</summary>
         public static ContainerConfigModel ParseAttributes(Compilation compilation, CancellationToken cancellationToken)
@@ -82,14 +83,22 @@ public sealed partial class ContainerSettingsGenerator
                 }
             }
 
+            var environment = ImmutableArray.CreateBuilder<NameValueModel>();
+            foreach (var (name, value) in MSBuildEnvironment.Read(options))
+            {
+                environment.Add(new NameValueModel(name, value));
+            }
+
             return new ContainerConfigModel(
-                Property(options, "ContainerRepository"), new(tags), new(ports.ToImmutable()), default, default,
+                Property(options, "ContainerRepository"), new(tags), new(ports.ToImmutable()), new(environment.ToImmutable()), default,
                 Property(options, "ContainerUser"), Property(options, "ContainerWorkingDirectory"), null);
         }
 
         /// <summary>
         /// Merges: an MSBuild property (project file or command line) overrides the attribute, so a
-        /// deployment can change a setting without a code change; ports are the union, MSBuild's first.
+        /// deployment can change a setting without a code change; ports are the union, MSBuild's first;
+        /// an environment variable set by a ContainerEnvironmentVariable item overrides the attribute of
+        /// the same name. The publish tasks apply the same precedence (ContainerSettingsResolver).
         /// </summary>
         public static ContainerConfigModel Merge(ContainerConfigModel code, ContainerConfigModel msbuild)
         {
@@ -108,11 +117,34 @@ public sealed partial class ContainerSettingsGenerator
                 msbuild.Repository ?? code.Repository,
                 msbuild.Tags.Count > 0 ? msbuild.Tags : code.Tags,
                 new(ports.ToImmutable()),
-                code.Environment,
+                MergeEnvironment(code.Environment, msbuild.Environment),
                 code.Labels,
                 msbuild.User ?? code.User,
                 msbuild.WorkingDirectory ?? code.WorkingDirectory,
                 code.HealthCheck);
+        }
+
+        private static EquatableArray<NameValueModel> MergeEnvironment(EquatableArray<NameValueModel> code, EquatableArray<NameValueModel> msbuild)
+        {
+            if (msbuild.Count == 0)
+            {
+                return code;
+            }
+
+            var merged = new List<NameValueModel>();
+            foreach (var variable in code)
+            {
+                merged.RemoveAll(existing => existing.Name == variable.Name);
+                merged.Add(variable);
+            }
+
+            foreach (var variable in msbuild)
+            {
+                merged.RemoveAll(existing => existing.Name == variable.Name);
+                merged.Add(variable);
+            }
+
+            return new(merged.ToImmutableArray());
         }
 
         private static void AddPort(ImmutableArray<PortModel>.Builder ports, PortModel port)

@@ -2,23 +2,30 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
 using Containers.Sdk.Analyzers.Generators;
+using Containers.Shared;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Containers.Sdk.Analyzers.Rules;
 
 /// <summary>
-/// CSDK1006: the app listens (<c>app.Run("http://+:5005")</c>, <c>UseUrls</c>, Kestrel's
-/// <c>Listen</c>/<c>ListenAnyIP</c>/<c>ListenLocalhost</c>) on a port that no <c>ContainerPort</c>
-/// attribute or item exposes. Only checked when the project declares at least one port, so an app
-/// relying on the base image's defaults is not reported.
+/// CSDK1006: the app listens on a port that no <c>ContainerPort</c> attribute or item exposes — found in
+/// code (<c>app.Run("http://+:5005")</c>, <c>UseUrls</c>, Kestrel's <c>Listen</c>/<c>ListenAnyIP</c>/
+/// <c>ListenLocalhost</c>), reported at the call's argument as you type, and in the container environment
+/// (<c>ASPNETCORE_HTTP_PORTS</c>, <c>ASPNETCORE_HTTPS_PORTS</c>, <c>ASPNETCORE_URLS</c> from a
+/// <c>ContainerEnvironment</c> attribute or a <c>ContainerEnvironmentVariable</c> item), reported when the
+/// compilation is analyzed as a whole. Only checked when the project declares at least one port, so an
+/// app relying on the base image's defaults is not reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ListeningPortNotExposedAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ListeningPortNotExposed);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.ListeningPortNotExposed, Descriptors.ListeningPortNotExposedByEnvironment, Descriptors.ListeningPortNotExposedByEnvironmentAttribute);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -27,116 +34,106 @@ public sealed class ListeningPortNotExposedAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
-            var exposed = new HashSet<int>();
-            foreach (var attribute in AssemblyAttributes.OfType(start.Compilation, ContainerAttributesSource.PortAttribute))
+            var globalOptions = start.Options.AnalyzerConfigOptionsProvider.GlobalOptions;
+            var exposed = ExposedPorts(start.Compilation, globalOptions);
+            if (exposed.Count == 0)
             {
-                if (AssemblyAttributes.TryGetConstructorArgument(attribute, 0, out int port))
-                {
-                    exposed.Add(port);
-                }
+                return;
             }
 
-            foreach (var (text, _) in MSBuildPorts.Read(start.Options.AnalyzerConfigOptionsProvider.GlobalOptions))
-            {
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+            start.RegisterOperationAction(
+                operation =>
                 {
-                    exposed.Add(port);
-                }
-            }
-
-            if (exposed.Count > 0)
-            {
-                start.RegisterOperationAction(operation => AnalyzeInvocation(operation, exposed), OperationKind.Invocation);
-            }
-        });
-    }
-
-    private static void AnalyzeInvocation(OperationAnalysisContext context, HashSet<int> exposed)
-    {
-        var invocation = (IInvocationOperation)context.Operation;
-        var method = invocation.TargetMethod;
-        var typeName = method.ContainingType?.Name;
-        switch (method.Name)
-        {
-            case "Run" when typeName == "WebApplication":
-            case "UseUrls":
-                foreach (var argument in invocation.Arguments)
-                {
-                    foreach (var value in StringValues(argument.Value))
+                    foreach (var (port, at) in ListenPorts.FromInvocation((IInvocationOperation)operation.Operation))
                     {
-                        foreach (var url in value.Text.Split(';'))
+                        if (!exposed.Contains(port))
                         {
-                            if (TryGetUrlPort(url, out var port))
-                            {
-                                Report(context, exposed, port, value.Operation);
-                            }
+                            operation.ReportDiagnostic(Diagnostic.Create(Descriptors.ListeningPortNotExposed, at.Syntax.GetLocation(), PortProperty(port), port));
+                        }
+                    }
+                },
+                OperationKind.Invocation);
+
+            // A ContainerEnvironment attribute is reported as you type, at its value, so the code fix can add the port.
+            var environmentAttribute = start.Compilation.GetTypeByMetadataName(ContainerAttributesSource.EnvironmentAttribute);
+            if (environmentAttribute is not null)
+            {
+                start.RegisterSyntaxNodeAction(
+                    node => AnalyzeEnvironmentAttribute(node, environmentAttribute, exposed),
+                    SyntaxKind.Attribute);
+            }
+
+            // ContainerEnvironmentVariable items have no place in source: reported once, for the compilation.
+            start.RegisterCompilationEndAction(end =>
+            {
+                foreach (var (name, value) in MSBuildEnvironment.Read(globalOptions))
+                {
+                    foreach (var port in ListenPorts.FromVariable(name, value))
+                    {
+                        if (!exposed.Contains(port))
+                        {
+                            end.ReportDiagnostic(Diagnostic.Create(
+                                Descriptors.ListeningPortNotExposedByEnvironment, Location.None, PortProperty(port), $"ContainerEnvironmentVariable '{name}'", port));
                         }
                     }
                 }
-
-                break;
-            case "ListenAnyIP" or "ListenLocalhost" or "Listen" when typeName == "KestrelServerOptions":
-                foreach (var argument in invocation.Arguments)
-                {
-                    if (argument.Parameter?.Name == "port" && argument.Value.ConstantValue is { HasValue: true, Value: int port })
-                    {
-                        Report(context, exposed, port, argument.Value);
-                    }
-                }
-
-                break;
-        }
+            });
+        });
     }
 
-    private static void Report(OperationAnalysisContext context, HashSet<int> exposed, int port, IOperation at)
+    private static void AnalyzeEnvironmentAttribute(SyntaxNodeAnalysisContext context, INamedTypeSymbol environmentAttribute, HashSet<int> exposed)
     {
-        if (!exposed.Contains(port))
+        var attribute = (AttributeSyntax)context.Node;
+        if (attribute.ArgumentList is not { Arguments.Count: >= 2 } arguments
+            || context.SemanticModel.GetSymbolInfo(attribute, context.CancellationToken).Symbol is not IMethodSymbol constructor
+            || !SymbolEqualityComparer.Default.Equals(constructor.ContainingType, environmentAttribute))
         {
-            context.ReportDiagnostic(Diagnostic.Create(
-                Descriptors.ListeningPortNotExposed,
-                at.Syntax.GetLocation(),
-                ImmutableDictionary<string, string?>.Empty.Add("Port", port.ToString(CultureInfo.InvariantCulture)),
-                port));
+            return;
         }
-    }
 
-    private static IEnumerable<(string Text, IOperation Operation)> StringValues(IOperation value)
-    {
-        if (value.ConstantValue is { HasValue: true, Value: string text })
+        var valueExpression = arguments.Arguments[1].Expression;
+        if (context.SemanticModel.GetConstantValue(arguments.Arguments[0].Expression, context.CancellationToken) is not { HasValue: true, Value: string name }
+            || context.SemanticModel.GetConstantValue(valueExpression, context.CancellationToken) is not { HasValue: true, Value: string value })
         {
-            yield return (text, value);
+            return;
         }
-        else if (value is IArrayCreationOperation { Initializer: { } initializer })
+
+        foreach (var port in ListenPorts.FromVariable(name, value))
         {
-            foreach (var element in initializer.ElementValues)
+            if (!exposed.Contains(port))
             {
-                if (element.ConstantValue is { HasValue: true, Value: string elementText })
-                {
-                    yield return (elementText, element);
-                }
+                context.ReportDiagnostic(Diagnostic.Create(
+                    Descriptors.ListeningPortNotExposedByEnvironmentAttribute, valueExpression.GetLocation(), PortProperty(port), $"ContainerEnvironment attribute '{name}'", port));
             }
         }
     }
 
     /// <summary>The explicit port of a listen URL such as <c>http://+:5005</c> or <c>https://localhost:7001/</c>.</summary>
-    internal static bool TryGetUrlPort(string url, out int port)
+    internal static bool TryGetUrlPort(string url, out int port) => ListenPorts.TryGetUrlPort(url, out port);
+
+    private static HashSet<int> ExposedPorts(Compilation compilation, AnalyzerConfigOptions globalOptions)
     {
-        port = 0;
-        var scheme = url.IndexOf("://", System.StringComparison.Ordinal);
-        if (scheme < 0)
+        var exposed = new HashSet<int>();
+        foreach (var attribute in AssemblyAttributes.OfType(compilation, ContainerAttributesSource.PortAttribute))
         {
-            return false;
+            if (AssemblyAttributes.TryGetConstructorArgument(attribute, 0, out int port))
+            {
+                exposed.Add(port);
+            }
         }
 
-        var authority = url.Substring(scheme + 3);
-        var slash = authority.IndexOf('/');
-        if (slash >= 0)
+        foreach (var (text, _) in MSBuildPorts.Read(globalOptions))
         {
-            authority = authority.Substring(0, slash);
+            if (ContainerValueRules.TryParsePort(text, out var port))
+            {
+                exposed.Add(port);
+            }
         }
 
-        var colon = authority.LastIndexOf(':');
-        return colon >= 0 && colon > authority.LastIndexOf(']')
-            && int.TryParse(authority.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port);
+        return exposed;
     }
+
+    // The code fix reads the port from here rather than parsing the message.
+    private static ImmutableDictionary<string, string?> PortProperty(int port) =>
+        ImmutableDictionary<string, string?>.Empty.Add("Port", port.ToString(CultureInfo.InvariantCulture));
 }

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Containers.Sdk.Analyzers.Generators;
-using Containers.Sdk.Analyzers.Shared;
+using Containers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -32,7 +32,7 @@ public sealed class PortOutOfRangeAnalyzer : DiagnosticAnalyzer
 
             foreach (var (port, _) in MSBuildPorts.Read(compilation.Options.AnalyzerConfigOptionsProvider.GlobalOptions))
             {
-                if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || !ContainerValueRules.IsValidPort(number))
+                if (!ContainerValueRules.TryParsePort(port, out _))
                 {
                     compilation.ReportDiagnostic(Diagnostic.Create(Descriptors.PortOutOfRange, Location.None, "ContainerPort item", port));
                 }

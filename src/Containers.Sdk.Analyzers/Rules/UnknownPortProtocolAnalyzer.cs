@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Containers.Sdk.Analyzers.Generators;
-using Containers.Sdk.Analyzers.Shared;
+using Containers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 

@@ -34,6 +34,8 @@ public sealed class ContainerSettingsGeneratorTests
         ["ContainerImageTagsForAnalyzers"] = "1.0,latest",
         ["ContainerUser"] = "1000",
         ["ContainerPortsForAnalyzers"] = "9090/tcp,8080/tcp",
+        // Encoded as the targets encode it: ',' and ';' inside a value are \x2C and \x3B.
+        ["ContainerEnvironmentForAnalyzers"] = @"GREETING=from MSBuild,CONNECTION=a\x3Bb\x2Cc",
     };
 
     [TestMethod]
@@ -54,6 +56,10 @@ public sealed class ContainerSettingsGeneratorTests
         Assert.Contains("\\\"user\\\":\\\"app\\\"", sources[ContainerSettingsGenerator.Emitter.MetadataHintName]);
         Assert.Contains("User => \"1000\"", sources[ContainerSettingsGenerator.Emitter.SettingsHintName]);
         Assert.Contains("new ExposedPort(9090, \"tcp\"), new ExposedPort(8080, \"tcp\"), new ExposedPort(53, \"udp\")", sources[ContainerSettingsGenerator.Emitter.SettingsHintName]);
+        // An item overrides the attribute of the same name; item values are decoded.
+        Assert.Contains("[\"GREETING\"] = \"from MSBuild\"", sources[ContainerSettingsGenerator.Emitter.SettingsHintName]);
+        Assert.Contains("[\"CONNECTION\"] = \"a;b,c\"", sources[ContainerSettingsGenerator.Emitter.SettingsHintName]);
+        Assert.DoesNotContain("CONNECTION", sources[ContainerSettingsGenerator.Emitter.MetadataHintName]);
     }
 
     [TestMethod]

@@ -41,7 +41,7 @@ namespace Containers.Sdk
         /// <summary>The exposed ports.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<ExposedPort> Ports { get; } = new ExposedPort[] { new ExposedPort(8080, "tcp"), new ExposedPort(53, "udp") };
 
-        /// <summary>The environment variables declared with ContainerEnvironment. A later declaration of a name replaces an earlier one.</summary>
+        /// <summary>The environment variables: ContainerEnvironment attributes, overridden by ContainerEnvironmentVariable items of the same name. A later declaration of a name replaces an earlier one.</summary>
         public static global::System.Collections.Generic.IReadOnlyDictionary<string, string> Environment { get; } = new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal)
         {
             ["ASPNETCORE_HTTP_PORTS"] = "8080",

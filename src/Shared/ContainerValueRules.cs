@@ -1,6 +1,6 @@
 using System;
 
-namespace Containers.Sdk.Analyzers.Shared;
+namespace Containers.Shared;
 
 /// <summary>
 /// The value rules for container settings, written against netstandard2.0 so that the analyzers
@@ -13,6 +13,31 @@ internal static class ContainerValueRules
 
     /// <summary>A port number is valid from 1 to 65535 (0 means "any port" and cannot be exposed).</summary>
     public static bool IsValidPort(int port) => port >= 1 && port <= MaxPort;
+
+    /// <summary>
+    /// Parses a port as MSBuild items and attributes give it: digits only (no sign, spaces or
+    /// hex), 1 to 65535.
+    /// </summary>
+    public static bool TryParsePort(string? text, out int port)
+    {
+        port = 0;
+        if (text is null || text.Length == 0 || text.Length > 5)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (c < '0' || c > '9')
+            {
+                return false;
+            }
+
+            port = (port * 10) + (c - '0');
+        }
+
+        return IsValidPort(port);
+    }
 
     /// <summary>The image config only knows <c>tcp</c> and <c>udp</c> (lower case, as written in <c>ExposedPorts</c>).</summary>
     public static bool IsKnownProtocol(string? protocol) =>
