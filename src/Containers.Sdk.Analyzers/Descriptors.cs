@@ -36,7 +36,7 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor InvalidEnvironmentVariableName = Create(
         RuleIds.InvalidEnvironmentVariableName,
         "Container environment variable name is not valid",
-        "Container environment variable name '{0}' is not valid; use a letter or underscore followed by letters, digits or underscores",
+        "{0}: container environment variable name '{1}' is not valid; use a letter or underscore followed by letters, digits or underscores",
         DiagnosticSeverity.Error,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 

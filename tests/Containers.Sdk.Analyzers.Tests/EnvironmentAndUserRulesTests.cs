@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis.Testing;
 using Containers.Sdk.Analyzers.Rules;
 
 namespace Containers.Sdk.Analyzers.Tests;
@@ -13,6 +14,13 @@ public sealed class EnvironmentAndUserRulesTests
     [DataRow("CAFÉ")]
     public Task CSDK1004_reports_invalid_name(string name) =>
         Verifier<InvalidEnvironmentVariableNameAnalyzer>.VerifyAsync($"[assembly: Containers.Sdk.ContainerEnvironment([|\"{name}\"|], \"value\")]");
+
+    [TestMethod]
+    public Task CSDK1004_reports_an_invalid_ContainerEnvironmentVariable_item_with_the_item_name() =>
+        Verifier<InvalidEnvironmentVariableNameAnalyzer>.VerifyAsync("",
+            new Dictionary<string, string> { ["ContainerEnvironmentForAnalyzers"] = @"GOOD=1,BAD-NAME=x\x3By,Logging:LogLevel=Debug" },
+            new DiagnosticResult(Descriptors.InvalidEnvironmentVariableName).WithNoLocation().WithArguments("ContainerEnvironmentVariable item", "BAD-NAME"),
+            new DiagnosticResult(Descriptors.InvalidEnvironmentVariableName).WithNoLocation().WithArguments("ContainerEnvironmentVariable item", "Logging:LogLevel"));
 
     [TestMethod]
     public Task CSDK1004_accepts_portable_names() =>

@@ -6,7 +6,10 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Containers.Sdk.Analyzers.Rules;
 
-/// <summary>CSDK1004: <c>[assembly: ContainerEnvironment("name", "value")]</c> with a name that is not a portable variable name.</summary>
+/// <summary>
+/// CSDK1004: <c>[assembly: ContainerEnvironment("name", "value")]</c> or a <c>ContainerEnvironmentVariable</c>
+/// item with a name that is not a portable variable name.
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class InvalidEnvironmentVariableNameAnalyzer : DiagnosticAnalyzer
 {
@@ -26,7 +29,15 @@ public sealed class InvalidEnvironmentVariableNameAnalyzer : DiagnosticAnalyzer
                 if (!ContainerValueRules.IsValidEnvironmentVariableName(name))
                 {
                     compilation.ReportDiagnostic(Diagnostic.Create(
-                        Descriptors.InvalidEnvironmentVariableName, AssemblyAttributes.ConstructorArgumentLocation(attribute, 0), name ?? "null"));
+                        Descriptors.InvalidEnvironmentVariableName, AssemblyAttributes.ConstructorArgumentLocation(attribute, 0), "ContainerEnvironment attribute", name ?? "null"));
+                }
+            }
+
+            foreach (var (name, _) in MSBuildEnvironment.Read(compilation.Options.AnalyzerConfigOptionsProvider.GlobalOptions))
+            {
+                if (!ContainerValueRules.IsValidEnvironmentVariableName(name))
+                {
+                    compilation.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidEnvironmentVariableName, Location.None, "ContainerEnvironmentVariable item", name));
                 }
             }
         });

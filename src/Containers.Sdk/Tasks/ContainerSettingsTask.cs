@@ -57,6 +57,15 @@ public abstract class ContainerSettingsTask : ContainerTask
     public ITaskItem[] ContainerEntrypointArgs { get; set; } = [];
     public ITaskItem[] ContainerDefaultArgs { get; set; } = [];
     public string? ContainerImageFormat { get; set; }
+#pragma warning restore CS1591
+
+    /// <summary>
+    /// The app's built assembly (@(IntermediateAssembly)); the settings declared in code with the
+    /// Containers.Sdk attributes are read from it and merged in (<see cref="CodeDeclaredSettings"/>).
+    /// Empty, or a file that does not exist yet (evaluation before a build), means none.
+    /// </summary>
+    public string? AppAssembly { get; set; }
+#pragma warning disable CS1591
 
     [Required] public string AssemblyName { get; set; } = "";
     [Required] public string TargetFileName { get; set; } = "";
@@ -88,7 +97,8 @@ public abstract class ContainerSettingsTask : ContainerTask
     /// <summary>Resolves the settings and logs every finding with its code; null when there were errors.</summary>
     protected ResolvedContainerSettings? ResolveSettings()
     {
-        var resolution = ContainerSettingsResolver.Resolve(CreateSettings(), CreateProjectFacts());
+        var code = string.IsNullOrEmpty(AppAssembly) || !File.Exists(AppAssembly) ? null : AssemblyContainerConfig.TryRead(AppAssembly);
+        var resolution = ContainerSettingsResolver.Resolve(CodeDeclaredSettings.Merge(CreateSettings(), code), CreateProjectFacts());
         LogDiagnostics(resolution.Diagnostics);
         return resolution.HasErrors ? null : resolution.Settings;
     }

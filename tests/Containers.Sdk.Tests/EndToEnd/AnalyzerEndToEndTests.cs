@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Containers.Sdk.Tests.Infrastructure;
+using Containers.TestSupport;
+
+namespace Containers.Sdk.Tests.EndToEnd;
+
+/// <summary>
+/// The packed package's source generator and analyzers in real builds: `dotnet build` (no publish)
+/// reports bad container settings, and settings declared in code with the attributes reach the
+/// published image config.
+/// </summary>
+public sealed partial class PublishContainerTests
+{
+    [TestMethod]
+    public async Task Dotnet_build_reports_bad_msbuild_settings_and_a_Kestrel_port_mismatch()
+    {
+        var project = TestProject.Create(
+            "BadSettings",
+            """
+                <ContainerRepository>Team/BadSettings</ContainerRepository>
+                <ContainerImageTags>1.0+build;latest</ContainerImageTags>
+            """,
+            """
+                <ContainerPort Include="70000" />
+                <ContainerPort Include="8080" />
+                <ContainerEnvironmentVariable Include="Logging:LogLevel" Value="Debug" />
+                <ContainerEnvironmentVariable Include="ASPNETCORE_URLS" Value="http://+:8080;http://+:6000" />
+            """,
+            sdk: "Microsoft.NET.Sdk.Web",
+            program: """
+                var app = WebApplication.Create(args);
+                app.MapGet("/", () => "hi");
+                app.Run("http://+:5005");
+                """);
+
+        var build = await project.DotnetAsync(["build", project.ProjectFile, "-nologo", "-v:q", "-p:TreatWarningsAsErrors=false"], cancellationToken: TestContext.CancellationToken);
+        var output = build.StandardOutput + build.StandardError;
+        TestContext.WriteLine(output);
+
+        Assert.AreNotEqual(0, build.ExitCode, "the errors fail the build");
+        Assert.Contains("error CSDK1009: ContainerRepository 'Team/BadSettings' is not a valid repository name: repository 'Team/BadSettings' contains uppercase letter 'T'", output);
+        Assert.Contains("error CSDK1010: ContainerImageTags has invalid tag '1.0+build'", output);
+        Assert.Contains("error CSDK1001: ContainerPort item: container port 70000 is outside 1 to 65535", output);
+        Assert.Contains("error CSDK1004: ContainerEnvironmentVariable item: container environment variable name 'Logging:LogLevel' is not valid", output);
+        Assert.Contains("warning CSDK1006: ContainerEnvironmentVariable 'ASPNETCORE_URLS' makes the app listen on port 6000", output);
+        // The Kestrel mismatch is reported in code, at the URL.
+        StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"Program\.cs\(3,9\): warning CSDK1006: The app listens on port 5005"));
+        Assert.DoesNotContain("   at ", output, "no stack trace");
+    }
+
+    [TestMethod]
+    public async Task Settings_declared_with_attributes_reach_the_published_image_config()
+    {
+        var project = TestProject.Create(
+            "CodeSettings",
+            $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>",
+            """<ContainerEnvironmentVariable Include="FROM_MSBUILD" Value="item;value" />""",
+            program: """
+                using Containers.Sdk;
+
+                [assembly: ContainerPort(5005)]
+                [assembly: ContainerEnvironment("GREETING", "hello; from code")]
+                [assembly: ContainerUser("1654")]
+                [assembly: ContainerWorkingDirectory("/srv/app/")]
+                [assembly: ContainerHealthCheck("/healthz", Port = 5005, IntervalSeconds = 10)]
+
+                // The typed API the generator emits, merged with the MSBuild items.
+                System.Console.WriteLine($"{ContainerSettings.Ports[0].Port} {ContainerSettings.Environment["GREETING"]} {ContainerSettings.Environment["FROM_MSBUILD"]} {ContainerSettings.User}");
+                """);
+
+        await PublishCheckedAsync(project, "ContainerOciLayoutPath=layout");
+
+        var config = JsonDocument.Parse((await TestTools.RunCheckedAsync(
+            "skopeo", ["inspect", "--config", $"oci:{Path.Combine(project.Directory, "layout")}:latest"], cancellationToken: TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("config");
+        Assert.IsTrue(config.GetProperty("ExposedPorts").TryGetProperty("5005/tcp", out _), config.ToString());
+        var environment = config.GetProperty("Env").EnumerateArray().Select(e => e.GetString()).ToList();
+        CollectionAssert.Contains(environment, "GREETING=hello; from code");
+        CollectionAssert.Contains(environment, "FROM_MSBUILD=item;value");
+        Assert.AreEqual("1654", config.GetProperty("User").GetString());
+        Assert.AreEqual("/srv/app/", config.GetProperty("WorkingDir").GetString());
+        Assert.AreEqual(
+            """{"intervalSeconds":10,"path":"/healthz","port":5005,"retries":3,"timeoutSeconds":5}""",
+            config.GetProperty("Labels").GetProperty("dev.containers-sdk.health-check").GetString());
+
+        // The app itself sees the same merged settings through the generated API.
+        var run = await project.DotnetAsync(["run", "--project", project.ProjectFile, "--no-build", "-c", "Release"], cancellationToken: TestContext.CancellationToken);
+        Assert.AreEqual("5005 hello; from code item;value 1654", run.StandardOutput.Trim(), run.StandardError);
+    }
+}
