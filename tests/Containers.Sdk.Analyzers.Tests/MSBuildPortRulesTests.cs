@@ -29,4 +29,9 @@ public sealed class MSBuildPortRulesTests
     [TestMethod]
     public Task CSDK1002_accepts_items_with_tcp_udp_or_no_type() =>
         Verifier<UnknownPortProtocolAnalyzer>.VerifyAsync("", Ports("8080/tcp,53/udp,443/,444"));
+
+    [TestMethod]
+    public Task CSDK1003_reports_a_duplicate_item_with_no_location() =>
+        Verifier<DuplicatePortAnalyzer>.VerifyAsync("[assembly: Containers.Sdk.ContainerPort(8080)]", Ports("8080/tcp,9090/,9090/tcp,53/udp,53/tcp"),
+            new DiagnosticResult(Descriptors.DuplicatePort).WithNoLocation().WithArguments(9090, "tcp"));
 }

@@ -1,12 +1,17 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Containers.Sdk.Analyzers.Generators;
+using Containers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Containers.Sdk.Analyzers.Rules;
 
-/// <summary>CSDK1003: the same port and protocol declared by two <c>ContainerPort</c> attributes; reported at the later one.</summary>
+/// <summary>
+/// CSDK1003: the same port and protocol declared twice — by two <c>ContainerPort</c> attributes (reported at
+/// the later one) or by two <c>ContainerPort</c> items (reported with no location). An item and an attribute
+/// naming the same port are not reported: the settings merge keeps one, by design (docs/analyzers.md).
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DuplicatePortAnalyzer : DiagnosticAnalyzer
 {
@@ -33,6 +38,15 @@ public sealed class DuplicatePortAnalyzer : DiagnosticAnalyzer
                 {
                     compilation.ReportDiagnostic(Diagnostic.Create(
                         Descriptors.DuplicatePort, AssemblyAttributes.ConstructorArgumentLocation(attribute, 0), port, protocol));
+                }
+            }
+
+            var items = new HashSet<(int Port, string Protocol)>();
+            foreach (var (text, protocol) in MSBuildPorts.Read(compilation.Options.AnalyzerConfigOptionsProvider.GlobalOptions))
+            {
+                if (ContainerValueRules.TryParsePort(text, out var port) && !items.Add((port, protocol)))
+                {
+                    compilation.ReportDiagnostic(Diagnostic.Create(Descriptors.DuplicatePort, Location.None, port, protocol));
                 }
             }
         });
