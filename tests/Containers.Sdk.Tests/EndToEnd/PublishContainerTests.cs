@@ -242,12 +242,18 @@ public sealed partial class PublishContainerTests
     {
         var project = TestProject.Create("BadRepository", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>");
 
+        // The package's analyzer stops the build before the container step...
         var result = await PublishAsync(project, "ContainerRepository=Not A Repository", $"ContainerRegistry={Registry.Host}");
-
         var output = result.StandardOutput + result.StandardError;
         Assert.AreNotEqual(0, result.ExitCode, output);
-        Assert.Contains("error CONTAINER7000:", output);
-        Assert.Contains("ContainerRepository", output);
+        Assert.Contains("error CSDK1009: ContainerRepository 'Not A Repository' is not a valid repository name: repository 'Not A Repository' contains uppercase letter 'N'", output);
+        Assert.DoesNotContain("   at ", output);
+
+        // ...and with analyzers off, the publish task refuses the same name with the same rule text.
+        result = await PublishAsync(project, "ContainerRepository=Not A Repository", $"ContainerRegistry={Registry.Host}", "RunAnalyzers=false");
+        output = result.StandardOutput + result.StandardError;
+        Assert.AreNotEqual(0, result.ExitCode, output);
+        Assert.Contains("error CONTAINER7000: ContainerRepository 'Not A Repository' is not a valid repository name: repository 'Not A Repository' contains uppercase letter 'N'", output);
         Assert.DoesNotContain("   at ", output);
     }
 
