@@ -17,7 +17,8 @@ cleanup() {
   wait 2>/dev/null || true
   rm -rf "$work"
 }
-trap cleanup EXIT
+# BENCH_KEEP=1 keeps the work directory, registry and proxy running for profiling (kill them afterwards).
+if [ -z "${BENCH_KEEP:-}" ]; then trap cleanup EXIT; else echo "keeping $work" >&2; fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

@@ -84,22 +84,22 @@ public static partial class ImageConfigComposer
     }
 
     /// <summary>
-    /// The composer as the publishing pipeline's per-platform callback, <c>(baseConfig, rid) =&gt; config</c>:
-    /// <paramref name="baseImageDigest"/> gives the base manifest digest for a RID (or null), and
-    /// <paramref name="report"/> receives the diagnostics of each composition.
+    /// The composer as the publishing pipeline's per-platform callback,
+    /// <c>(baseConfig, rid, baseManifestDigest) =&gt; config</c>; the base manifest digest (the platform's
+    /// manifest the layers come from) feeds the base.digest label. <paramref name="report"/> receives the
+    /// diagnostics of each composition.
     /// </summary>
-    public static Func<ImageConfig, string, ImageConfig> ForPublishing(
+    public static Func<ImageConfig, string, Digest, ImageConfig> ForPublishing(
         ResolvedContainerSettings settings,
         BuildTimestamp timestamp,
-        Func<string, Digest?>? baseImageDigest,
         Action<ContainerDiagnostic> report)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(timestamp);
         ArgumentNullException.ThrowIfNull(report);
-        return (baseConfig, runtimeIdentifier) =>
+        return (baseConfig, runtimeIdentifier, baseManifestDigest) =>
         {
-            var composed = Compose(baseConfig, settings, timestamp, baseImageDigest?.Invoke(runtimeIdentifier));
+            var composed = Compose(baseConfig, settings, timestamp, baseManifestDigest);
             foreach (var diagnostic in composed.Diagnostics)
             {
                 report(diagnostic);

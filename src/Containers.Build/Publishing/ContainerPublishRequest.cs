@@ -1,4 +1,5 @@
 using Containers.Build.Layering;
+using Containers.Build.Reproducibility;
 using Containers.Oci;
 
 namespace Containers.Build.Publishing;
@@ -34,9 +35,10 @@ public sealed record ContainerPublishRequest
 
     /// <summary>
     /// Turns the base image's config into the app's (env, ports, labels, user, entrypoint...), given the
-    /// runtime identifier. The publisher sets rootfs and history itself afterwards.
+    /// runtime identifier and the digest of the base manifest used for it (for the base.digest label).
+    /// The publisher sets rootfs and history itself afterwards.
     /// </summary>
-    public required Func<ImageConfig, string, ImageConfig> ComposeConfig { get; init; }
+    public required Func<ImageConfig, string, Digest, ImageConfig> ComposeConfig { get; init; }
 
     /// <summary>Where the image goes.</summary>
     public required ContainerDestination Destination { get; init; }
@@ -55,6 +57,12 @@ public sealed record ContainerPublishRequest
 
     /// <summary>The value of SOURCE_DATE_EPOCH, when set.</summary>
     public string? SourceDateEpoch { get; init; }
+
+    /// <summary>
+    /// The image timestamp when the caller already resolved it (the same value its <see cref="ComposeConfig"/>
+    /// uses); null resolves it from <see cref="SourceDateEpoch"/> and the project's git history.
+    /// </summary>
+    public BuildTimestamp? Timestamp { get; init; }
 
     /// <summary>Manifest annotations to add besides the generated base-image ones.</summary>
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }

@@ -18,7 +18,7 @@ namespace Containers.Build.Publishing;
 /// {
 ///     Targets = [new("linux-x64", "bin/Release/net10.0/linux-x64/publish")], ApplicationName = "MyApp",
 ///     ProjectDirectory = ".", BaseImage = ImageReference.Parse("mcr.microsoft.com/dotnet/runtime:10.0"),
-///     ComposeConfig = (config, rid) => config, Destination = new ContainerDestination.RegistryRepository("127.0.0.1:5000", "myapp") { Tags = ["1.0"] },
+///     ComposeConfig = (config, rid, baseDigest) => config, Destination = new ContainerDestination.RegistryRepository("127.0.0.1:5000", "myapp") { Tags = ["1.0"] },
 /// }, cancellationToken);
 /// </code>
 /// </example>
@@ -53,7 +53,8 @@ public sealed class ContainerPublisher
         // One client per publish, so its transfer counts are this publish's alone.
         var transfers = new TransferCounter(this, _registryOptions.Progress);
         using var registry = new RegistryClient(_registryOptions with { Progress = transfers });
-        var timestamp = BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
+        // Resolving runs git; the task has usually done it already for the config.
+        var timestamp = request.Timestamp ?? BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
         Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.");
         var cache = request.LayerCacheDirectory is null ? null : new LayerCache(request.LayerCacheDirectory, request.LayerCacheMaxBytes);
         var temporaryLayers = cache is null ? Directory.CreateTempSubdirectory("containers-sdk-layers-").FullName : null;
@@ -120,7 +121,7 @@ public sealed class ContainerPublisher
             appLayers.Add((group.Name, layer, fromCache));
         }
 
-        var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier) with { Created = timestamp.Value };
+        var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier, baseImage.ManifestDescriptor.Digest) with { Created = timestamp.Value };
         var history = new List<HistoryEntry>(baseImage.Config.History ?? []);
         history.AddRange(appLayers.Select(l => new HistoryEntry { Created = timestamp.Value, CreatedBy = $"Containers.Sdk: {l.Name} layer", Comment = "Containers.Sdk" }));
         var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)

@@ -12,8 +12,12 @@ namespace Containers.Build.Publishing;
 /// <remarks>
 /// A built layer is keyed by everything that determines its bytes: each entry's path, kind, mode, link
 /// target and content hash, the write options (compression, level, format, owner, timestamp) and the
-/// layer writer's build. An unchanged layer is therefore never re-tarred or re-compressed. Blobs live
-/// under <c>blobs/sha256/</c> and keys under <c>keys/</c>; both are written atomically (temp + rename),
+/// layer writer's build. An unchanged layer is therefore never re-tarred or re-compressed. Hashing every
+/// file on every publish is avoided the way git's index does it: <c>fingerprints/</c> maps a hash of the
+/// entries' source paths, sizes and modification times (plus everything else in the key) to the content
+/// key, and is trusted only when no file changed in the last seconds before it was recorded (a file
+/// rewritten within the same clock tick with the same size would otherwise go unnoticed). Blobs live
+/// under <c>blobs/sha256/</c> and keys under <c>keys/</c>; all are written atomically (temp + rename),
 /// so concurrent builds in several MSBuild nodes can share one cache. The cache is bounded: after a
 /// publish, the least recently used blobs beyond <see cref="MaxBytes"/> are deleted.
 /// </remarks>
@@ -42,6 +46,11 @@ public sealed class LayerCache
 
     private string KeyDirectory => Path.Combine(DirectoryPath, "keys");
 
+    private string FingerprintDirectory => Path.Combine(DirectoryPath, "fingerprints");
+
+    /// <summary>Files modified this recently are not trusted to be unchanged by size and time alone.</summary>
+    private static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Returns the layer for <paramref name="plan"/> written with <paramref name="options"/>: from the
     /// cache when an identical layer was built before, else built now and cached.
@@ -50,7 +59,7 @@ public sealed class LayerCache
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        var key = await ComputeKeyAsync(plan, options, cancellationToken).ConfigureAwait(false);
+        var key = await GetKeyAsync(plan, options, cancellationToken).ConfigureAwait(false);
         var keyPath = Path.Combine(KeyDirectory, key + ".json");
         if (TryReadKey(keyPath) is { } cached)
         {
@@ -173,6 +182,25 @@ public sealed class LayerCache
                     keyFile.Delete();
                 }
             }
+
+            // A fingerprint whose key is gone only costs a re-hash, but would pile up.
+            if (Directory.Exists(FingerprintDirectory))
+            {
+                foreach (var fingerprintFile in new DirectoryInfo(FingerprintDirectory).EnumerateFiles())
+                {
+                    try
+                    {
+                        if (!File.Exists(Path.Combine(KeyDirectory, File.ReadAllText(fingerprintFile.FullName) + ".json")))
+                        {
+                            fingerprintFile.Delete();
+                        }
+                    }
+                    catch (IOException)
+                    {
+                        // Being written by another build; the next prune looks again.
+                    }
+                }
+            }
         }
 
         return freed;
@@ -181,18 +209,74 @@ public sealed class LayerCache
     /// <summary>The total size of the cached blobs.</summary>
     public long SizeInBytes => new DirectoryInfo(BlobDirectory).EnumerateFiles().Sum(f => f.Length);
 
+    // The content key, from the fingerprint index when the files' sizes and times are as recorded.
+    private async Task<string> GetKeyAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken)
+    {
+        var (fingerprint, racy) = ComputeFingerprint(plan, options);
+        var fingerprintPath = Path.Combine(FingerprintDirectory, fingerprint);
+        try
+        {
+            if (File.Exists(fingerprintPath) && File.ReadAllText(fingerprintPath) is { Length: 64 } recorded)
+            {
+                return recorded;
+            }
+        }
+        catch (IOException)
+        {
+            // Unreadable: compute the key from the content.
+        }
+
+        var key = await ComputeKeyAsync(plan, options, cancellationToken).ConfigureAwait(false);
+        if (!racy)
+        {
+            Directory.CreateDirectory(FingerprintDirectory);
+            WriteAtomically(fingerprintPath, Encoding.ASCII.GetBytes(key));
+        }
+
+        return key;
+    }
+
+    // Like the key, but with each source file's path, size and modification time in place of its content.
+    private static (string Fingerprint, bool Racy) ComputeFingerprint(LayerPlan plan, LayerWriteOptions options)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AddHeader(text => hash.AppendData(Encoding.UTF8.GetBytes(text + "\n")), options);
+        var racyAfter = DateTime.UtcNow - RacyWindow;
+        var racy = false;
+        foreach (var entry in plan.Entries)
+        {
+            var line = string.Join('\u0000', entry.Path, entry.Kind.ToString(), ((int)entry.Mode).ToString(CultureInfo.InvariantCulture), entry.LinkTarget ?? string.Empty);
+            if (entry.SourcePath is not null)
+            {
+                var file = new FileInfo(entry.SourcePath);
+                var modified = file.LastWriteTimeUtc;
+                racy |= modified >= racyAfter;
+                line += "\u0000" + Path.GetFullPath(entry.SourcePath) + "\u0000" + file.Length.ToString(CultureInfo.InvariantCulture) + "\u0000" + modified.Ticks.ToString(CultureInfo.InvariantCulture);
+            }
+
+            hash.AppendData(Encoding.UTF8.GetBytes(line + "\n"));
+        }
+
+        return (Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant(), racy);
+    }
+
+    private static void AddHeader(Action<string> add, LayerWriteOptions options)
+    {
+        add("containers-sdk-layer-v1");
+        add(WriterBuild);
+        add(options.Compression.ToString());
+        add(options.Format.ToString());
+        add(options.GzipLevel.ToString());
+        add(options.ZstdLevel.ToString(CultureInfo.InvariantCulture));
+        add(options.OwnerUid.ToString(CultureInfo.InvariantCulture) + ":" + options.OwnerGid.ToString(CultureInfo.InvariantCulture));
+        add(options.ResolveTimestamp().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+    }
+
     private static async Task<string> ComputeKeyAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken)
     {
         using var key = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string text) => key.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
-        Add("containers-sdk-layer-v1");
-        Add(WriterBuild);
-        Add(options.Compression.ToString());
-        Add(options.Format.ToString());
-        Add(options.GzipLevel.ToString());
-        Add(options.ZstdLevel.ToString(CultureInfo.InvariantCulture));
-        Add(options.OwnerUid.ToString(CultureInfo.InvariantCulture) + ":" + options.OwnerGid.ToString(CultureInfo.InvariantCulture));
-        Add(options.ResolveTimestamp().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        AddHeader(Add, options);
         foreach (var entry in plan.Entries)
         {
             Add(string.Join('\u0000', entry.Path, entry.Kind.ToString(), ((int)entry.Mode).ToString(CultureInfo.InvariantCulture), entry.LinkTarget ?? string.Empty));

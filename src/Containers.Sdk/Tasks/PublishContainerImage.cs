@@ -106,12 +106,13 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             CustomLayers = ContainerLayer.Select(ToLayerRule).ToArray(),
             BaseImage = settings.BaseImage,
             BaseImageLayoutPath = NullIfEmpty(ContainerBaseImageLayoutPath),
-            ComposeConfig = ImageConfigComposer.ForPublishing(settings, timestamp, baseImageDigest: null, Report),
+            ComposeConfig = ImageConfigComposer.ForPublishing(settings, timestamp, Report),
             Destination = destination,
             Format = settings.ImageFormat ?? (destination is ContainerDestination.Archive { Format: ArchiveFormat.Oci } ? ManifestFormat.Oci : null),
             LayerCacheDirectory = NullIfEmpty(ContainerLayerCacheDirectory),
             LayerCacheMaxBytes = long.TryParse(ContainerLayerCacheMaxBytes, NumberStyles.None, CultureInfo.InvariantCulture, out var maxBytes) ? maxBytes : 4L * 1024 * 1024 * 1024,
             SourceDateEpoch = NullIfEmpty(SourceDateEpoch),
+            Timestamp = timestamp,
         };
 
         Log.LogMessage(MessageImportance.High, $"Building image {DescribeDestination(destination)} from {settings.BaseImage} for {string.Join(", ", targets.Select(t => t.RuntimeIdentifier))}.");

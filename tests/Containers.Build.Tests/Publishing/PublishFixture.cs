@@ -76,7 +76,7 @@ internal static class PublishFixture
         return dir;
     }
 
-    public static ImageConfig Compose(ImageConfig baseConfig, string runtimeIdentifier) => baseConfig with
+    public static ImageConfig Compose(ImageConfig baseConfig, string runtimeIdentifier, Digest baseManifestDigest) => baseConfig with
     {
         Config = (baseConfig.Config ?? new ContainerConfig()) with
         {
