@@ -82,6 +82,14 @@ public sealed partial class PublishContainerTests
             """{"intervalSeconds":10,"path":"/healthz","port":5005,"retries":3,"timeoutSeconds":5}""",
             config.GetProperty("Labels").GetProperty("dev.containers-sdk.health-check").GetString());
 
+        // The base image's manifest digest is labelled (org.opencontainers.image.base.digest) and agrees with
+        // the manifest's own base annotation.
+        var layoutRef = $"oci:{Path.Combine(project.Directory, "layout")}:latest";
+        var baseDigest = config.GetProperty("Labels").GetProperty("org.opencontainers.image.base.digest").GetString()!;
+        StringAssert.Matches(baseDigest, new System.Text.RegularExpressions.Regex("^sha256:[0-9a-f]{64}$"));
+        var manifest = JsonDocument.Parse((await TestTools.RunCheckedAsync("skopeo", ["inspect", "--raw", layoutRef], cancellationToken: TestContext.CancellationToken)).StandardOutput).RootElement;
+        Assert.AreEqual(baseDigest, manifest.GetProperty("annotations").GetProperty("org.opencontainers.image.base.digest").GetString());
+
         // The app itself sees the same merged settings through the generated API.
         var run = await project.DotnetAsync(["run", "--project", project.ProjectFile, "--no-build", "-c", "Release"], cancellationToken: TestContext.CancellationToken);
         Assert.AreEqual("5005 hello; from code item;value 1654", run.StandardOutput.Trim(), run.StandardError);
