@@ -1,0 +1,288 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Containers.Oci;
+
+namespace Containers.Host;
+
+/// <summary>
+/// Runs OCI images on this machine for tests: unpacks the image (cached by layer chain), runs it under an OCI
+/// runtime in its own pid, mount, ipc, uts and network namespaces, publishes its ports on free 127.0.0.1
+/// ports, and waits until it is ready — with no Docker daemon.
+/// </summary>
+/// <example>
+/// <code>
+/// var options = new ContainerStartOptions { Image = ContainerImageSource.FromOciLayout("obj/container", "latest") };
+/// options.WaitStrategies.Add(Wait.ForHttp("/healthz"));
+/// await using var app = await ContainerHost.StartAsync(options, cancellationToken);
+/// using var http = app.CreateHttpClient();
+/// var body = await http.GetStringAsync("/todos", cancellationToken);
+/// </code>
+/// </example>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class ContainerHost
+{
+    /// <summary>The prefix of every container id, state and bundle directory the host creates.</summary>
+    public const string IdPrefix = "containers-sdk-";
+
+    // Runtimes that failed to start a container in this process (crun on hybrid cgroups, for example).
+    private static readonly ConcurrentDictionary<string, string> BrokenRuntimes = new(StringComparer.Ordinal);
+
+    /// <summary>The default cache and state directory.</summary>
+    public static string DefaultCacheDirectory =>
+        NativeMethods.GetEffectiveUserId() == 0
+            ? "/var/tmp/containers-sdk-host"
+            : Path.Combine(System.Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache"), "containers-sdk-host");
+
+    /// <summary>Starts a container and waits until every wait strategy passes.</summary>
+    /// <exception cref="ContainerStartException">The container exited, a wait timed out, or no runtime could start it; the message ends with its output.</exception>
+    public static async Task<RunningContainer> StartAsync(ContainerStartOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var log = options.Log ?? (_ => { });
+        var backend = options.Backend;
+        if (backend == ContainerBackendKind.Automatic && System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_BACKEND") is { Length: > 0 } fromEnvironment)
+        {
+            backend = Enum.TryParse<ContainerBackendKind>(fromEnvironment, ignoreCase: true, out var parsed)
+                ? parsed
+                : throw new OciException($"CONTAINERS_HOST_BACKEND is '{fromEnvironment}'; expected one of {string.Join(", ", Enum.GetNames<ContainerBackendKind>())}.");
+        }
+
+        if (NativeMethods.GetEffectiveUserId() != 0)
+        {
+            throw new PlatformNotSupportedException("Containers.Host runs containers as root in this version (an OCI runtime with a private network namespace); rootless runs are not supported yet. Run the tests as root, e.g. in CI.");
+        }
+
+        var runtimes = OciRuntime.Candidates().Where(r => !BrokenRuntimes.ContainsKey(r.Name)).ToList();
+        if (runtimes.Count == 0)
+        {
+            var broken = BrokenRuntimes.IsEmpty ? "" : " Failed here: " + string.Join("; ", BrokenRuntimes.Select(b => b.Key + ": " + b.Value));
+            throw new OciException($"No working OCI runtime on PATH (looked for {System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES") ?? "runc, crun, youki"}); install runc (apt-get install runc).{broken}");
+        }
+
+        var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
+        var containersDirectory = Path.Combine(cacheDirectory, "containers");
+        Directory.CreateDirectory(containersDirectory);
+        await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+
+        var id = IdPrefix + Guid.NewGuid().ToString("N")[..12];
+        var containerDirectory = Path.Combine(containersDirectory, id);
+        Directory.CreateDirectory(containerDirectory);
+        await File.WriteAllTextAsync(Path.Combine(containerDirectory, "owner"), OwnerStamp(System.Environment.ProcessId), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (image, owner) = await options.Image.LoadAsync(ContainerImageSource.HostPlatform, cancellationToken).ConfigureAwait(false);
+            string rootfs;
+            using (owner)
+            {
+                rootfs = await new RootfsCache(Path.Combine(cacheDirectory, "rootfs")).CreateContainerRootAsync(image, Path.Combine(containerDirectory, "rootfs"), cancellationToken).ConfigureAwait(false);
+            }
+
+            var config = image.Config;
+            var user = ImageUser.Resolve(config.Config?.User, rootfs);
+            var command = options.Command ?? config.Config?.Cmd ?? [];
+            IReadOnlyList<string> args = [.. config.Config?.Entrypoint ?? [], .. command];
+            if (args.Count == 0)
+            {
+                throw new OciException($"The image {options.Image} has neither Entrypoint nor Cmd; pass ContainerStartOptions.Command.");
+            }
+
+            var spec = RuntimeSpec.Create(
+                rootfs,
+                id[IdPrefix.Length..],
+                args,
+                RuntimeSpec.Environment(config, options.Environment, user),
+                string.IsNullOrEmpty(config.Config?.WorkingDir) ? "/" : config.Config!.WorkingDir!,
+                user);
+            await File.WriteAllTextAsync(Path.Combine(containerDirectory, "config.json"), spec.ToJsonString(), cancellationToken).ConfigureAwait(false);
+
+            var ports = options.PublishedPorts.Count > 0
+                ? options.PublishedPorts.Distinct().ToList()
+                : (config.Config?.ExposedPorts?.Keys ?? [])
+                    .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
+                    .Select(key => int.Parse(key.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture))
+                    .ToList();
+
+            RunningContainer? container = null;
+            foreach (var (name, path) in runtimes)
+            {
+                var runtime = new OciRuntime(name, path, Path.Combine(cacheDirectory, "runtime", name));
+                Directory.CreateDirectory(runtime.StateRoot);
+                var logs = new ContainerLogs();
+                var started = Stopwatch.StartNew();
+                var candidate = await RunningContainer.LaunchAsync(id, containerDirectory, runtime, config, logs, options, cancellationToken).ConfigureAwait(false);
+                if (candidate is not null)
+                {
+                    log($"Container {id} started with {name} in {started.ElapsedMilliseconds} ms (image {options.Image}).");
+                    container = candidate;
+                    break;
+                }
+
+                var failure = logs.Tail(20).ReplaceLineEndings(" ");
+                BrokenRuntimes[name] = failure;
+                log($"The OCI runtime {name} could not start a container here ({failure}); trying the next one.");
+                await runtime.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (container is null)
+            {
+                throw new ContainerStartException($"No OCI runtime could start {options.Image}: {string.Join("; ", runtimes.Select(r => r.Name + ": " + BrokenRuntimes.GetValueOrDefault(r.Name)))}.", new ContainerLogs());
+            }
+
+            try
+            {
+                await container.PublishAsync(ports, log, cancellationToken).ConfigureAwait(false);
+                await WaitUntilReadyAsync(container, options, cancellationToken).ConfigureAwait(false);
+                return container;
+            }
+            catch
+            {
+                await container.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        catch
+        {
+            DeleteDirectory(containerDirectory);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes containers left by test processes that are gone (killed test runs): stops them, deletes their
+    /// runtime state and their directories. Runs at every start; containers of live processes are left alone.
+    /// </summary>
+    public static async Task<int> ReapAsync(string cacheDirectory, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        var containersDirectory = Path.Combine(cacheDirectory, "containers");
+        var reaped = 0;
+        var runtimes = OciRuntime.Candidates().Select(r => new OciRuntime(r.Name, r.Path, Path.Combine(cacheDirectory, "runtime", r.Name))).Where(r => Directory.Exists(r.StateRoot)).ToList();
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        if (Directory.Exists(containersDirectory))
+        {
+            foreach (var directory in Directory.GetDirectories(containersDirectory, IdPrefix + "*"))
+            {
+                var id = Path.GetFileName(directory);
+                if (IsOwnerAlive(Path.Combine(directory, "owner")))
+                {
+                    live.Add(id);
+                    continue;
+                }
+
+                foreach (var runtime in runtimes)
+                {
+                    await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+                }
+
+                DeleteDirectory(directory);
+                reaped++;
+                log?.Invoke($"Removed container {id}, left by a test process that is gone.");
+            }
+        }
+
+        // Runtime state without a directory: a crash between start and cleanup.
+        foreach (var runtime in runtimes)
+        {
+            foreach (var id in await runtime.ListAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (id.StartsWith(IdPrefix, StringComparison.Ordinal) && !live.Contains(id))
+                {
+                    await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+                    reaped++;
+                }
+            }
+        }
+
+        return reaped;
+    }
+
+    internal static void DeleteDirectory(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A mount still held by a dying process: the next start's reaper tries again.
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(RunningContainer container, ContainerStartOptions options, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.StartupTimeout);
+        var started = Stopwatch.StartNew();
+        foreach (var strategy in options.WaitStrategies)
+        {
+            Task wait;
+            try
+            {
+                wait = strategy.WaitAsync(container, timeout.Token);
+            }
+            catch (Exception ex)
+            {
+                // A strategy that fails before it starts waiting (no health check declared, bad port) fails like one that fails later.
+                wait = Task.FromException(ex);
+            }
+
+            var exitsEarly = strategy.Description.StartsWith("the container to exit", StringComparison.Ordinal) ? Task.Delay(Timeout.Infinite, timeout.Token) : container.Exited;
+            var first = await Task.WhenAny(wait, exitsEarly).ConfigureAwait(false);
+            if (first == exitsEarly && exitsEarly.IsCompletedSuccessfully)
+            {
+                throw new ContainerStartException($"The container exited with code {container.Exited.Result} after {started.ElapsedMilliseconds} ms, while waiting for {strategy.Description}.", container.Logs);
+            }
+
+            try
+            {
+                await wait.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ContainerStartException($"The container was not ready after {options.StartupTimeout.TotalSeconds:0.#} s: still waiting for {strategy.Description}.", container.Logs);
+            }
+            catch (Exception ex) when (ex is not ContainerStartException and not OperationCanceledException)
+            {
+                throw new ContainerStartException($"Waiting for {strategy.Description} failed: {ex.Message}", container.Logs, ex);
+            }
+        }
+    }
+
+    // "pid starttime": the start time (from /proc/<pid>/stat) tells a live owner from a reused pid.
+    private static string OwnerStamp(int pid) => pid.ToString(CultureInfo.InvariantCulture) + " " + (ProcessStartTime(pid) ?? "0");
+
+    private static bool IsOwnerAlive(string ownerFile)
+    {
+        try
+        {
+            var parts = File.ReadAllText(ownerFile).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length == 2
+                && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && ProcessStartTime(pid) == parts[1];
+        }
+        catch (IOException)
+        {
+            // No owner file: being created right now by a live process, or left half-made; age decides.
+            return Directory.GetLastWriteTimeUtc(Path.GetDirectoryName(ownerFile)!) > DateTime.UtcNow.AddMinutes(-1);
+        }
+    }
+
+    private static string? ProcessStartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+
+            // Fields after the command name (which may contain spaces) start after the last ')'; starttime is field 22.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[19];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Containers.Host;
+
+/// <summary>An OCI runtime command line (runc, crun, youki): the subcommands every one of them implements.</summary>
+internal sealed class OciRuntime(string name, string executable, string stateRoot)
+{
+    public string Name { get; } = name;
+
+    public string Executable { get; } = executable;
+
+    /// <summary>The runtime's state directory (<c>--root</c>), private to the host so reaping sees only our containers.</summary>
+    public string StateRoot { get; } = stateRoot;
+
+    /// <summary>The runtimes on PATH in the order they are tried; CONTAINERS_HOST_OCI_RUNTIMES (comma-separated names) overrides it.</summary>
+    public static IReadOnlyList<(string Name, string Path)> Candidates()
+    {
+        var names = System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES") is { Length: > 0 } configured
+            ? configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : ["runc", "crun", "youki"];
+        var found = new List<(string, string)>();
+        foreach (var name in names)
+        {
+            foreach (var directory in (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var path = Path.Combine(directory, name);
+                if (File.Exists(path))
+                {
+                    found.Add((name, path));
+                    break;
+                }
+            }
+        }
+
+        return found;
+    }
+
+    public Process StartRun(string bundle, string id, string pidFile)
+    {
+        var start = Start(["run", "--bundle", bundle, "--pid-file", pidFile, id]);
+        return Process.Start(start) ?? throw new IOException($"Could not start {Executable}.");
+    }
+
+    public Task<(int ExitCode, string Output)> KillAsync(string id, string signal, CancellationToken cancellationToken) =>
+        RunAsync(["kill", id, signal], cancellationToken);
+
+    public Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken) =>
+        RunAsync(["delete", "--force", id], cancellationToken);
+
+    /// <summary>The ids of the containers in this runtime's state root.</summary>
+    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
+    {
+        var (code, output) = await RunAsync(["list", "--format", "json"], cancellationToken).ConfigureAwait(false);
+        if (code != 0 || string.IsNullOrWhiteSpace(output) || output.Trim() == "null")
+        {
+            return [];
+        }
+
+        return JsonNode.Parse(output) is JsonArray list
+            ? list.Select(entry => (string?)entry?["id"]).OfType<string>().ToList()
+            : [];
+    }
+
+    private ProcessStartInfo Start(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("--root");
+        start.ArgumentList.Add(StateRoot);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
+
+    private async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(Start(arguments)) ?? throw new IOException($"Could not start {Executable}.");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
+    }
+}

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using Containers.Oci;
+
+namespace Containers.Host;
+
+/// <summary>A started container: its published ports, logs and lifetime. Dispose it to stop it and remove everything it used.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class RunningContainer : IAsyncDisposable
+{
+    private readonly string _directory;
+    private readonly OciRuntime _runtime;
+    private readonly Process _process;
+    private readonly TimeSpan _stopGracePeriod;
+    private readonly Dictionary<int, PortForwarder> _forwarders = [];
+    private NetworkNamespace? _network;
+    private int _disposed;
+
+    private RunningContainer(string id, string directory, OciRuntime runtime, Process process, int pid, ImageConfig config, ContainerLogs logs, TimeSpan stopGracePeriod)
+    {
+        Id = id;
+        _directory = directory;
+        _runtime = runtime;
+        _process = process;
+        Pid = pid;
+        ImageConfig = config;
+        Logs = logs;
+        _stopGracePeriod = stopGracePeriod;
+        Exited = WaitForProcessAsync();
+    }
+
+    /// <summary>The container id, <c>containers-sdk-</c> and 12 hex digits.</summary>
+    public string Id { get; }
+
+    /// <summary>The backend that runs it, e.g. <c>runc</c>.</summary>
+    public string BackendName => _runtime.Name;
+
+    /// <summary>The host pid of the container's first process.</summary>
+    public int Pid { get; }
+
+    /// <summary>The image config the container was started from.</summary>
+    public ImageConfig ImageConfig { get; }
+
+    /// <summary>What the container wrote so far.</summary>
+    public ContainerLogs Logs { get; }
+
+    /// <summary>Completes with the exit code when the container's process exits.</summary>
+    public Task<int> Exited { get; }
+
+    /// <summary>The container ports published on 127.0.0.1.</summary>
+    public IReadOnlyCollection<int> PublishedContainerPorts => _forwarders.Keys;
+
+    /// <summary>The 127.0.0.1 port that forwards to <paramref name="containerPort"/>.</summary>
+    public int GetPublishedPort(int containerPort) =>
+        _forwarders.TryGetValue(containerPort, out var forwarder)
+            ? forwarder.HostPort
+            : throw new InvalidOperationException($"Container port {containerPort} is not published; published: {(_forwarders.Count == 0 ? "none" : string.Join(", ", _forwarders.Keys))}. Add it to ContainerStartOptions.PublishedPorts or expose it in the image.");
+
+    /// <summary><c>http://127.0.0.1:&lt;published port&gt;/</c> of <paramref name="containerPort"/> (null: the first published port).</summary>
+    public Uri GetBaseAddress(int? containerPort = null) =>
+        new($"http://127.0.0.1:{GetPublishedPort(containerPort ?? FirstPublishedPort())}/");
+
+    /// <summary>An HttpClient whose base address is the published <paramref name="containerPort"/> (null: the first published port).</summary>
+    public HttpClient CreateHttpClient(int? containerPort = null) => new() { BaseAddress = GetBaseAddress(containerPort) };
+
+    /// <summary>Waits until the container exits and returns its exit code.</summary>
+    public Task<int> WaitForExitAsync(CancellationToken cancellationToken = default) => Exited.WaitAsync(cancellationToken);
+
+    /// <summary>Stops the container: SIGTERM (or the image's StopSignal), then SIGKILL after the grace period.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Exited.IsCompleted)
+        {
+            return;
+        }
+
+        var signal = string.IsNullOrEmpty(ImageConfig.Config?.StopSignal) ? "SIGTERM" : ImageConfig.Config!.StopSignal!;
+        await _runtime.KillAsync(Id, signal, cancellationToken).ConfigureAwait(false);
+        if (await Task.WhenAny(Exited, Task.Delay(_stopGracePeriod, cancellationToken)).ConfigureAwait(false) != Exited)
+        {
+            await _runtime.KillAsync(Id, "SIGKILL", cancellationToken).ConfigureAwait(false);
+            await Exited.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops the container and removes its runtime state, forwarders, bundle and root filesystem.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or TimeoutException or InvalidOperationException)
+        {
+            // Removal below still runs; delete --force kills what is left.
+        }
+
+        foreach (var forwarder in _forwarders.Values)
+        {
+            await forwarder.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _network?.Dispose();
+        await _runtime.DeleteAsync(Id, CancellationToken.None).ConfigureAwait(false);
+        _process.Dispose();
+        ContainerHost.DeleteDirectory(_directory);
+    }
+
+    /// <summary>True when a TCP connection to <paramref name="port"/> inside the container's network succeeds.</summary>
+    internal async Task<bool> CanConnectInsideAsync(int port, CancellationToken cancellationToken)
+    {
+        if (_network is null)
+        {
+            throw new InvalidOperationException("The container has no network namespace to connect into.");
+        }
+
+        try
+        {
+            using var socket = await _network.ConnectAsync(port, TimeSpan.FromSeconds(2)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs the bundle; returns null when the runtime itself failed before the container's process existed.</summary>
+    internal static async Task<RunningContainer?> LaunchAsync(string id, string directory, OciRuntime runtime, ImageConfig config, ContainerLogs logs, ContainerStartOptions options, CancellationToken cancellationToken)
+    {
+        var pidFile = Path.Combine(directory, "pid");
+        File.Delete(pidFile);
+        var process = runtime.StartRun(directory, id, pidFile);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                logs.Add(isError: false, e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                logs.Add(isError: true, e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close();
+
+        // The runtime writes the pid file once the container exists; exiting before that is the runtime's failure.
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                return new RunningContainer(id, directory, runtime, process, pid, config, logs, options.StopGracePeriod);
+            }
+
+            if (process.HasExited)
+            {
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                process.Dispose();
+                return null;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                process.Kill(entireProcessTree: true);
+                process.Dispose();
+                throw new ContainerStartException($"{runtime.Name} did not create the container within 30 s.", logs);
+            }
+
+            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Enters the container's network namespace and publishes <paramref name="ports"/>.</summary>
+    internal async Task PublishAsync(IReadOnlyList<int> ports, Action<string> log, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _network = await NetworkNamespace.EnterAsync(Pid, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            // The process is gone already (a quick job, or a crash): its namespace went with it.
+            if (await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false) != Exited)
+            {
+                throw new ContainerStartException($"Cannot enter the container's network namespace: {ex.Message}", Logs, ex);
+            }
+
+            if (ports.Count > 0)
+            {
+                throw new ContainerStartException($"The container exited with code {Exited.Result} as soon as it started.", Logs, ex);
+            }
+
+            return;
+        }
+
+        foreach (var port in ports)
+        {
+            _forwarders[port] = new PortForwarder(_network, port);
+            log($"Container {Id} port {port}/tcp published on 127.0.0.1:{_forwarders[port].HostPort}.");
+        }
+    }
+
+    private int FirstPublishedPort() =>
+        _forwarders.Count > 0 ? _forwarders.Keys.First() : throw new InvalidOperationException("The container publishes no port; set ContainerStartOptions.PublishedPorts or expose a port in the image.");
+
+    private async Task<int> WaitForProcessAsync()
+    {
+        await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Containers.Oci;
+
+namespace Containers.Host;
+
+/// <summary>Writes the runtime-spec <c>config.json</c> of a bundle from an image config.</summary>
+internal static class RuntimeSpec
+{
+    private static readonly string[] Capabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
+
+    private static readonly string[] MaskedPaths =
+    [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+    ];
+
+    private static readonly string[] ReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+    public static JsonObject Create(string rootfs, string hostname, IReadOnlyList<string> args, IReadOnlyList<string> env, string cwd, ImageUser user)
+    {
+        // No rlimit above what the caller may have: a runtime refuses to raise a hard limit for a non-privileged caller.
+        NativeMethods.GetRLimit(NativeMethods.RlimitNofile, out var files);
+        var hard = Math.Min(files.Maximum, 1_048_576UL);
+        var soft = Math.Min(files.Current, hard);
+        return new JsonObject
+        {
+            ["ociVersion"] = "1.0.2",
+            ["process"] = new JsonObject
+            {
+                ["terminal"] = false,
+                ["user"] = new JsonObject
+                {
+                    ["uid"] = user.Uid,
+                    ["gid"] = user.Gid,
+                    ["additionalGids"] = new JsonArray([.. user.AdditionalGids.Select(g => (JsonNode)g)]),
+                },
+                ["args"] = Array(args),
+                ["env"] = Array(env),
+                ["cwd"] = cwd,
+                ["capabilities"] = new JsonObject
+                {
+                    ["bounding"] = Array(Capabilities),
+                    ["effective"] = Array(user.Uid == 0 ? Capabilities : []),
+                    ["permitted"] = Array(user.Uid == 0 ? Capabilities : []),
+                },
+                ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = hard, ["soft"] = soft }),
+                ["noNewPrivileges"] = true,
+            },
+            ["root"] = new JsonObject { ["path"] = rootfs, ["readonly"] = false },
+            ["hostname"] = hostname,
+            ["mounts"] = new JsonArray(
+                Mount("/proc", "proc", "proc", ["nosuid", "noexec", "nodev"]),
+                Mount("/dev", "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+                Mount("/dev/pts", "devpts", "devpts", ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+                Mount("/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+                Mount("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]),
+                Mount("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]),
+                Mount("/tmp", "tmpfs", "tmpfs", ["nosuid", "nodev", "mode=1777"])),
+            ["linux"] = new JsonObject
+            {
+                ["namespaces"] = new JsonArray(
+                    new JsonObject { ["type"] = "pid" },
+                    new JsonObject { ["type"] = "network" },
+                    new JsonObject { ["type"] = "ipc" },
+                    new JsonObject { ["type"] = "uts" },
+                    new JsonObject { ["type"] = "mount" }),
+                ["maskedPaths"] = Array(MaskedPaths),
+                ["readonlyPaths"] = Array(ReadonlyPaths),
+            },
+        };
+    }
+
+    /// <summary>The process environment: the image's, then the caller's overrides, PATH and HOME filled in when missing.</summary>
+    public static List<string> Environment(ImageConfig config, IDictionary<string, string> overrides, ImageUser user)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var order = new List<string>();
+        void Set(string name, string value)
+        {
+            if (!values.ContainsKey(name))
+            {
+                order.Add(name);
+            }
+
+            values[name] = value;
+        }
+
+        foreach (var entry in config.Config?.Env ?? [])
+        {
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            Set(equals < 0 ? entry : entry[..equals], equals < 0 ? "" : entry[(equals + 1)..]);
+        }
+
+        foreach (var (name, value) in overrides)
+        {
+            Set(name, value);
+        }
+
+        if (!values.ContainsKey("PATH"))
+        {
+            Set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        }
+
+        if (!values.ContainsKey("HOME"))
+        {
+            Set("HOME", string.IsNullOrEmpty(user.Home) ? "/" : user.Home);
+        }
+
+        return order.Select(name => name + "=" + values[name]).ToList();
+    }
+
+    private static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)v)]);
+
+    private static JsonObject Mount(string destination, string type, string source, string[] options) =>
+        new() { ["destination"] = destination, ["type"] = type, ["source"] = source, ["options"] = Array(options) };
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Containers.Host;
+
+/// <summary>A readiness check run from outside the container until it passes.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public interface IContainerWaitStrategy
+{
+    /// <summary>What is being waited for, for messages.</summary>
+    string Description { get; }
+
+    /// <summary>Returns when the container is ready; throws <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> trips.</summary>
+    Task WaitAsync(RunningContainer container, CancellationToken cancellationToken);
+}
+
+/// <summary>The wait strategies. All run from outside the container: nothing is executed inside it, so they work on distroless images.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class Wait
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>Until something accepts TCP connections on <paramref name="containerPort"/> inside the container's network.</summary>
+    public static IContainerWaitStrategy ForTcpPort(int containerPort) => new TcpWait(containerPort);
+
+    /// <summary>Until <c>GET <paramref name="path"/></c> on the published <paramref name="containerPort"/> (null: the first published port) answers <paramref name="expectedStatus"/>.</summary>
+    public static IContainerWaitStrategy ForHttp(string path, int? containerPort = null, int expectedStatus = 200) => new HttpWait(path, containerPort, expectedStatus);
+
+    /// <summary>Until a stdout or stderr line matches <paramref name="regex"/>.</summary>
+    public static IContainerWaitStrategy ForLogLine(string regex) => new LogWait(new Regex(regex, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)));
+
+    /// <summary>
+    /// Until the image's declared HTTP health check answers 200: the <c>dev.containers-sdk.health-check</c> label that
+    /// Containers.Sdk writes from <c>[assembly: ContainerHealthCheck("/healthz")]</c>.
+    /// </summary>
+    public static IContainerWaitStrategy ForHealthCheck() => new HealthCheckWait();
+
+    /// <summary>Until the container exits, with <paramref name="expectedExitCode"/> (null: any).</summary>
+    public static IContainerWaitStrategy ForExit(int? expectedExitCode = 0) => new ExitWait(expectedExitCode);
+
+    private sealed class TcpWait(int port) : IContainerWaitStrategy
+    {
+        public string Description => $"TCP port {port} to accept connections";
+
+        public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
+        {
+            while (!await container.CanConnectInsideAsync(port, cancellationToken).ConfigureAwait(false))
+            {
+                await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class HttpWait(string path, int? port, int expectedStatus) : IContainerWaitStrategy
+    {
+        public string Description => $"GET {path} on port {port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(first published)"} to answer {expectedStatus}";
+
+        public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
+        {
+            using var http = container.CreateHttpClient(port);
+            http.Timeout = TimeSpan.FromSeconds(5);
+            while (true)
+            {
+                try
+                {
+                    using var response = await http.GetAsync(path, cancellationToken).ConfigureAwait(false);
+                    if ((int)response.StatusCode == expectedStatus)
+                    {
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // Not listening yet, or the forwarder found nothing to connect to inside.
+                }
+
+                await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class LogWait(Regex regex) : IContainerWaitStrategy
+    {
+        public string Description => $"a log line matching /{regex}/";
+
+        public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
+        {
+            var matched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var subscription = container.Logs.Subscribe(line =>
+            {
+                if (regex.IsMatch(line))
+                {
+                    matched.TrySetResult();
+                }
+            });
+            await matched.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class HealthCheckWait : IContainerWaitStrategy
+    {
+        public const string Label = "dev.containers-sdk.health-check";
+
+        public string Description => "the image's health check";
+
+        public Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
+        {
+            if (container.ImageConfig.Config?.Labels?.TryGetValue(Label, out var json) != true)
+            {
+                throw new InvalidOperationException($"The image declares no health check (label {Label}); declare one with [assembly: ContainerHealthCheck(\"/healthz\")] or wait with Wait.ForHttp.");
+            }
+
+            using var document = JsonDocument.Parse(json!);
+            var path = document.RootElement.GetProperty("path").GetString()!;
+            var port = document.RootElement.GetProperty("port").GetInt32();
+            return new HttpWait(path, port == 0 ? null : port, 200).WaitAsync(container, cancellationToken);
+        }
+    }
+
+    private sealed class ExitWait(int? expected) : IContainerWaitStrategy
+    {
+        public string Description => expected is null ? "the container to exit" : $"the container to exit with code {expected}";
+
+        public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
+        {
+            var code = await container.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (expected is { } wanted && code != wanted)
+            {
+                throw new ContainerStartException($"The container exited with code {code}, expected {wanted}.", container.Logs);
+            }
+        }
+    }
+}

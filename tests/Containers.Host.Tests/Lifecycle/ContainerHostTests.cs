@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Net;
+using Containers.TestSupport;
+
+namespace Containers.Host.Tests.Lifecycle;
+
+/// <summary>
+/// ContainerHost with the real runc, on the test base images: a small HTTP server (perl from the Debian
+/// minbase, so no app needs publishing) published on loopback, every wait strategy, failures that must
+/// be fast and readable, stop signals, and cleanup — also of containers whose test process died.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class ContainerHostTests
+{
+    // Answers every request with its path, the user id and $GREETING; prints "listening" when ready.
+    private const string PerlServer = """
+        use IO::Socket::INET; $| = 1;
+        my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 8080, Listen => 10, ReuseAddr => 1) or die "listen: $!";
+        print "listening\n";
+        while (my $c = $s->accept) {
+          my $req = <$c>; my ($path) = $req =~ m{^\w+ (\S+)};
+          while (my $l = <$c>) { last if $l =~ /^\r?\n$/ }
+          my $body = "ok $path uid=$< greeting=$ENV{GREETING}\n";
+          print $c "HTTP/1.0 200 OK\r\nContent-Length: " . length($body) . "\r\n\r\n$body"; close $c;
+        }
+        """;
+
+    // One cache for the class: the image is unpacked by the first test and reused by the others, as in a test run.
+    private static string s_cache = null!;
+
+    private readonly string _cache = s_cache;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [ClassInitialize]
+    public static void CreateCache(TestContext context) =>
+        s_cache = Directory.CreateTempSubdirectory("host-lifecycle-").FullName;
+
+    [ClassCleanup]
+    public static void RemoveCache() => Directory.Delete(s_cache, recursive: true);
+
+    [TestInitialize]
+    public void Initialize() => TestTools.Require("runc", "runc");
+
+    [TestCleanup]
+    public void Cleanup()
+    {
+        var leftovers = Directory.Exists(Path.Combine(_cache, "containers")) ? Directory.GetDirectories(Path.Combine(_cache, "containers")) : [];
+        var runtimeState = Directory.Exists(Path.Combine(_cache, "runtime", "runc")) ? Directory.GetDirectories(Path.Combine(_cache, "runtime", "runc")) : [];
+        Assert.IsEmpty(leftovers, "every test disposes its containers and their directories go");
+        Assert.IsEmpty(runtimeState, "runc keeps no state of a disposed container");
+    }
+
+    private ContainerStartOptions Options(string image = "runtime-deps-10.0", IReadOnlyList<string>? command = null) => new()
+    {
+        Image = ContainerImageSource.FromOciLayout(TestBaseImages.LayoutDirectory, image),
+        Command = command ?? ["perl", "-e", PerlServer],
+        CacheDirectory = _cache,
+        Log = line => TestContext.WriteLine(line),
+        // perl runs as pid 1, which ignores SIGTERM without a handler (as under docker without --init): SIGKILL comes after this.
+        StopGracePeriod = TimeSpan.FromSeconds(2),
+    };
+
+    [TestMethod]
+    public async Task Http_server_is_published_on_a_free_loopback_port_and_answers()
+    {
+        var options = Options();
+        options.PublishedPorts.Add(8080);
+        options.Environment["GREETING"] = "hello";
+        options.WaitStrategies.Add(Wait.ForHttp("/healthz"));
+
+        await using var container = await ContainerHost.StartAsync(options, TestContext.CancellationToken);
+        using var http = container.CreateHttpClient();
+        var body = await http.GetStringAsync("/todos", TestContext.CancellationToken);
+
+        StringAssert.StartsWith(body, "ok /todos uid=");
+        StringAssert.Contains(body, "greeting=hello");
+        Assert.AreEqual(container.GetPublishedPort(8080), container.GetBaseAddress().Port);
+        Assert.AreEqual("runc", container.BackendName);
+        StringAssert.StartsWith(container.Id, ContainerHost.IdPrefix);
+
+        // The server listens on 127.0.0.1 inside its own network namespace: not reachable on the host's 8080.
+        using var direct = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Assert.ThrowsAsync<HttpRequestException>(() => direct.GetAsync("http://127.0.0.1:8080/", TestContext.CancellationToken));
+    }
+
+    [TestMethod]
+    public async Task Log_line_and_tcp_waits_pass_when_the_server_is_up()
+    {
+        var options = Options();
+        options.PublishedPorts.Add(8080);
+        options.WaitStrategies.Add(Wait.ForLogLine("^listening$"));
+        options.WaitStrategies.Add(Wait.ForTcpPort(8080));
+
+        await using var container = await ContainerHost.StartAsync(options, TestContext.CancellationToken);
+
+        CollectionAssert.Contains(container.Logs.StandardOutput.ToList(), "listening");
+    }
+
+    [TestMethod]
+    public async Task An_app_that_crashes_at_startup_fails_fast_with_its_own_error_text()
+    {
+        var options = Options(command: ["/bin/sh", "-c", "echo 'Unhandled exception. System.InvalidOperationException: the connection string is missing' >&2; exit 134"]);
+        options.PublishedPorts.Add(8080);
+        options.WaitStrategies.Add(Wait.ForHttp("/healthz"));
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => ContainerHost.StartAsync(options, TestContext.CancellationToken));
+
+        Assert.IsLessThan(10_000, clock.ElapsedMilliseconds, "not after the 60 s startup timeout");
+        StringAssert.Contains(error.Message, "exited with code 134");
+        StringAssert.Contains(error.Message, "System.InvalidOperationException: the connection string is missing");
+    }
+
+    [TestMethod]
+    public async Task A_wait_that_times_out_says_what_it_waited_for_and_shows_the_last_lines()
+    {
+        var options = Options(command: ["/bin/sh", "-c", "echo starting up; sleep 60"]);
+        var timed = new ContainerStartOptions
+        {
+            Image = options.Image, Command = options.Command, CacheDirectory = _cache, StartupTimeout = TimeSpan.FromSeconds(1), StopGracePeriod = TimeSpan.FromSeconds(1),
+        };
+        timed.WaitStrategies.Add(Wait.ForTcpPort(9999));
+
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => ContainerHost.StartAsync(timed, TestContext.CancellationToken));
+
+        StringAssert.Contains(error.Message, "not ready after 1 s: still waiting for TCP port 9999");
+        StringAssert.Contains(error.Message, "starting up");
+    }
+
+    [TestMethod]
+    public async Task Run_to_completion_job_is_awaited_with_its_exit_code()
+    {
+        var options = Options(command: ["/bin/sh", "-c", "echo done; exit 3"]);
+        options.WaitStrategies.Add(Wait.ForExit(3));
+
+        await using var container = await ContainerHost.StartAsync(options, TestContext.CancellationToken);
+
+        Assert.AreEqual(3, await container.Exited);
+        CollectionAssert.Contains(container.Logs.StandardOutput.ToList(), "done");
+    }
+
+    [TestMethod]
+    public async Task Stop_sends_SIGTERM_and_escalates_to_SIGKILL_after_the_grace_period()
+    {
+        var graceful = Options(command: ["/bin/sh", "-c", "trap 'echo got-term; exit 0' TERM; echo up; while :; do sleep 0.1; done"]);
+        graceful.WaitStrategies.Add(Wait.ForLogLine("^up$"));
+        await using (var container = await ContainerHost.StartAsync(graceful, TestContext.CancellationToken))
+        {
+            await container.StopAsync(TestContext.CancellationToken);
+            Assert.AreEqual(0, await container.Exited);
+            CollectionAssert.Contains(container.Logs.StandardOutput.ToList(), "got-term");
+        }
+
+        var stubborn = new ContainerStartOptions
+        {
+            Image = graceful.Image, CacheDirectory = _cache, StopGracePeriod = TimeSpan.FromMilliseconds(500),
+            Command = ["/bin/sh", "-c", "trap '' TERM; echo up; while :; do sleep 0.1; done"],
+        };
+        stubborn.WaitStrategies.Add(Wait.ForLogLine("^up$"));
+        await using (var container = await ContainerHost.StartAsync(stubborn, TestContext.CancellationToken))
+        {
+            var clock = Stopwatch.StartNew();
+            await container.StopAsync(TestContext.CancellationToken);
+            Assert.AreEqual(137, await container.Exited, "killed by SIGKILL");
+            Assert.IsLessThan(5_000, clock.ElapsedMilliseconds);
+        }
+    }
+
+    [TestMethod]
+    public async Task Containers_of_a_test_process_that_died_are_reaped_on_the_next_start()
+    {
+        var options = Options(command: ["/bin/sh", "-c", "echo up; sleep 600"]);
+        options.WaitStrategies.Add(Wait.ForLogLine("^up$"));
+        var orphan = await ContainerHost.StartAsync(options, TestContext.CancellationToken);
+        var directory = Path.Combine(_cache, "containers", orphan.Id);
+
+        // As if the test process had been killed: its owner stamp names a process that no longer exists.
+        await File.WriteAllTextAsync(Path.Combine(directory, "owner"), "999999999 1", TestContext.CancellationToken);
+        var reaped = await ContainerHost.ReapAsync(_cache, line => TestContext.WriteLine(line), TestContext.CancellationToken);
+
+        Assert.AreEqual(1, reaped);
+        Assert.IsFalse(Directory.Exists(directory));
+        Assert.AreNotEqual(0, await orphan.Exited.WaitAsync(TimeSpan.FromSeconds(10), TestContext.CancellationToken), "its process was killed");
+        var list = await TestTools.RunCheckedAsync("runc", ["--root", Path.Combine(_cache, "runtime", "runc"), "list", "-q"], cancellationToken: TestContext.CancellationToken);
+        Assert.DoesNotContain(orphan.Id, list.StandardOutput);
+        await orphan.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task Health_check_wait_on_an_image_without_one_says_how_to_declare_it()
+    {
+        var options = Options();
+        options.PublishedPorts.Add(8080);
+        options.WaitStrategies.Add(Wait.ForHealthCheck());
+
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => ContainerHost.StartAsync(options, TestContext.CancellationToken));
+
+        StringAssert.Contains(error.Message, "declares no health check");
+    }
+}
