@@ -19,7 +19,6 @@ namespace Containers.Host;
 /// var body = await http.GetStringAsync("/todos", cancellationToken);
 /// </code>
 /// </example>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ContainerHost
 {
     /// <summary>The prefix of every container id, state and bundle directory the host creates.</summary>
@@ -39,6 +38,12 @@ public static class ContainerHost
     public static async Task<RunningContainer> StartAsync(ContainerStartOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!OperatingSystem.IsLinux())
+        {
+            // Callers need no platform annotations: this is the one place the platform is decided.
+            throw new PlatformNotSupportedException("Containers.Host runs Linux containers on Linux with an OCI runtime; on Windows and macOS run the tests in a Linux VM or WSL.");
+        }
+
         var log = options.Log ?? (_ => { });
         var backend = options.Backend;
         if (backend == ContainerBackendKind.Automatic && System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_BACKEND") is { Length: > 0 } fromEnvironment)

@@ -32,6 +32,12 @@ public sealed class ContainerStartOptions
     /// <summary>Receives host diagnostics: the backend chosen, fallbacks, published ports.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// Called when the container is disposed, after it stopped and before its files go, with everything it
+    /// wrote — e.g. to attach the output to a test's results.
+    /// </summary>
+    public Action<RunningContainer>? OnDisposing { get; init; }
+
     /// <summary>The root filesystem cache and container state; default <c>/var/tmp/containers-sdk-host</c> (or <c>$XDG_CACHE_HOME/containers-sdk-host</c> when not root).</summary>
     public string? CacheDirectory { get; init; }
 }

@@ -6,19 +6,20 @@ using Containers.Oci;
 namespace Containers.Host;
 
 /// <summary>A started container: its published ports, logs and lifetime. Dispose it to stop it and remove everything it used.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class RunningContainer : IAsyncDisposable
 {
     private readonly string _directory;
     private readonly OciRuntime _runtime;
     private readonly Process _process;
     private readonly TimeSpan _stopGracePeriod;
+    private readonly Action<RunningContainer>? _onDisposing;
     private readonly Dictionary<int, PortForwarder> _forwarders = [];
     private NetworkNamespace? _network;
     private int _disposed;
 
-    private RunningContainer(string id, string directory, OciRuntime runtime, Process process, int pid, ImageConfig config, ContainerLogs logs, TimeSpan stopGracePeriod)
+    private RunningContainer(string id, string directory, OciRuntime runtime, Process process, int pid, ImageConfig config, ContainerLogs logs, TimeSpan stopGracePeriod, Action<RunningContainer>? onDisposing)
     {
+        _onDisposing = onDisposing;
         Id = id;
         _directory = directory;
         _runtime = runtime;
@@ -101,6 +102,7 @@ public sealed class RunningContainer : IAsyncDisposable
             // Removal below still runs; delete --force kills what is left.
         }
 
+        _onDisposing?.Invoke(this);
         foreach (var forwarder in _forwarders.Values)
         {
             await forwarder.DisposeAsync().ConfigureAwait(false);
@@ -161,7 +163,7 @@ public sealed class RunningContainer : IAsyncDisposable
         {
             if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                return new RunningContainer(id, directory, runtime, process, pid, config, logs, options.StopGracePeriod);
+                return new RunningContainer(id, directory, runtime, process, pid, config, logs, options.StopGracePeriod, options.OnDisposing);
             }
 
             if (process.HasExited)

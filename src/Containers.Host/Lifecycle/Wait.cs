@@ -6,7 +6,6 @@ using System.Text.RegularExpressions;
 namespace Containers.Host;
 
 /// <summary>A readiness check run from outside the container until it passes.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public interface IContainerWaitStrategy
 {
     /// <summary>What is being waited for, for messages.</summary>
@@ -17,7 +16,6 @@ public interface IContainerWaitStrategy
 }
 
 /// <summary>The wait strategies. All run from outside the container: nothing is executed inside it, so they work on distroless images.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class Wait
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);

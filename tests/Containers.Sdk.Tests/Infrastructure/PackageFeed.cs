@@ -46,6 +46,12 @@ public static class PackageFeed
             RepositoryRoot,
             DotnetEnvironment.Variables,
             context.CancellationToken);
+        await TestTools.RunCheckedAsync(
+            "dotnet",
+            ["pack", Path.Combine(RepositoryRoot, "src", "Containers.Testing", "Containers.Testing.csproj"), "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false", "-v:q", "-nologo"],
+            RepositoryRoot,
+            DotnetEnvironment.Variables,
+            context.CancellationToken);
         PackDuration = started.Elapsed;
         var package = Directory.GetFiles(FeedDirectory, "Containers.Sdk.*.nupkg").Single();
         PackageVersion = Path.GetFileNameWithoutExtension(package)["Containers.Sdk.".Length..];

@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Containers.Sdk.Tests.Infrastructure;
+using Containers.TestSupport;
+
+namespace Containers.Sdk.Tests.EndToEnd;
+
+/// <summary>
+/// The samples' smoke-test projects, run with `dotnet test` against the freshly packed Containers.Sdk and
+/// Containers.Testing: building each builds its app's image (ContainerUnderTest), the tests start it under
+/// runc and call it. The crashing sample's test must fail, quickly, with the app's own exception.
+/// </summary>
+public sealed partial class PublishContainerTests
+{
+    private async Task<(ToolResult Result, string Output)> RunSmokeTestsAsync(string sample)
+    {
+        var root = PackageFeed.NewWorkDirectory("smoke");
+        var samples = Path.Combine(PackageFeed.RepositoryRoot, "samples");
+        File.Copy(Path.Combine(samples, "Directory.Build.props"), Path.Combine(root, "Directory.Build.props"));
+        File.Copy(Path.Combine(samples, "Directory.Build.targets"), Path.Combine(root, "Directory.Build.targets"));
+        CopyDirectory(Path.Combine(samples, sample), Path.Combine(root, sample));
+        CopyDirectory(Path.Combine(samples, sample + ".SmokeTests"), Path.Combine(root, sample + ".SmokeTests"));
+        TestProject.WriteNuGetConfig(root);
+
+        var result = await TestProject.RunDotnetAsync(
+            [
+                "test", Path.Combine(root, sample + ".SmokeTests", sample + ".SmokeTests.csproj"), "-nologo",
+                $"-p:ContainersSdkVersion={PackageFeed.PackageVersion}", $"-p:ContainerBaseRegistry={Registry.Host}",
+                "--logger", "console;verbosity=normal",
+            ],
+            root,
+            TestContext.CancellationToken);
+        var output = result.StandardOutput + result.StandardError;
+        TestContext.WriteLine(output);
+        return (result, output);
+    }
+
+    [TestMethod]
+    [DataRow("WebApi", 2)]
+    [DataRow("ConsoleApp", 1)]
+    [DataRow("Worker", 1)]
+    public async Task Sample_smoke_tests_build_the_image_and_pass_in_dotnet_test(string sample, int tests)
+    {
+        RuncRunner.RequireRunc();
+
+        var (result, output) = await RunSmokeTestsAsync(sample);
+
+        Assert.AreEqual(0, result.ExitCode, output);
+        StringAssert.Contains(output, "Test Run Successful.");
+        StringAssert.Matches(output, new Regex($@"Total tests: {tests}\s+Passed: {tests}\s"));
+        StringAssert.Contains(output, "into OCI layout", "building the test project built the app's image");
+    }
+
+    [TestMethod]
+    public async Task An_app_that_crashes_at_startup_fails_its_smoke_test_fast_with_its_own_exception()
+    {
+        RuncRunner.RequireRunc();
+
+        var (result, output) = await RunSmokeTestsAsync("CrashingApp");
+
+        Assert.AreNotEqual(0, result.ExitCode, output);
+        StringAssert.Contains(output, "The container exited with code");
+        StringAssert.Contains(output, "System.InvalidOperationException: Missing configuration 'Database:ConnectionString'");
+        var duration = Regex.Match(output, @"Failed Starts_and_answers_healthz \[(\d+) (ms|s)\]");
+        Assert.IsTrue(duration.Success, output);
+        var seconds = int.Parse(duration.Groups[1].Value, CultureInfo.InvariantCulture) / (duration.Groups[2].Value == "ms" ? 1000.0 : 1.0);
+        Assert.IsLessThan(15, seconds, "fails fast, not after the 60 s startup timeout");
+    }
+}
