@@ -13,6 +13,15 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int Link(string existingPath, string newPath);
 
+    /// <summary>umount2(2) flag: detach now, clean up when no longer busy.</summary>
+    internal const int MntDetach = 2;
+
+    [LibraryImport("libc", EntryPoint = "mount", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Mount(string source, string target, string fileSystemType, ulong flags, string data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Unmount(string target, int flags);
+
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     internal static partial int SetNs(int fd, int nsType);
 

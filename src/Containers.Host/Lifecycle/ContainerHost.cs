@@ -80,7 +80,8 @@ public static class ContainerHost
             string rootfs;
             using (owner)
             {
-                rootfs = await new RootfsCache(Path.Combine(cacheDirectory, "rootfs")).CreateContainerRootAsync(image, Path.Combine(containerDirectory, "rootfs"), cancellationToken).ConfigureAwait(false);
+                var cached = await new RootfsCache(Path.Combine(cacheDirectory, "rootfs")).GetOrUnpackAsync(image, cancellationToken).ConfigureAwait(false);
+                rootfs = ContainerRoot.Create(cached, containerDirectory, log);
             }
 
             var config = image.Config;
@@ -148,6 +149,7 @@ public static class ContainerHost
         }
         catch
         {
+            ContainerRoot.Remove(containerDirectory);
             DeleteDirectory(containerDirectory);
             throw;
         }
@@ -179,6 +181,7 @@ public static class ContainerHost
                     await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
                 }
 
+                ContainerRoot.Remove(directory);
                 DeleteDirectory(directory);
                 reaped++;
                 log?.Invoke($"Removed container {id}, left by a test process that is gone.");

@@ -111,6 +111,7 @@ public sealed class RunningContainer : IAsyncDisposable
         _network?.Dispose();
         await _runtime.DeleteAsync(Id, CancellationToken.None).ConfigureAwait(false);
         _process.Dispose();
+        ContainerRoot.Remove(_directory);
         ContainerHost.DeleteDirectory(_directory);
     }
 

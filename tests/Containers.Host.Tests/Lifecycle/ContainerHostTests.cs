@@ -50,6 +50,7 @@ public sealed class ContainerHostTests
         var runtimeState = Directory.Exists(Path.Combine(_cache, "runtime", "runc")) ? Directory.GetDirectories(Path.Combine(_cache, "runtime", "runc")) : [];
         Assert.IsEmpty(leftovers, "every test disposes its containers and their directories go");
         Assert.IsEmpty(runtimeState, "runc keeps no state of a disposed container");
+        Assert.IsFalse(File.ReadAllText("/proc/mounts").Contains(_cache, StringComparison.Ordinal), "no overlay mount is left");
     }
 
     private ContainerStartOptions Options(string image = "runtime-deps-10.0", IReadOnlyList<string>? command = null) => new()
@@ -186,6 +187,25 @@ public sealed class ContainerHostTests
         var list = await TestTools.RunCheckedAsync("runc", ["--root", Path.Combine(_cache, "runtime", "runc"), "list", "-q"], cancellationToken: TestContext.CancellationToken);
         Assert.DoesNotContain(orphan.Id, list.StandardOutput);
         await orphan.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task Writes_inside_a_container_never_reach_the_cached_image_or_the_next_container()
+    {
+        var writer = Options(command: ["/bin/sh", "-c", "echo changed > /etc/debian_version && echo new > /etc/added && echo written"]);
+        writer.WaitStrategies.Add(Wait.ForExit(0));
+        await using (var container = await ContainerHost.StartAsync(writer, TestContext.CancellationToken))
+        {
+            CollectionAssert.Contains(container.Logs.StandardOutput.ToList(), "written");
+        }
+
+        var reader = Options(command: ["/bin/sh", "-c", "cat /etc/debian_version; test -e /etc/added && echo leaked || echo clean"]);
+        reader.WaitStrategies.Add(Wait.ForExit(0));
+        await using var next = await ContainerHost.StartAsync(reader, TestContext.CancellationToken);
+
+        var output = next.Logs.StandardOutput.ToList();
+        CollectionAssert.DoesNotContain(output, "changed");
+        CollectionAssert.Contains(output, "clean");
     }
 
     [TestMethod]
