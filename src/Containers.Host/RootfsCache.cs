@@ -55,6 +55,8 @@ public sealed class RootfsCache
         var final = Path.Combine(Directory, chainId.Replace(':', '-'));
         if (System.IO.Directory.Exists(final))
         {
+            // The directory's time orders the chains for Prune: most recently used last to go.
+            System.IO.Directory.SetLastWriteTimeUtc(final, DateTime.UtcNow);
             return final;
         }
 
@@ -91,6 +93,37 @@ public sealed class RootfsCache
         var cached = await GetOrUnpackAsync(image, cancellationToken).ConfigureAwait(false);
         LinkTree(cached, Path.GetFullPath(destination));
         return destination;
+    }
+
+    /// <summary>
+    /// Deletes the least recently used unpacked images beyond the <paramref name="keep"/> most recent ones,
+    /// except those in <paramref name="inUse"/> (directory names, e.g. of running containers' images).
+    /// Returns how many were deleted. A chain is renamed out of the way before it is deleted, so a
+    /// concurrent <see cref="GetOrUnpackAsync"/> never sees half of one.
+    /// </summary>
+    public int Prune(int keep, IReadOnlySet<string> inUse)
+    {
+        ArgumentNullException.ThrowIfNull(inUse);
+        var chains = new DirectoryInfo(Directory).EnumerateDirectories("sha256-*")
+            .OrderByDescending(d => d.LastWriteTimeUtc)
+            .ToList();
+        var deleted = 0;
+        foreach (var chain in chains.Skip(keep).Where(d => !inUse.Contains(d.Name)))
+        {
+            var trash = Path.Combine(Directory, ".trash-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                chain.MoveTo(trash);
+                System.IO.Directory.Delete(trash, recursive: true);
+                deleted++;
+            }
+            catch (IOException)
+            {
+                // Taken or being deleted by another process: the next prune sees it again.
+            }
+        }
+
+        return deleted;
     }
 
     /// <summary>Recreates the tree under <paramref name="source"/> at <paramref name="destination"/>: directories and symbolic links anew, files as hard links.</summary>

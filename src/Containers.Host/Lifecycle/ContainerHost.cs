@@ -80,8 +80,11 @@ public static class ContainerHost
             string rootfs;
             using (owner)
             {
-                var cached = await new RootfsCache(Path.Combine(cacheDirectory, "rootfs")).GetOrUnpackAsync(image, cancellationToken).ConfigureAwait(false);
+                var rootfsCache = new RootfsCache(Path.Combine(cacheDirectory, "rootfs"));
+                var cached = await rootfsCache.GetOrUnpackAsync(image, cancellationToken).ConfigureAwait(false);
+                await File.WriteAllTextAsync(Path.Combine(containerDirectory, "image"), Path.GetFileName(cached), cancellationToken).ConfigureAwait(false);
                 rootfs = ContainerRoot.Create(cached, containerDirectory, log);
+                PruneRootfsCache(rootfsCache, containersDirectory, log);
             }
 
             var config = image.Config;
@@ -202,6 +205,33 @@ public static class ContainerHost
         }
 
         return reaped;
+    }
+
+    /// <summary>How many unpacked images the cache keeps (most recently used first); images of live containers are always kept.</summary>
+    public const int CachedImages = 8;
+
+    // Every rebuilt app is a new layer chain: without a bound the cache would grow by an image per build.
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void PruneRootfsCache(RootfsCache cache, string containersDirectory, Action<string> log)
+    {
+        var inUse = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var directory in Directory.GetDirectories(containersDirectory, IdPrefix + "*"))
+        {
+            try
+            {
+                inUse.Add(File.ReadAllText(Path.Combine(directory, "image")).Trim());
+            }
+            catch (IOException)
+            {
+                // A container being created or removed right now: it keeps nothing alive.
+            }
+        }
+
+        var deleted = cache.Prune(CachedImages, inUse);
+        if (deleted > 0)
+        {
+            log($"Removed {deleted} unpacked image(s) from {cache.Directory}, keeping the {CachedImages} most recently used.");
+        }
     }
 
     internal static void DeleteDirectory(string directory)

@@ -40,13 +40,16 @@ public sealed class RootfsCacheTests
         await cache.CreateContainerRootAsync(image, Path.Combine(_work, "c1"), token);
         first.Stop();
         var cached = await cache.GetOrUnpackAsync(image, token);
-        var stamp = Directory.GetLastWriteTimeUtc(cached);
+        // A file the unpacker never writes: still there only if the cached tree was reused, not unpacked anew.
+        var sentinel = Path.Combine(cached, ".reuse-sentinel");
+        await File.WriteAllTextAsync(sentinel, "", token);
         var second = Stopwatch.StartNew();
         await cache.CreateContainerRootAsync(image, Path.Combine(_work, "c2"), token);
         second.Stop();
         TestContext.WriteLine($"first root (unpack + link): {first.ElapsedMilliseconds} ms; second root (link only): {second.ElapsedMilliseconds} ms");
 
-        Assert.AreEqual(stamp, Directory.GetLastWriteTimeUtc(cached), "the cached rootfs was not unpacked again");
+        Assert.IsTrue(File.Exists(sentinel), "the cached rootfs was not unpacked again");
+        File.Delete(sentinel);
         Assert.AreEqual(1, Directory.GetDirectories(cache.Directory).Length);
         var passwd = new FileInfo(Path.Combine(_work, "c2", "etc/passwd"));
         Assert.IsTrue(passwd.Exists);
@@ -56,5 +59,25 @@ public sealed class RootfsCacheTests
         Assert.AreEqual(
             new FileInfo(Path.Combine(cached, "etc")).UnixFileMode,
             new FileInfo(Path.Combine(_work, "c2", "etc")).UnixFileMode);
+    }
+
+    [TestMethod]
+    public void Prune_keeps_the_most_recently_used_and_those_in_use()
+    {
+        var cache = new RootfsCache(Path.Combine(_work, "prune"));
+        for (var i = 0; i < 5; i++)
+        {
+            var chain = Directory.CreateDirectory(Path.Combine(cache.Directory, $"sha256-{i:x64}"));
+            File.WriteAllText(Path.Combine(chain.FullName, "file"), "x");
+            Directory.SetLastWriteTimeUtc(chain.FullName, DateTime.UtcNow.AddMinutes(i - 10));
+        }
+
+        // Oldest is 0; keep the 2 newest (4, 3) plus 0, which a running container uses.
+        var deleted = cache.Prune(2, new HashSet<string>(StringComparer.Ordinal) { $"sha256-{0:x64}" });
+
+        Assert.AreEqual(2, deleted);
+        CollectionAssert.AreEquivalent(
+            new[] { $"sha256-{0:x64}", $"sha256-{3:x64}", $"sha256-{4:x64}" },
+            Directory.GetDirectories(cache.Directory).Select(Path.GetFileName).ToList());
     }
 }
