@@ -54,15 +54,15 @@ public sealed class ContainerUnderTest
     public Task<RunningContainer> StartAsync(TestContext testContext, Action<ContainerStartOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(testContext);
-        return StartCoreAsync(configure, container => WriteLogs(testContext, container), testContext.CancellationToken);
+        return StartCoreAsync(configure, container => WriteLogs(testContext, container), testContext.WriteLine, testContext.CancellationToken);
     }
 
     /// <summary>Starts the app and waits until it is ready (see <see cref="DefaultWaitsAsync"/>).</summary>
-    public Task<RunningContainer> StartAsync(CancellationToken cancellationToken = default) => StartCoreAsync(null, null, cancellationToken);
+    public Task<RunningContainer> StartAsync(CancellationToken cancellationToken = default) => StartCoreAsync(null, null, null, cancellationToken);
 
     /// <summary>Starts the app with options changed by <paramref name="configure"/> (environment, waits, ports, timeouts).</summary>
     public Task<RunningContainer> StartAsync(Action<ContainerStartOptions>? configure, CancellationToken cancellationToken = default) =>
-        StartCoreAsync(configure, null, cancellationToken);
+        StartCoreAsync(configure, null, null, cancellationToken);
 
     /// <summary>
     /// One container of this app for every caller in the test process, started on first use — for a class
@@ -70,7 +70,7 @@ public sealed class ContainerUnderTest
     /// <c>[AssemblyCleanup]</c>; containers a killed test run leaves are reaped by the next start.
     /// </summary>
     public Task<RunningContainer> GetSharedAsync(CancellationToken cancellationToken = default) =>
-        Shared.GetOrAdd(this, handle => new Lazy<Task<RunningContainer>>(() => handle.StartCoreAsync(null, null, CancellationToken.None))).Value.WaitAsync(cancellationToken);
+        Shared.GetOrAdd(this, handle => new Lazy<Task<RunningContainer>>(() => handle.StartCoreAsync(null, null, null, CancellationToken.None))).Value.WaitAsync(cancellationToken);
 
     /// <summary>Stops and removes every shared container.</summary>
     public static async Task DisposeSharedAsync()
@@ -105,7 +105,7 @@ public sealed class ContainerUnderTest
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({LayoutDirectory}:{Tag})";
 
-    private async Task<RunningContainer> StartCoreAsync(Action<ContainerStartOptions>? configure, Action<RunningContainer>? onDisposing, CancellationToken cancellationToken)
+    private async Task<RunningContainer> StartCoreAsync(Action<ContainerStartOptions>? configure, Action<RunningContainer>? onDisposing, Action<string>? log, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(LayoutDirectory))
         {
@@ -116,6 +116,7 @@ public sealed class ContainerUnderTest
         {
             Image = ContainerImageSource.FromOciLayout(LayoutDirectory, Tag),
             OnDisposing = onDisposing,
+            Log = log,
         };
         configure?.Invoke(options);
         if (options.WaitStrategies.Count == 0)

@@ -58,15 +58,42 @@ public static class ContainerHost
             throw new PlatformNotSupportedException("Containers.Host runs containers as root in this version (an OCI runtime with a private network namespace); rootless runs are not supported yet. Run the tests as root, e.g. in CI.");
         }
 
-        var runtimes = OciRuntime.Candidates().Where(r => !BrokenRuntimes.ContainsKey(r.Name)).ToList();
+        var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
+        var containersDirectory = Path.Combine(cacheDirectory, "containers");
+
+        // The backends to try, in order: the OCI runtimes on PATH that have not failed in this process, then
+        // (Automatic) the built-in namespaces backend for machines that have none.
+        var runtimes = new List<(string Name, Func<IContainerRuntime> Create)>();
+        if (backend is ContainerBackendKind.Automatic or ContainerBackendKind.OciRuntime)
+        {
+            foreach (var (name, path) in OciRuntime.Candidates().Where(r => !BrokenRuntimes.ContainsKey(r.Name)))
+            {
+                runtimes.Add((name, () => new OciRuntime(name, path, Path.Combine(cacheDirectory, "runtime", name))));
+            }
+        }
+
+        var namespacesProblem = NamespacesRuntime.Unavailable();
+        if (backend == ContainerBackendKind.Namespaces || (backend == ContainerBackendKind.Automatic && runtimes.Count == 0 && namespacesProblem is null))
+        {
+            if (namespacesProblem is not null)
+            {
+                throw new OciException($"The namespaces backend cannot run here: {namespacesProblem}; install util-linux and iproute2, or use an OCI runtime.");
+            }
+
+            if (backend == ContainerBackendKind.Automatic)
+            {
+                log("No working OCI runtime (runc, crun, youki) on PATH; using the built-in namespaces backend (unshare).");
+            }
+
+            runtimes.Add(("namespaces", () => new NamespacesRuntime(containersDirectory)));
+        }
+
         if (runtimes.Count == 0)
         {
             var broken = BrokenRuntimes.IsEmpty ? "" : " Failed here: " + string.Join("; ", BrokenRuntimes.Select(b => b.Key + ": " + b.Value));
-            throw new OciException($"No working OCI runtime on PATH (looked for {System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES") ?? "runc, crun, youki"}); install runc (apt-get install runc).{broken}");
+            throw new OciException($"No working OCI runtime on PATH (looked for {System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES") ?? "runc, crun, youki"}) and the namespaces backend is unavailable ({namespacesProblem}); install runc (apt-get install runc).{broken}");
         }
 
-        var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
-        var containersDirectory = Path.Combine(cacheDirectory, "containers");
         Directory.CreateDirectory(containersDirectory);
         await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
 
@@ -113,16 +140,20 @@ public static class ContainerHost
                     .ToList();
 
             RunningContainer? container = null;
-            foreach (var (name, path) in runtimes)
+            foreach (var (name, create) in runtimes)
             {
-                var runtime = new OciRuntime(name, path, Path.Combine(cacheDirectory, "runtime", name));
-                Directory.CreateDirectory(runtime.StateRoot);
+                var runtime = create();
+                if (runtime is OciRuntime oci)
+                {
+                    Directory.CreateDirectory(oci.StateRoot);
+                }
+
                 var logs = new ContainerLogs();
                 var started = Stopwatch.StartNew();
                 var candidate = await RunningContainer.LaunchAsync(id, containerDirectory, runtime, config, logs, options, cancellationToken).ConfigureAwait(false);
                 if (candidate is not null)
                 {
-                    log($"Container {id} started with {name} in {started.ElapsedMilliseconds} ms (image {options.Image}).");
+                    log($"Container {id} started with {runtime.Name} in {started.ElapsedMilliseconds} ms (image {options.Image}).");
                     container = candidate;
                     break;
                 }
@@ -166,7 +197,8 @@ public static class ContainerHost
     {
         var containersDirectory = Path.Combine(cacheDirectory, "containers");
         var reaped = 0;
-        var runtimes = OciRuntime.Candidates().Select(r => new OciRuntime(r.Name, r.Path, Path.Combine(cacheDirectory, "runtime", r.Name))).Where(r => Directory.Exists(r.StateRoot)).ToList();
+        var ociRuntimes = OciRuntime.Candidates().Select(r => new OciRuntime(r.Name, r.Path, Path.Combine(cacheDirectory, "runtime", r.Name))).Where(r => Directory.Exists(r.StateRoot)).ToList();
+        IReadOnlyList<IContainerRuntime> runtimes = [.. ociRuntimes, new NamespacesRuntime(containersDirectory)];
         var live = new HashSet<string>(StringComparer.Ordinal);
         if (Directory.Exists(containersDirectory))
         {
@@ -192,7 +224,7 @@ public static class ContainerHost
         }
 
         // Runtime state without a directory: a crash between start and cleanup.
-        foreach (var runtime in runtimes)
+        foreach (var runtime in ociRuntimes)
         {
             foreach (var id in await runtime.ListAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -45,9 +45,15 @@ public sealed class ContainerStartOptions
 /// <summary>The ways <see cref="ContainerHost"/> can run a container.</summary>
 public enum ContainerBackendKind
 {
-    /// <summary>The first that works here: an OCI runtime on PATH (runc, crun, youki), probed once per process.</summary>
+    /// <summary>The first that works here: an OCI runtime on PATH (runc, crun, youki; one that fails is skipped for the rest of the process), else <see cref="Namespaces"/>.</summary>
     Automatic,
 
     /// <summary>An OCI runtime (runc, crun or youki) with a runtime-spec bundle.</summary>
     OciRuntime,
+
+    /// <summary>
+    /// Built in, for machines with no OCI runtime: Linux namespaces through util-linux <c>unshare</c> (root only;
+    /// weaker isolation than a runtime: no capability bounding or seccomp).
+    /// </summary>
+    Namespaces,
 }

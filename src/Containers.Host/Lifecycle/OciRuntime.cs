@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Containers.Host;
 
 /// <summary>An OCI runtime command line (runc, crun, youki): the subcommands every one of them implements.</summary>
-internal sealed class OciRuntime(string name, string executable, string stateRoot)
+internal sealed class OciRuntime(string name, string executable, string stateRoot) : IContainerRuntime
 {
     public string Name { get; } = name;
 

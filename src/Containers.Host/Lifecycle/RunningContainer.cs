@@ -9,7 +9,7 @@ namespace Containers.Host;
 public sealed class RunningContainer : IAsyncDisposable
 {
     private readonly string _directory;
-    private readonly OciRuntime _runtime;
+    private readonly IContainerRuntime _runtime;
     private readonly Process _process;
     private readonly TimeSpan _stopGracePeriod;
     private readonly Action<RunningContainer>? _onDisposing;
@@ -17,7 +17,7 @@ public sealed class RunningContainer : IAsyncDisposable
     private NetworkNamespace? _network;
     private int _disposed;
 
-    private RunningContainer(string id, string directory, OciRuntime runtime, Process process, int pid, ImageConfig config, ContainerLogs logs, TimeSpan stopGracePeriod, Action<RunningContainer>? onDisposing)
+    private RunningContainer(string id, string directory, IContainerRuntime runtime, Process process, int pid, ImageConfig config, ContainerLogs logs, TimeSpan stopGracePeriod, Action<RunningContainer>? onDisposing)
     {
         _onDisposing = onDisposing;
         Id = id;
@@ -135,7 +135,7 @@ public sealed class RunningContainer : IAsyncDisposable
     }
 
     /// <summary>Runs the bundle; returns null when the runtime itself failed before the container's process existed.</summary>
-    internal static async Task<RunningContainer?> LaunchAsync(string id, string directory, OciRuntime runtime, ImageConfig config, ContainerLogs logs, ContainerStartOptions options, CancellationToken cancellationToken)
+    internal static async Task<RunningContainer?> LaunchAsync(string id, string directory, IContainerRuntime runtime, ImageConfig config, ContainerLogs logs, ContainerStartOptions options, CancellationToken cancellationToken)
     {
         var pidFile = Path.Combine(directory, "pid");
         File.Delete(pidFile);
@@ -170,6 +170,12 @@ public sealed class RunningContainer : IAsyncDisposable
             if (process.HasExited)
             {
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                if (File.Exists(pidFile + ".started"))
+                {
+                    // The namespaces backend's app started and already finished (a quick job): not a backend failure.
+                    return new RunningContainer(id, directory, runtime, process, 0, config, logs, options.StopGracePeriod, options.OnDisposing);
+                }
+
                 process.Dispose();
                 return null;
             }

@@ -9,9 +9,7 @@ namespace Containers.Host.Tests.Lifecycle;
 /// minbase, so no app needs publishing) published on loopback, every wait strategy, failures that must
 /// be fast and readable, stop signals, and cleanup — also of containers whose test process died.
 /// </summary>
-[TestClass]
-[DoNotParallelize]
-public sealed class ContainerHostTests
+public abstract class ContainerHostTests
 {
     // Answers every request with its path, the user id and $GREETING; prints "listening" when ready.
     private const string PerlServer = """
@@ -26,22 +24,41 @@ public sealed class ContainerHostTests
         }
         """;
 
-    // One cache for the class: the image is unpacked by the first test and reused by the others, as in a test run.
-    private static string s_cache = null!;
+    // One cache for the assembly's lifecycle tests: the image is unpacked once and reused, as in a test run.
+    private static readonly Lazy<string> SharedCache = new(() => Directory.CreateTempSubdirectory("host-lifecycle-").FullName);
 
-    private readonly string _cache = s_cache;
+    private readonly string _cache = SharedCache.Value;
 
     public TestContext TestContext { get; set; } = null!;
 
-    [ClassInitialize]
-    public static void CreateCache(TestContext context) =>
-        s_cache = Directory.CreateTempSubdirectory("host-lifecycle-").FullName;
+    /// <summary>The backend every test of the class runs with.</summary>
+    protected abstract ContainerBackendKind Backend { get; }
 
-    [ClassCleanup]
-    public static void RemoveCache() => Directory.Delete(s_cache, recursive: true);
+    /// <summary>The expected <see cref="RunningContainer.BackendName"/>.</summary>
+    protected abstract string BackendName { get; }
+
+    protected string Cache => _cache;
+
+    public static void RemoveSharedCache()
+    {
+        if (SharedCache.IsValueCreated)
+        {
+            Directory.Delete(SharedCache.Value, recursive: true);
+        }
+    }
 
     [TestInitialize]
-    public void Initialize() => TestTools.Require("runc", "runc");
+    public void Initialize()
+    {
+        if (Backend == ContainerBackendKind.OciRuntime)
+        {
+            TestTools.Require("runc", "runc");
+        }
+        else
+        {
+            TestTools.Require("unshare", "util-linux");
+        }
+    }
 
     [TestCleanup]
     public void Cleanup()
@@ -53,8 +70,9 @@ public sealed class ContainerHostTests
         Assert.IsFalse(File.ReadAllText("/proc/mounts").Contains(_cache, StringComparison.Ordinal), "no overlay mount is left");
     }
 
-    private ContainerStartOptions Options(string image = "runtime-deps-10.0", IReadOnlyList<string>? command = null) => new()
+    protected ContainerStartOptions Options(string image = "runtime-deps-10.0", IReadOnlyList<string>? command = null) => new()
     {
+        Backend = Backend,
         Image = ContainerImageSource.FromOciLayout(TestBaseImages.LayoutDirectory, image),
         Command = command ?? ["perl", "-e", PerlServer],
         CacheDirectory = _cache,
@@ -78,7 +96,7 @@ public sealed class ContainerHostTests
         StringAssert.StartsWith(body, "ok /todos uid=");
         StringAssert.Contains(body, "greeting=hello");
         Assert.AreEqual(container.GetPublishedPort(8080), container.GetBaseAddress().Port);
-        Assert.AreEqual("runc", container.BackendName);
+        Assert.AreEqual(BackendName, container.BackendName);
         StringAssert.StartsWith(container.Id, ContainerHost.IdPrefix);
 
         // The server listens on 127.0.0.1 inside its own network namespace: not reachable on the host's 8080.
@@ -120,6 +138,7 @@ public sealed class ContainerHostTests
         var options = Options(command: ["/bin/sh", "-c", "echo starting up; sleep 60"]);
         var timed = new ContainerStartOptions
         {
+            Backend = Backend,
             Image = options.Image, Command = options.Command, CacheDirectory = _cache, StartupTimeout = TimeSpan.FromSeconds(1), StopGracePeriod = TimeSpan.FromSeconds(1),
         };
         timed.WaitStrategies.Add(Wait.ForTcpPort(9999));
@@ -156,6 +175,7 @@ public sealed class ContainerHostTests
 
         var stubborn = new ContainerStartOptions
         {
+            Backend = Backend,
             Image = graceful.Image, CacheDirectory = _cache, StopGracePeriod = TimeSpan.FromMilliseconds(500),
             Command = ["/bin/sh", "-c", "trap '' TERM; echo up; while :; do sleep 0.1; done"],
         };
@@ -184,8 +204,12 @@ public sealed class ContainerHostTests
         Assert.AreEqual(1, reaped);
         Assert.IsFalse(Directory.Exists(directory));
         Assert.AreNotEqual(0, await orphan.Exited.WaitAsync(TimeSpan.FromSeconds(10), TestContext.CancellationToken), "its process was killed");
-        var list = await TestTools.RunCheckedAsync("runc", ["--root", Path.Combine(_cache, "runtime", "runc"), "list", "-q"], cancellationToken: TestContext.CancellationToken);
-        Assert.DoesNotContain(orphan.Id, list.StandardOutput);
+        if (Backend == ContainerBackendKind.OciRuntime)
+        {
+            var list = await TestTools.RunCheckedAsync("runc", ["--root", Path.Combine(_cache, "runtime", "runc"), "list", "-q"], cancellationToken: TestContext.CancellationToken);
+            Assert.DoesNotContain(orphan.Id, list.StandardOutput);
+        }
+
         await orphan.DisposeAsync();
     }
 
@@ -219,4 +243,61 @@ public sealed class ContainerHostTests
 
         StringAssert.Contains(error.Message, "declares no health check");
     }
+}
+
+/// <summary>The lifecycle tests under runc.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class OciRuntimeContainerHostTests : ContainerHostTests
+{
+    protected override ContainerBackendKind Backend => ContainerBackendKind.OciRuntime;
+
+    protected override string BackendName => "runc";
+}
+
+/// <summary>The same tests with the built-in namespaces backend (util-linux unshare), as on a machine without runc.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class NamespacesContainerHostTests : ContainerHostTests
+{
+    protected override ContainerBackendKind Backend => ContainerBackendKind.Namespaces;
+
+    protected override string BackendName => "namespaces (unshare)";
+
+    [TestMethod]
+    public async Task Without_an_OCI_runtime_automatic_falls_back_to_namespaces_and_says_so()
+    {
+        var previous = System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES");
+        // As if runc were not installed: look for a runtime that does not exist.
+        System.Environment.SetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES", "no-such-runtime");
+        try
+        {
+            var log = new List<string>();
+            var options = new ContainerStartOptions
+            {
+                Image = ContainerImageSource.FromOciLayout(TestBaseImages.LayoutDirectory, "runtime-deps-10.0"),
+                Command = ["/bin/sh", "-c", "echo hello from $(hostname)"],
+                CacheDirectory = Cache,
+                Log = log.Add,
+            };
+            options.WaitStrategies.Add(Wait.ForExit(0));
+
+            await using var container = await ContainerHost.StartAsync(options, TestContext.CancellationToken);
+
+            Assert.AreEqual(BackendName, container.BackendName);
+            Assert.IsTrue(log.Any(line => line.Contains("using the built-in namespaces backend", StringComparison.Ordinal)), string.Join("\n", log));
+            StringAssert.StartsWith(container.Logs.StandardOutput.Single(), "hello from ");
+        }
+        finally
+        {
+            System.Environment.SetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES", previous);
+        }
+    }
+}
+
+[TestClass]
+public static class LifecycleCacheCleanup
+{
+    [AssemblyCleanup]
+    public static void RemoveSharedCache() => ContainerHostTests.RemoveSharedCache();
 }

@@ -12,7 +12,7 @@ namespace Containers.Sdk.Tests.EndToEnd;
 /// </summary>
 public sealed partial class PublishContainerTests
 {
-    private async Task<(ToolResult Result, string Output)> RunSmokeTestsAsync(string sample)
+    private async Task<(ToolResult Result, string Output)> RunSmokeTestsAsync(string sample, string backend = "")
     {
         var root = PackageFeed.NewWorkDirectory("smoke");
         var samples = Path.Combine(PackageFeed.RepositoryRoot, "samples");
@@ -26,7 +26,8 @@ public sealed partial class PublishContainerTests
             [
                 "test", Path.Combine(root, sample + ".SmokeTests", sample + ".SmokeTests.csproj"), "-nologo",
                 $"-p:ContainersSdkVersion={PackageFeed.PackageVersion}", $"-p:ContainerBaseRegistry={Registry.Host}",
-                "--logger", "console;verbosity=normal",
+                "--logger", "console;verbosity=detailed",
+                .. (backend.Length > 0 ? new[] { "-e", "CONTAINERS_HOST_BACKEND=" + backend } : []),
             ],
             root,
             TestContext.CancellationToken);
@@ -36,19 +37,25 @@ public sealed partial class PublishContainerTests
     }
 
     [TestMethod]
-    [DataRow("WebApi", 2)]
-    [DataRow("ConsoleApp", 1)]
-    [DataRow("Worker", 1)]
-    public async Task Sample_smoke_tests_build_the_image_and_pass_in_dotnet_test(string sample, int tests)
+    [DataRow("WebApi", 2, "")]
+    [DataRow("ConsoleApp", 1, "")]
+    [DataRow("Worker", 1, "")]
+    [DataRow("WebApi", 2, "Namespaces")]
+    [DataRow("Worker", 1, "Namespaces")]
+    public async Task Sample_smoke_tests_build_the_image_and_pass_in_dotnet_test(string sample, int tests, string backend)
     {
         RuncRunner.RequireRunc();
 
-        var (result, output) = await RunSmokeTestsAsync(sample);
+        var (result, output) = await RunSmokeTestsAsync(sample, backend);
 
         Assert.AreEqual(0, result.ExitCode, output);
         StringAssert.Contains(output, "Test Run Successful.");
         StringAssert.Matches(output, new Regex($@"Total tests: {tests}\s+Passed: {tests}\s"));
         StringAssert.Contains(output, "into OCI layout", "building the test project built the app's image");
+        if (backend.Length > 0)
+        {
+            StringAssert.Contains(output, "started with namespaces (unshare)", "the smoke tests ran on the backend asked for");
+        }
     }
 
     [TestMethod]

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Containers.Host;
+
+/// <summary>
+/// The built-in backend for machines with no OCI runtime: util-linux <c>unshare</c> creates the pid, mount,
+/// uts, ipc and network namespaces; a host shell in them mounts <c>/proc</c>, a minimal <c>/dev</c>, <c>/dev/shm</c>,
+/// <c>/tmp</c> and <c>/sys</c> into the container root and brings loopback up; <c>unshare --root --wd --setgid --setuid</c>
+/// then enters the root and runs the process with the bundle's environment. Weaker than an OCI runtime: no
+/// capability bounding, seccomp, masked paths or supplementary groups — for running tests where nothing
+/// else is installed. Needs root.
+/// </summary>
+internal sealed class NamespacesRuntime(string containersDirectory) : IContainerRuntime
+{
+    private const string UnshareTool = "unshare";
+
+    private static readonly string[] Devices = ["null", "zero", "full", "random", "urandom", "tty"];
+
+    public string Name => "namespaces (unshare)";
+
+    /// <summary>True when util-linux unshare with --root/--wd/--setuid (2.38+) and ip are on PATH.</summary>
+    public static string? Unavailable()
+    {
+        if (Find(UnshareTool) is null)
+        {
+            return "util-linux unshare is not on PATH";
+        }
+
+        return Find("ip") is null ? "ip (iproute2) is not on PATH" : null;
+    }
+
+    public Process StartRun(string bundle, string id, string pidFile)
+    {
+        var spec = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")))!;
+        var process = spec["process"]!;
+        var root = (string)spec["root"]!["path"]!;
+        var script = new StringBuilder("set -e\n");
+        script.Append("R=").Append(Quote(root)).Append('\n');
+        script.Append("mkdir -p \"$R/proc\" \"$R/dev\" \"$R/tmp\" \"$R/sys\"\n");
+        script.Append("mount -t proc -o nosuid,noexec,nodev proc \"$R/proc\"\n");
+        script.Append("mount -t tmpfs -o nosuid,mode=755,size=65536k tmpfs \"$R/dev\"\n");
+        foreach (var device in Devices)
+        {
+            script.Append("touch \"$R/dev/").Append(device).Append("\" && mount --bind /dev/").Append(device).Append(" \"$R/dev/").Append(device).Append("\"\n");
+        }
+
+        script.Append("mkdir -p \"$R/dev/shm\" \"$R/dev/pts\" && mount -t tmpfs -o nosuid,nodev,mode=1777 shm \"$R/dev/shm\"\n");
+        script.Append("ln -s /proc/self/fd \"$R/dev/fd\"; ln -s /proc/self/fd/0 \"$R/dev/stdin\"; ln -s /proc/self/fd/1 \"$R/dev/stdout\"; ln -s /proc/self/fd/2 \"$R/dev/stderr\"\n");
+        script.Append("mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs \"$R/tmp\"\n");
+        script.Append("mount -t sysfs -o ro,nosuid,noexec,nodev sysfs \"$R/sys\" 2>/dev/null || true\n");
+        script.Append("ip link set lo up\n");
+        script.Append("hostname ").Append(Quote((string?)spec["hostname"] ?? id)).Append('\n');
+        // The app runs as a child of this shell (pid 1 of the namespace), which forwards SIGTERM/SIGINT and
+        // exits with the app's status: unshare reports a child killed by a signal only as a failure of its own.
+        script.Append("env -i");
+        foreach (var variable in process["env"]!.AsArray())
+        {
+            script.Append(' ').Append(Quote((string)variable!));
+        }
+
+        script.Append(' ').Append(Quote(Find(UnshareTool)!))
+            .Append(" --root=\"$R\" --wd=").Append(Quote((string)process["cwd"]!))
+            .Append(" --setgid=").Append(((uint)process["user"]!["gid"]!).ToString(CultureInfo.InvariantCulture))
+            .Append(" --setuid=").Append(((uint)process["user"]!["uid"]!).ToString(CultureInfo.InvariantCulture))
+            .Append(" --");
+        foreach (var argument in process["args"]!.AsArray())
+        {
+            script.Append(' ').Append(Quote((string)argument!));
+        }
+
+        // From here on the shell runs only builtins, so its one child is the app: the marker says when to look.
+        script.Append(" &\nchild=$!\n: > ").Append(Quote(pidFile + ".started")).Append("\ntrap 'kill -TERM $child 2>/dev/null' TERM\ntrap 'kill -INT $child 2>/dev/null' INT\n");
+        script.Append("status=0\nwait $child || status=$?\nwhile kill -0 $child 2>/dev/null; do wait $child && status=0 || status=$?; done\nexit $status\n");
+
+        var start = new ProcessStartInfo(Find(UnshareTool)!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net", "--propagation", "private", "--", "/bin/sh", "-c", script.ToString() })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var unshare = Process.Start(start) ?? throw new IOException("Could not start unshare.");
+
+        // The app is the child of unshare's forked shell; its host pid is what setns and kill need.
+        _ = Task.Run(async () =>
+        {
+            for (var attempt = 0; attempt < 5000 && !unshare.HasExited; attempt++)
+            {
+                if (File.Exists(pidFile + ".started") && FirstChild(unshare.Id) is { } shell && FirstChild(shell) is { } app)
+                {
+                    File.WriteAllText(pidFile, app.ToString(CultureInfo.InvariantCulture));
+                    return;
+                }
+
+                await Task.Delay(2).ConfigureAwait(false);
+            }
+        });
+        return unshare;
+    }
+
+    public Task<(int ExitCode, string Output)> KillAsync(string id, string signal, CancellationToken cancellationToken)
+    {
+        var pid = ContainerPid(id);
+        if (pid is null)
+        {
+            return Task.FromResult((1, "no such container process"));
+        }
+
+        var number = signal.TrimStart().ToUpperInvariant() switch
+        {
+            "SIGKILL" or "KILL" or "9" => 9,
+            "SIGINT" or "INT" or "2" => 2,
+            "SIGQUIT" or "QUIT" or "3" => 3,
+            "SIGHUP" or "HUP" or "1" => 1,
+            _ => 15,
+        };
+        return Task.FromResult(Kill(pid.Value, number) == 0 ? (0, "") : (1, Marshal.GetLastPInvokeErrorMessage()));
+    }
+
+    public Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        // unshare --kill-child takes the container down with it; this covers a container whose unshare is gone.
+        if (ContainerPid(id) is { } pid)
+        {
+            Kill(pid, 9);
+        }
+
+        return Task.FromResult((0, ""));
+    }
+
+    // The recorded pid, only while that process still runs in this container's root (a reused pid is left alone).
+    private int? ContainerPid(string id)
+    {
+        var directory = Path.Combine(containersDirectory, id);
+        try
+        {
+            var pid = int.Parse(File.ReadAllText(Path.Combine(directory, "pid")).Trim(), CultureInfo.InvariantCulture);
+            var root = new DirectoryInfo($"/proc/{pid}/root").LinkTarget;
+            return root is not null && Path.TrimEndingDirectorySeparator(root) == Path.Combine(directory, "rootfs") ? pid : null;
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static int? FirstChild(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim();
+            return text.Length == 0 ? null : int.Parse(text.Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static string? Find(string tool) =>
+        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, tool))
+            .FirstOrDefault(File.Exists);
+
+    private static int Kill(int pid, int signal) => NativeMethods.Kill(pid, signal);
+}
