@@ -68,6 +68,7 @@ public sealed partial class PublishContainerTests
         Assert.AreNotEqual(0, result.ExitCode, output);
         StringAssert.Contains(output, "The container exited with code");
         StringAssert.Contains(output, "System.InvalidOperationException: Missing configuration 'Database:ConnectionString'");
+        StringAssert.Contains(output, "/_/Program.cs", "the app was built as dotnet publish builds it, with the deterministic path map");
         var duration = Regex.Match(output, @"Failed Starts_and_answers_healthz \[(\d+) (ms|s)\]");
         Assert.IsTrue(duration.Success, output);
         var seconds = int.Parse(duration.Groups[1].Value, CultureInfo.InvariantCulture) / (duration.Groups[2].Value == "ms" ? 1000.0 : 1.0);
