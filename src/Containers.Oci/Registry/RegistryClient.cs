@@ -17,7 +17,7 @@ namespace Containers.Oci.Registry;
 /// Digest pushed = await client.PushImageAsync(app, "localhost:5000", "myapp", ["1.0", "latest"], mountFrom: ["dotnet/runtime"], ct);
 /// </code>
 /// </example>
-public sealed class RegistryClient : IDisposable
+public sealed partial class RegistryClient : IDisposable
 {
     /// <summary>The largest manifest or config accepted into memory (the distribution registry's own limit is 4 MiB).</summary>
     public const int MaxManifestBytes = 4 * 1024 * 1024;

@@ -21,7 +21,7 @@ namespace Containers.Oci;
 /// IImage again = await layout.ReadImageAsync("1.0", cancellationToken: cancellationToken);
 /// </code>
 /// </example>
-public sealed class OciLayout
+public sealed partial class OciLayout
 {
     /// <summary>The annotation holding an entry's name in index.json.</summary>
     public const string RefNameAnnotation = ImageLayoutReader.RefNameAnnotation;
