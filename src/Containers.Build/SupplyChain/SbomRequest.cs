@@ -1,0 +1,46 @@
+using Containers.Oci;
+
+namespace Containers.Build.SupplyChain;
+
+/// <summary>What an SBOM is collected from: the app's publish files, the NuGet package folders and the image built.</summary>
+public sealed record SbomRequest
+{
+    /// <summary>The app's assembly name (its library name in deps.json).</summary>
+    public required string ApplicationName { get; init; }
+
+    /// <summary>The publish output's <c>&lt;app&gt;.deps.json</c>: the runtime closure for the target framework and RID.</summary>
+    public required string DepsFilePath { get; init; }
+
+    /// <summary>The publish output's <c>&lt;app&gt;.runtimeconfig.json</c>, naming the shared frameworks; null for none (self-contained).</summary>
+    public string? RuntimeConfigFilePath { get; init; }
+
+    /// <summary>The project's <c>obj/project.assets.json</c>; its <c>packageFolders</c> are searched for nuspecs too.</summary>
+    public string? ProjectAssetsFilePath { get; init; }
+
+    /// <summary>NuGet package folders (NuGetPackageRoot, NuGetPackageFolders), searched for each package's nuspec and .nupkg.sha512.</summary>
+    public IReadOnlyList<string> PackageFolders { get; init; } = [];
+
+    /// <summary>The image's name, e.g. <c>127.0.0.1:5000/myapp</c>.</summary>
+    public required string ImageName { get; init; }
+
+    /// <summary>The image manifest's digest (the SBOM describes this manifest).</summary>
+    public required Digest ImageDigest { get; init; }
+
+    /// <summary>The image's runtime identifier, e.g. <c>linux-x64</c>.</summary>
+    public required string RuntimeIdentifier { get; init; }
+
+    /// <summary>The base image's name as given, e.g. <c>mcr.microsoft.com/dotnet/runtime:10.0</c>.</summary>
+    public string? BaseImageName { get; init; }
+
+    /// <summary>The base image manifest's digest.</summary>
+    public Digest? BaseImageDigest { get; init; }
+
+    /// <summary>The base image's environment (<c>NAME=value</c>); DOTNET_VERSION and ASPNET_VERSION give the runtime versions.</summary>
+    public IReadOnlyList<string> BaseImageEnvironment { get; init; } = [];
+
+    /// <summary>The build timestamp, written as the document's creation time.</summary>
+    public required DateTimeOffset Created { get; init; }
+
+    /// <summary>The Containers.Sdk version named as the creating tool.</summary>
+    public string ToolVersion { get; init; } = typeof(SbomRequest).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}
