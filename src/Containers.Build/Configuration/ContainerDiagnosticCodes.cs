@@ -115,6 +115,12 @@ public static class ContainerDiagnosticCodes
     /// <summary>CONTAINER7033: a project property needed for the default app command is empty.</summary>
     public static readonly ContainerDiagnosticCode MissingProjectFact = Error("CONTAINER7033", "a project property needed for the default app command is empty");
 
+    /// <summary>CONTAINER7034: a ContainerAnnotation has an empty or blank key.</summary>
+    public static readonly ContainerDiagnosticCode InvalidAnnotationKey = Error("CONTAINER7034", "a ContainerAnnotation has an empty or blank key");
+
+    /// <summary>CONTAINER7035: a ContainerAnnotation is given more than once.</summary>
+    public static readonly ContainerDiagnosticCode DuplicateAnnotation = Warning("CONTAINER7035", "a ContainerAnnotation is given more than once");
+
     /// <summary>Every code, in numeric order.</summary>
     public static IReadOnlyList<ContainerDiagnosticCode> All { get; } =
     [
@@ -126,6 +132,7 @@ public static class ContainerDiagnosticCodes
         EntrypointArgsWithoutEntrypoint, AppCommandArgsWithoutAppCommand, AppCommandNotUsed,
         EntrypointConflictsWithAppCommand, EntrypointArgsPreferAppCommandArgs, BaseEntrypointOverwritten,
         WorkingDirectoryNotAbsolute, ObsoleteImageName, InvalidTargetFramework, MissingProjectFact,
+        InvalidAnnotationKey, DuplicateAnnotation,
     ];
 
     private static ContainerDiagnosticCode Error(string code, string title) => new(code, ContainerDiagnosticSeverity.Error, title);

@@ -51,6 +51,12 @@ public sealed record ContainerSettings
     /// <summary>ContainerLabel items.</summary>
     public IReadOnlyList<ContainerLabelItem> ContainerLabels { get; init; } = [];
 
+    /// <summary>Ours, ContainerAnnotation items: manifest and index annotations (Include is the key, Value the value).</summary>
+    public IReadOnlyList<ContainerLabelItem> ContainerAnnotations { get; init; } = [];
+
+    /// <summary>Ours, ContainerGenerateAnnotations: add the version, source and revision annotations (default true).</summary>
+    public bool GenerateAnnotations { get; init; } = true;
+
     /// <summary>ContainerGenerateLabels and the ContainerGenerateLabelsImage* switches.</summary>
     public LabelGenerationSwitches LabelGeneration { get; init; } = LabelGenerationSwitches.Default;
 

@@ -64,6 +64,7 @@ public static class ContainerSettingsResolver
         diagnostics.AddRange(ContainerSettingsValidator.CheckEnvironmentVariables(settings.ContainerEnvironmentVariables));
         diagnostics.AddRange(ContainerSettingsValidator.CheckPorts(settings.ContainerPorts));
         diagnostics.AddRange(ContainerSettingsValidator.CheckLabels(settings.ContainerLabels));
+        diagnostics.AddRange(ContainerSettingsValidator.CheckAnnotations(settings.ContainerAnnotations));
 
         if (diagnostics.Any(d => d.IsError) || repository is null || baseImage.Image is null || command is null)
         {
@@ -89,6 +90,8 @@ public static class ContainerSettingsResolver
                 .Select(pair => new ContainerEnvironmentVariableItem(pair.Name, pair.Value)).ToArray(),
             Ports = settings.ContainerPorts.Select(ToExposedPort).Distinct().ToArray(),
             Labels = LastWins(GeneratedLabels(settings, project, baseImage.Name!).Concat(settings.ContainerLabels.Select(l => (l.Name, l.Value))))
+                .Select(pair => new ContainerLabelItem(pair.Name, pair.Value)).ToArray(),
+            Annotations = LastWins(GeneratedAnnotations(settings, project).Concat(settings.ContainerAnnotations.Select(a => (a.Name, a.Value))))
                 .Select(pair => new ContainerLabelItem(pair.Name, pair.Value)).ToArray(),
             GenerateCreatedLabel = switches.Enabled && switches.ImageCreated,
             GenerateBaseDigestLabel = switches.Enabled && switches.ImageBaseDigest,
@@ -296,13 +299,8 @@ public static class ContainerSettingsResolver
         // Source control labels only with PublishRepositoryUrl, the same opt-in NuGet packages use.
         if (project.PublishRepositoryUrl)
         {
-            var url = project.RepositoryUrl;
-            if (!string.IsNullOrEmpty(url) && string.Equals(project.RepositoryType, "git", StringComparison.Ordinal) && url.EndsWith(".git", StringComparison.Ordinal))
-            {
-                url = url[..^4];
-            }
-
-            if (on.ImageSource && !string.IsNullOrEmpty(url))
+            var url = SourceUrl(project);
+            if (on.ImageSource && url is not null)
             {
                 yield return ("org.opencontainers.image.source", url);
             }
@@ -312,6 +310,42 @@ public static class ContainerSettingsResolver
                 yield return ("org.opencontainers.image.revision", project.SourceRevisionId);
             }
         }
+    }
+
+    // Version always; revision whenever Source Link (or the user) set SourceRevisionId; the source URL only with
+    // PublishRepositoryUrl, the opt-in NuGet packages and the labels use, so a private repository's URL never leaks.
+    private static IEnumerable<(string Name, string Value)> GeneratedAnnotations(ContainerSettings settings, ProjectFacts project)
+    {
+        if (!settings.GenerateAnnotations)
+        {
+            yield break;
+        }
+
+        if (Either(settings.ContainerVersion, project.PackageVersion) is { } version)
+        {
+            yield return ("org.opencontainers.image.version", version);
+        }
+
+        if (!string.IsNullOrEmpty(project.SourceRevisionId))
+        {
+            yield return ("org.opencontainers.image.revision", project.SourceRevisionId);
+        }
+
+        if (project.PublishRepositoryUrl && SourceUrl(project) is { } url)
+        {
+            yield return ("org.opencontainers.image.source", url);
+        }
+    }
+
+    private static string? SourceUrl(ProjectFacts project)
+    {
+        var url = project.RepositoryUrl;
+        if (!string.IsNullOrEmpty(url) && string.Equals(project.RepositoryType, "git", StringComparison.Ordinal) && url.EndsWith(".git", StringComparison.Ordinal))
+        {
+            url = url[..^4];
+        }
+
+        return string.IsNullOrEmpty(url) ? null : url;
     }
 
     // Only called after CheckPorts found no errors, so both parts parse.

@@ -124,7 +124,14 @@ public static class ContainerSettingsValidator
     }
 
     /// <summary>A ContainerLabel has a non-blank name; a name given twice keeps the last value.</summary>
-    public static IReadOnlyList<ContainerDiagnostic> CheckLabels(IReadOnlyList<ContainerLabelItem> labels)
+    public static IReadOnlyList<ContainerDiagnostic> CheckLabels(IReadOnlyList<ContainerLabelItem> labels) =>
+        CheckKeyValueItems(labels, "ContainerLabel", "name", ContainerDiagnosticCodes.InvalidLabelName, ContainerDiagnosticCodes.DuplicateLabel);
+
+    /// <summary>A ContainerAnnotation has a non-blank key; a key given twice keeps the last value.</summary>
+    public static IReadOnlyList<ContainerDiagnostic> CheckAnnotations(IReadOnlyList<ContainerLabelItem> annotations) =>
+        CheckKeyValueItems(annotations, "ContainerAnnotation", "key", ContainerDiagnosticCodes.InvalidAnnotationKey, ContainerDiagnosticCodes.DuplicateAnnotation);
+
+    private static List<ContainerDiagnostic> CheckKeyValueItems(IReadOnlyList<ContainerLabelItem> labels, string itemName, string keyWord, ContainerDiagnosticCode invalid, ContainerDiagnosticCode duplicate)
     {
         ArgumentNullException.ThrowIfNull(labels);
         var findings = new List<ContainerDiagnostic>();
@@ -133,13 +140,13 @@ public static class ContainerSettingsValidator
         {
             if (string.IsNullOrWhiteSpace(label.Name) || label.Name.Trim().Length != label.Name.Length)
             {
-                findings.Add(ContainerDiagnostic.Create(ContainerDiagnosticCodes.InvalidLabelName, "ContainerLabel", $"ContainerLabel '{label.Name}' (value '{label.Value}') has an empty name or one with leading or trailing spaces; expected a key such as 'com.example.team'. Fix the item's Include."));
+                findings.Add(ContainerDiagnostic.Create(invalid, itemName, $"{itemName} '{label.Name}' (value '{label.Value}') has an empty {keyWord} or one with leading or trailing spaces; expected a key such as 'com.example.team'. Fix the item's Include."));
                 continue;
             }
 
             if (values.TryGetValue(label.Name, out var earlier))
             {
-                findings.Add(ContainerDiagnostic.Create(ContainerDiagnosticCodes.DuplicateLabel, "ContainerLabel", $"ContainerLabel '{label.Name}' is given more than once ('{earlier}', then '{label.Value}'); the last value is used. Remove the extra item."));
+                findings.Add(ContainerDiagnostic.Create(duplicate, itemName, $"{itemName} '{label.Name}' is given more than once ('{earlier}', then '{label.Value}'); the last value is used. Remove the extra item."));
             }
 
             values[label.Name] = label.Value;

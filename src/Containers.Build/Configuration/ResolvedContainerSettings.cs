@@ -63,6 +63,12 @@ public sealed record ResolvedContainerSettings
     /// </summary>
     public IReadOnlyList<ContainerLabelItem> Labels { get; init; } = [];
 
+    /// <summary>
+    /// Manifest and index annotations besides the base-image and created ones the publisher adds: generated
+    /// <c>org.opencontainers.image.version</c>, <c>.revision</c> and <c>.source</c>, then ContainerAnnotation items (which win).
+    /// </summary>
+    public IReadOnlyList<ContainerLabelItem> Annotations { get; init; } = [];
+
     /// <summary>Add <c>org.opencontainers.image.created</c> (and <c>.artifact.created</c>) with the build timestamp.</summary>
     public bool GenerateCreatedLabel { get; init; }
 

@@ -1,5 +1,6 @@
 using Containers.Build.Layering;
 using Containers.Build.Reproducibility;
+using Containers.Build.SupplyChain;
 using Containers.Oci;
 
 namespace Containers.Build.Publishing;
@@ -64,6 +65,29 @@ public sealed record ContainerPublishRequest
     /// </summary>
     public BuildTimestamp? Timestamp { get; init; }
 
-    /// <summary>Manifest annotations to add besides the generated base-image ones.</summary>
+    /// <summary>
+    /// Annotations for each manifest and, for several runtime identifiers, the index, besides the generated
+    /// <c>org.opencontainers.image.base.name</c>, <c>base.digest</c> (manifests only) and <c>created</c>; a key given
+    /// here replaces a generated one.
+    /// </summary>
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+
+    /// <summary>Generate an SBOM per image and attach it (registry referrer, layout referrer, file beside a tarball); null generates none.</summary>
+    public ContainerSbomOptions? Sbom { get; init; }
+}
+
+/// <summary>How the publisher describes each image it builds in an SBOM.</summary>
+public sealed record ContainerSbomOptions
+{
+    /// <summary>SPDX 2.3 (the default) or CycloneDX 1.6.</summary>
+    public SbomFormat Format { get; init; } = SbomFormat.Spdx;
+
+    /// <summary>The project's <c>project.assets.json</c>, whose package folders are searched for nuspecs.</summary>
+    public string? ProjectAssetsFilePath { get; init; }
+
+    /// <summary>NuGet package folders searched for each package's nuspec and <c>.nupkg.sha512</c>.</summary>
+    public IReadOnlyList<string> PackageFolders { get; init; } = [];
+
+    /// <summary>A directory to write every SBOM into as well (e.g. under obj/), whatever the destination; null writes none there.</summary>
+    public string? OutputDirectory { get; init; }
 }

@@ -34,6 +34,26 @@ public sealed record ContainerPublishResult
 
     /// <summary>Where the image timestamp came from.</summary>
     public required string TimestampSource { get; init; }
+
+    /// <summary>The SBOMs generated, one per image; empty when SBOM generation is off.</summary>
+    public IReadOnlyList<PublishedSbom> Sboms { get; init; } = [];
+}
+
+/// <summary>An SBOM generated for one image of a publish, and where it went.</summary>
+/// <param name="RuntimeIdentifier">The image's RID.</param>
+/// <param name="Subject">The descriptor of the image manifest the SBOM describes.</param>
+/// <param name="MediaType">The SBOM's media type (also the referrer's artifactType).</param>
+/// <param name="Content">The SBOM bytes.</param>
+public sealed record PublishedSbom(string RuntimeIdentifier, Descriptor Subject, string MediaType, ReadOnlyMemory<byte> Content)
+{
+    /// <summary>The referrer manifest's digest, when attached to a registry or layout.</summary>
+    public Digest? ReferrerDigest { get; init; }
+
+    /// <summary>How a registry records the referrer, when pushed to one.</summary>
+    public ReferrerRecording? Recording { get; init; }
+
+    /// <summary>The files the SBOM was written to (beside a tarball, in the SBOM output directory).</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
 }
 
 /// <summary>One image of a publish.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Containers.Build.Layering;
 using Containers.Build.Reproducibility;
+using Containers.Build.SupplyChain;
 using Containers.Oci;
 using Containers.Oci.Registry;
 
@@ -60,13 +61,18 @@ public sealed class ContainerPublisher
         var temporaryLayers = cache is null ? Directory.CreateTempSubdirectory("containers-sdk-layers-").FullName : null;
         try
         {
-            var images = new List<(Image Image, PublishedImageInfo Info)>();
+            var images = new List<BuiltImage>();
             foreach (var target in request.Targets)
             {
                 images.Add(await BuildImageAsync(registry, request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
             }
 
             var result = await WriteAsync(registry, transfers, request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
+            if (request.Sbom?.OutputDirectory is { } sbomDirectory)
+            {
+                result = result with { Sboms = WriteSbomFiles(result.Sboms, sbomDirectory, RepositoryName(request.Destination), images.Count > 1) };
+            }
+
             if (cache is not null)
             {
                 var inUse = images.SelectMany(i => i.Image.Layers).Select(l => l.Descriptor.Digest).ToHashSet();
@@ -88,7 +94,10 @@ public sealed class ContainerPublisher
         }
     }
 
-    private async Task<(Image, PublishedImageInfo)> BuildImageAsync(RegistryClient registry, ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
+    /// <summary>One image built for one runtime identifier, with its SBOM when requested.</summary>
+    private sealed record BuiltImage(Image Image, PublishedImageInfo Info, PublishedSbom? Sbom);
+
+    private async Task<BuiltImage> BuildImageAsync(RegistryClient registry, ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
     {
         var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
         var baseImage = await LoadBaseImageAsync(registry, request, platform, cancellationToken).ConfigureAwait(false);
@@ -124,16 +133,7 @@ public sealed class ContainerPublisher
         var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier, baseImage.ManifestDescriptor.Digest) with { Created = timestamp.Value };
         var history = new List<HistoryEntry>(baseImage.Config.History ?? []);
         history.AddRange(appLayers.Select(l => new HistoryEntry { Created = timestamp.Value, CreatedBy = $"Containers.Sdk: {l.Name} layer", Comment = "Containers.Sdk" }));
-        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["org.opencontainers.image.base.name"] = request.BaseImage.ToString(),
-            ["org.opencontainers.image.base.digest"] = baseImage.ManifestDescriptor.Digest.ToString(),
-            ["org.opencontainers.image.created"] = timestamp.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-        };
-        foreach (var (key, value) in request.Annotations ?? new Dictionary<string, string>())
-        {
-            annotations[key] = value;
-        }
+        var annotations = ManifestAnnotations(request, timestamp, baseImage.ManifestDescriptor.Digest);
 
         var image = Image.Create(
             composedConfig with { History = history },
@@ -143,15 +143,73 @@ public sealed class ContainerPublisher
         var layerInfos = baseImage.Layers.Select(l => new PublishedLayerInfo("base", l.Descriptor.Digest, l.Descriptor.Size, FromCache: true))
             .Concat(appLayers.Select(l => new PublishedLayerInfo(l.Name, l.Layer.Descriptor.Digest, l.Layer.Descriptor.Size, l.FromCache)))
             .ToArray();
-                var info = new PublishedImageInfo(
+        var info = new PublishedImageInfo(
             target.RuntimeIdentifier,
             image.ManifestDescriptor.Digest,
             image.Manifest.Config.Digest,
             Encoding.UTF8.GetString(image.ConfigBytes.Span),
             Encoding.UTF8.GetString(image.ManifestBytes.Span),
             layerInfos);
-        return (image, info);
+        PublishedSbom? sbom = null;
+        if (request.Sbom is { } sbomOptions)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var content = SbomWriter.Generate(
+                new SbomRequest
+                {
+                    ApplicationName = request.ApplicationName,
+                    DepsFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".deps.json"),
+                    RuntimeConfigFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".runtimeconfig.json"),
+                    ProjectAssetsFilePath = sbomOptions.ProjectAssetsFilePath,
+                    PackageFolders = sbomOptions.PackageFolders,
+                    ImageName = ImageName(request.Destination),
+                    ImageDigest = image.ManifestDescriptor.Digest,
+                    RuntimeIdentifier = target.RuntimeIdentifier,
+                    BaseImageName = request.BaseImage.ToString(),
+                    BaseImageDigest = baseImage.ManifestDescriptor.Digest,
+                    BaseImageEnvironment = baseImage.Config.Config?.Env ?? [],
+                    Created = timestamp.Value,
+                },
+                sbomOptions.Format);
+            sbom = new PublishedSbom(target.RuntimeIdentifier, image.ManifestDescriptor, SbomFormats.MediaType(sbomOptions.Format), content);
+            Report($"SBOM ({(sbomOptions.Format == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {target.RuntimeIdentifier}: {FormatSize(content.Length)}, made in {stopwatch.ElapsedMilliseconds} ms.");
+        }
+
+        return new BuiltImage(image, info, sbom);
     }
+
+    // The generated annotations, then the caller's (which win). base.digest only on manifests: each platform has its own base.
+    private static SortedDictionary<string, string> ManifestAnnotations(ContainerPublishRequest request, BuildTimestamp timestamp, Digest? baseDigest)
+    {
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["org.opencontainers.image.base.name"] = request.BaseImage.ToString(),
+            ["org.opencontainers.image.created"] = timestamp.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        };
+        if (baseDigest is { } digest)
+        {
+            annotations["org.opencontainers.image.base.digest"] = digest.ToString();
+        }
+
+        foreach (var (key, value) in request.Annotations ?? new Dictionary<string, string>())
+        {
+            annotations[key] = value;
+        }
+
+        return annotations;
+    }
+
+    private static string RepositoryName(ContainerDestination destination) => destination switch
+    {
+        ContainerDestination.RegistryRepository r => r.Repository,
+        ContainerDestination.OciLayoutDirectory l => l.Repository,
+        ContainerDestination.Archive a => a.Repository,
+        ContainerDestination.LocalDaemon d => d.Repository,
+        _ => "image",
+    };
+
+    private static string ImageName(ContainerDestination destination) =>
+        destination is ContainerDestination.RegistryRepository r ? r.Registry + "/" + r.Repository : RepositoryName(destination);
 
     private async Task<IImage> LoadBaseImageAsync(RegistryClient registry, ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
     {
@@ -166,10 +224,14 @@ public sealed class ContainerPublisher
         return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ContainerPublishResult> WriteAsync(RegistryClient registry, TransferCounter transfers, ContainerPublishRequest request, List<(Image Image, PublishedImageInfo Info)> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
+    private async Task<ContainerPublishResult> WriteAsync(RegistryClient registry, TransferCounter transfers, ContainerPublishRequest request, List<BuiltImage> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
     {
         var format = images[0].Image.Format;
-        var index = images.Count > 1 ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format) : null;
+        // Docker manifest lists have no annotations field; OCI indexes carry the same ones as their manifests, less base.digest.
+        var index = images.Count > 1
+            ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format, format == ManifestFormat.Oci ? ManifestAnnotations(request, timestamp, baseDigest: null) : null)
+            : null;
+        var sboms = images.Where(i => i.Sbom is not null).Select(i => i.Sbom!).ToList();
         var digest = index?.IndexDescriptor.Digest ?? images[0].Image.ManifestDescriptor.Digest;
         var mediaType = index?.IndexDescriptor.MediaType ?? images[0].Image.ManifestDescriptor.MediaType;
         var manifestJson = Encoding.UTF8.GetString((index?.IndexBytes ?? images[0].Image.ManifestBytes).Span);
@@ -200,6 +262,15 @@ public sealed class ContainerPublisher
 
                 uploaded = transfers.Uploaded;
                 reused = transfers.Reused;
+                // The image is complete and tagged; an SBOM that cannot be attached fails the publish but moves no tag.
+                for (var i = 0; i < sboms.Count; i++)
+                {
+                    var artifact = SbomReferrer(sboms[i], timestamp);
+                    var pushed = await registry.PushReferrerAsync(registryDestination.Registry, registryDestination.Repository, artifact, cancellationToken).ConfigureAwait(false);
+                    sboms[i] = sboms[i] with { ReferrerDigest = pushed.ManifestDigest, Recording = pushed.Recording };
+                    Report($"SBOM for {sboms[i].RuntimeIdentifier} attached as referrer {pushed.ManifestDigest} ({(pushed.Recording == ReferrerRecording.ReferrersApi ? "referrers API" : "tag " + ReferrerArtifact.FallbackTag(sboms[i].Subject.Digest))}).");
+                }
+
                 break;
             }
 
@@ -217,6 +288,12 @@ public sealed class ContainerPublisher
                     await layout.WriteImageAsync(local[0], tags, cancellationToken).ConfigureAwait(false);
                 }
 
+                for (var i = 0; i < sboms.Count; i++)
+                {
+                    var entry = await layout.WriteReferrerAsync(SbomReferrer(sboms[i], timestamp), cancellationToken).ConfigureAwait(false);
+                    sboms[i] = sboms[i] with { ReferrerDigest = entry.Digest };
+                }
+
                 layoutPath = layout.DirectoryPath;
                 break;
             }
@@ -226,6 +303,12 @@ public sealed class ContainerPublisher
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
                 archivePath = archive.FilePath;
+                for (var i = 0; i < sboms.Count; i++)
+                {
+                    var path = SbomFilePathBeside(archive.FilePath, sboms[i], sboms.Count > 1);
+                    await WriteFileAtomicallyAsync(path, sboms[i].Content, cancellationToken).ConfigureAwait(false);
+                    sboms[i] = sboms[i] with { Files = [.. sboms[i].Files, path] };
+                }
                 break;
             }
 
@@ -258,6 +341,7 @@ public sealed class ContainerPublisher
             MediaType = mediaType,
             ManifestJson = manifestJson,
             Images = images.Select(i => i.Info).ToArray(),
+            Sboms = sboms,
             BytesUploaded = uploaded,
             BytesReused = reused,
             ArchivePath = archivePath,
@@ -304,8 +388,75 @@ public sealed class ContainerPublisher
         }
     }
 
+    private static ReferrerArtifact SbomReferrer(PublishedSbom sbom, BuildTimestamp timestamp) =>
+        ReferrerArtifact.Create(
+            sbom.MediaType,
+            sbom.Content,
+            sbom.MediaType,
+            sbom.Subject,
+            new Dictionary<string, string>
+            {
+                ["org.opencontainers.image.created"] = timestamp.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            });
+
+    // app.tar.gz -> app.spdx.json (app.linux-x64.spdx.json for each image of a multi-platform tarball).
+    private static string SbomFilePathBeside(string archivePath, PublishedSbom sbom, bool perRuntime)
+    {
+        var name = Path.GetFileName(archivePath);
+        foreach (var extension in new[] { ".tar.gz", ".tgz", ".tar" })
+        {
+            if (name.EndsWith(extension, StringComparison.OrdinalIgnoreCase))
+            {
+                name = name[..^extension.Length];
+                break;
+            }
+        }
+
+        var format = sbom.MediaType == SbomFormats.CycloneDxMediaType ? SbomFormat.CycloneDx : SbomFormat.Spdx;
+        var fileName = name + (perRuntime ? "." + sbom.RuntimeIdentifier : string.Empty) + SbomFormats.FileExtension(format);
+        return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(archivePath)) ?? ".", fileName);
+    }
+
+    private static List<PublishedSbom> WriteSbomFiles(IReadOnlyList<PublishedSbom> sboms, string directory, string repository, bool perRuntime)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OciException($"ContainerSbomOutputDirectory '{directory}' cannot be created ({ex.Message}); choose a writable directory or set ContainerGenerateSbom=false.", ex);
+        }
+
+        var written = new List<PublishedSbom>();
+        foreach (var sbom in sboms)
+        {
+            var path = SbomFilePathBeside(Path.Combine(directory, repository.Replace('/', '_') + ".tar"), sbom, perRuntime);
+            WriteFileAtomicallyAsync(path, sbom.Content, CancellationToken.None).GetAwaiter().GetResult();
+            written.Add(sbom with { Files = [.. sbom.Files, path] });
+        }
+
+        return written;
+    }
+
+    // A reader never sees half an SBOM: write beside, then rename over.
+    private static async Task WriteFileAtomicallyAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        try
+        {
+            await File.WriteAllBytesAsync(temporary, content.ToArray(), cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temporary);
+            throw new OciException($"The SBOM '{path}' cannot be written ({ex.Message}); choose a writable output path or set ContainerGenerateSbom=false.", ex);
+        }
+    }
+
     // Tarball and layout destinations must contain the base layers too: fetch each once into the cache.
-    private static async Task<IReadOnlyList<IImage>> LocalizeAsync(List<(Image Image, PublishedImageInfo Info)> images, LayerCache? cache, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<IImage>> LocalizeAsync(List<BuiltImage> images, LayerCache? cache, CancellationToken cancellationToken)
     {
         if (cache is null)
         {
@@ -313,7 +464,7 @@ public sealed class ContainerPublisher
         }
 
         var result = new List<IImage>();
-        foreach (var (image, _) in images)
+        foreach (var (image, _, _) in images)
         {
             var layers = new List<ILayer>();
             foreach (var layer in image.Layers)

@@ -55,6 +55,9 @@ public static class ContainerErrorCodes
     /// <summary>A file or directory could not be read or written.</summary>
     public const string FileSystem = "CONTAINER8032";
 
+    /// <summary>ContainerSbomFormat is neither spdx nor cyclonedx.</summary>
+    public const string InvalidSbomFormat = "CONTAINER8040";
+
     /// <summary>Picks the code for a failure.</summary>
     public static string For(Exception exception) => exception switch
     {

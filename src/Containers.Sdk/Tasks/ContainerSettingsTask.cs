@@ -25,6 +25,8 @@ public abstract class ContainerSettingsTask : ContainerTask
     public ITaskItem[] ContainerPort { get; set; } = [];
     public ITaskItem[] ContainerEnvironmentVariable { get; set; } = [];
     public ITaskItem[] ContainerLabel { get; set; } = [];
+    public ITaskItem[] ContainerAnnotation { get; set; } = [];
+    public string? ContainerGenerateAnnotations { get; set; }
     public string? ContainerGenerateLabels { get; set; }
     public string? ContainerGenerateLabelsImageCreated { get; set; }
     public string? ContainerGenerateLabelsImageDescription { get; set; }
@@ -139,6 +141,8 @@ public abstract class ContainerSettingsTask : ContainerTask
         ContainerPorts = ContainerPort.Select(i => new ContainerPortItem(i.ItemSpec, NullIfEmpty(i.GetMetadata("Type")))).ToArray(),
         ContainerEnvironmentVariables = ContainerEnvironmentVariable.Select(i => new ContainerEnvironmentVariableItem(i.ItemSpec, i.GetMetadata("Value"))).ToArray(),
         ContainerLabels = ContainerLabel.Select(i => new ContainerLabelItem(i.ItemSpec, i.GetMetadata("Value"))).ToArray(),
+        ContainerAnnotations = ContainerAnnotation.Select(i => new ContainerLabelItem(i.ItemSpec, i.GetMetadata("Value"))).ToArray(),
+        GenerateAnnotations = Switch(ContainerGenerateAnnotations),
         LabelGeneration = new LabelGenerationSwitches
         {
             Enabled = Switch(ContainerGenerateLabels),

@@ -3,6 +3,7 @@ using Containers.Build.Configuration;
 using Containers.Build.Layering;
 using Containers.Build.Publishing;
 using Containers.Build.Reproducibility;
+using Containers.Build.SupplyChain;
 using Containers.Oci;
 using Containers.Oci.Registry;
 using Microsoft.Build.Framework;
@@ -46,6 +47,21 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>ContainerLayer items: Include is the layer name, Files and ExcludeFiles ';'-separated globs relative to the publish directory.</summary>
     public ITaskItem[] ContainerLayer { get; set; } = [];
 
+    /// <summary>Ours, ContainerGenerateSbom: <c>false</c> turns the SBOM off (default on).</summary>
+    public string? ContainerGenerateSbom { get; set; }
+
+    /// <summary>Ours, ContainerSbomFormat: <c>spdx</c> (SPDX 2.3, default) or <c>cyclonedx</c> (CycloneDX 1.6).</summary>
+    public string? ContainerSbomFormat { get; set; }
+
+    /// <summary>Ours, ContainerSbomOutputDirectory: every SBOM is also written here (default under obj/).</summary>
+    public string? ContainerSbomOutputDirectory { get; set; }
+
+    /// <summary>ProjectAssetsFile: its package folders are searched for each package's nuspec.</summary>
+    public string? ProjectAssetsFile { get; set; }
+
+    /// <summary>NuGetPackageFolders and NuGetPackageRoot, ';'-separated.</summary>
+    public string? NuGetPackageFolders { get; set; }
+
     /// <summary>The SOURCE_DATE_EPOCH environment variable (seconds since 1970), when set.</summary>
     public string? SourceDateEpoch { get; set; }
 
@@ -67,6 +83,9 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>The layout written, for layout destinations.</summary>
     [Output] public string? GeneratedOciLayoutPath { get; private set; }
 
+    /// <summary>The SBOM files written, one per image: metadata RuntimeIdentifier, MediaType, Subject (the image manifest digest) and ReferrerDigest.</summary>
+    [Output] public ITaskItem[] GeneratedContainerSboms { get; private set; } = [];
+
     /// <summary>The full names written: registry/repository:tag, or repository:tag locally.</summary>
     [Output] public ITaskItem[] GeneratedContainerNames { get; private set; } = [];
 
@@ -83,6 +102,24 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             .Select(item => new ContainerPublishTarget(item.GetMetadata("RuntimeIdentifier"), item.ItemSpec))
             .ToArray();
         var destination = ChooseDestination(settings, targets.Length);
+        ContainerSbomOptions? sbom = null;
+        if (!string.Equals(ContainerGenerateSbom?.Trim(), "false", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!SbomFormats.TryParse(ContainerSbomFormat, out var sbomFormat))
+            {
+                LogCodedError(ContainerErrorCodes.InvalidSbomFormat, $"ContainerSbomFormat is '{ContainerSbomFormat}'; expected 'spdx' (SPDX 2.3 JSON) or 'cyclonedx' (CycloneDX 1.6 JSON). Set one of them, or ContainerGenerateSbom=false for no SBOM.");
+                return false;
+            }
+
+            sbom = new ContainerSbomOptions
+            {
+                Format = sbomFormat,
+                ProjectAssetsFilePath = NullIfEmpty(ProjectAssetsFile),
+                PackageFolders = (NuGetPackageFolders ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                OutputDirectory = NullIfEmpty(ContainerSbomOutputDirectory) is { } directory ? Path.GetFullPath(directory, ProjectDirectory) : null,
+            };
+        }
+
         var timestamp = BuildTimestamp.Resolve(ProjectDirectory, NullIfEmpty(SourceDateEpoch));
         var composeFindings = new List<ContainerDiagnostic>();
         void Report(ContainerDiagnostic diagnostic)
@@ -113,6 +150,8 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             LayerCacheMaxBytes = long.TryParse(ContainerLayerCacheMaxBytes, NumberStyles.None, CultureInfo.InvariantCulture, out var maxBytes) ? maxBytes : 4L * 1024 * 1024 * 1024,
             SourceDateEpoch = NullIfEmpty(SourceDateEpoch),
             Timestamp = timestamp,
+            Annotations = settings.Annotations.ToDictionary(a => a.Name, a => a.Value, StringComparer.Ordinal),
+            Sbom = sbom,
         };
 
         Log.LogMessage(MessageImportance.High, $"Building image {DescribeDestination(destination)} from {settings.BaseImage} for {string.Join(", ", targets.Select(t => t.RuntimeIdentifier))}.");
@@ -193,6 +232,13 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         })).ToArray();
         var prefix = destination is ContainerDestination.RegistryRepository registry ? registry.Registry + "/" + registry.Repository : RepositoryOf(destination);
         GeneratedContainerNames = result.Tags.Select(tag => (ITaskItem)new TaskItem(prefix + ":" + tag)).ToArray();
+        GeneratedContainerSboms = result.Sboms.SelectMany(sbom => sbom.Files.Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
+        {
+            ["RuntimeIdentifier"] = sbom.RuntimeIdentifier,
+            ["MediaType"] = sbom.MediaType,
+            ["Subject"] = sbom.Subject.Digest.ToString(),
+            ["ReferrerDigest"] = sbom.ReferrerDigest?.ToString() ?? "",
+        }))).ToArray();
     }
 
     private void LogSummary(ContainerPublishResult result, ContainerDestination destination)
