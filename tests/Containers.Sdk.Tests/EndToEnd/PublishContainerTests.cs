@@ -226,15 +226,21 @@ public sealed partial class PublishContainerTests
     public async Task Clean_publishes_in_different_directories_give_the_same_digest()
     {
         var digests = new List<string>();
+        var sboms = new List<string>();
         foreach (var copy in new[] { "first", "second" })
         {
             var project = TestProject.Create("Reproducible", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>", parentDirectory: PackageFeed.NewWorkDirectory(copy));
             await PublishCheckedAsync(project, "ContainerOciLayoutPath=layout", "ContainerLayerCacheDirectory=");
             var index = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(project.Directory, "layout", "index.json"), TestContext.CancellationToken)).RootElement;
-            digests.Add(index.GetProperty("manifests")[0].GetProperty("digest").GetString()!);
+            // The layout lists the image (tagged) and its SBOM referrer (untagged, with an artifactType).
+            var image = index.GetProperty("manifests").EnumerateArray().Single(m => !m.TryGetProperty("artifactType", out _));
+            var referrer = index.GetProperty("manifests").EnumerateArray().Single(m => m.TryGetProperty("artifactType", out _));
+            digests.Add(image.GetProperty("digest").GetString()!);
+            sboms.Add(referrer.GetProperty("digest").GetString()!);
         }
 
         Assert.AreEqual(digests[0], digests[1]);
+        Assert.AreEqual(sboms[0], sboms[1], "the SBOM (and so its referrer manifest) is byte-identical too");
     }
 
     [TestMethod]
