@@ -58,9 +58,13 @@ public static class ContainerErrorCodes
     /// <summary>ContainerSbomFormat is neither spdx nor cyclonedx.</summary>
     public const string InvalidSbomFormat = "CONTAINER8040";
 
+    /// <summary>RebaseContainer refused: the image does not sit on the base it names, or the new base changes platform, user or working directory.</summary>
+    public const string RebaseRefused = "CONTAINER8050";
+
     /// <summary>Picks the code for a failure.</summary>
     public static string For(Exception exception) => exception switch
     {
+        Containers.Build.SupplyChain.ImageRebaseException => RebaseRefused,
         ContainerSettingsException settings when settings.Diagnostics.FirstOrDefault(d => d.IsError) is { } first => first.Code,
         DigestMismatchException => DigestMismatch,
         ImageReferenceFormatException => InvalidReference,
