@@ -236,3 +236,48 @@ public static class TestBaseImages
         }
     }
 }
+
+/// <summary>
+/// The official CycloneDX JSON schemas, as embedded in CycloneDX.Core.dll of the CycloneDX .NET tool that
+/// eng/sbom-schemas.sh installs (from NuGet) into a cache directory.
+/// </summary>
+public static class TestSbomSchemas
+{
+    /// <summary>The environment variable that overrides <see cref="DefaultDirectory"/>.</summary>
+    public const string EnvironmentVariable = "CONTAINERS_SDK_SBOM_SCHEMAS";
+
+    /// <summary>Where eng/sbom-schemas.sh installs the tool.</summary>
+    public const string DefaultDirectory = "/var/cache/containers-sdk-tests/cyclonedx-tool";
+
+    /// <summary>
+    /// Reads one embedded schema (e.g. <c>bom-1.6.schema.json</c>) as text; marks the test inconclusive when
+    /// eng/sbom-schemas.sh has not run.
+    /// </summary>
+    public static string ReadCycloneDxSchema(string fileName)
+    {
+        var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        var directory = string.IsNullOrEmpty(configured) ? DefaultDirectory : configured;
+        var assemblyPath = Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "CycloneDX.Core.dll", SearchOption.AllDirectories).Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        if (assemblyPath is null)
+        {
+            Assert.Inconclusive($"CycloneDX schemas missing: run eng/sbom-schemas.sh (looked for CycloneDX.Core.dll under {directory})");
+        }
+
+        // Resources only: the assembly is never executed, and the collectible context is unloaded after reading.
+        var context = new System.Runtime.Loader.AssemblyLoadContext("cyclonedx-schemas", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromAssemblyPath(assemblyPath!);
+            using var stream = assembly.GetManifestResourceStream("CycloneDX.Core.Schemas." + fileName)
+                ?? throw new InvalidOperationException($"{assemblyPath} has no embedded schema {fileName}");
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+}
