@@ -17,6 +17,16 @@ public sealed partial class RegistryClient
     {
         ArgumentNullException.ThrowIfNull(artifact);
         var scope = RegistryScope.ForPush(repository, null);
+
+        // Re-publishing an unchanged image attaches the same bytes again: when the referrer is already in the
+        // fallback index, its manifest and blobs went in before it, so there is nothing left to write.
+        var fallbackTag = ReferrerArtifact.FallbackTag(artifact.Subject.Digest);
+        var listed = await GetFallbackIndexAsync(registry, scope, fallbackTag, cancellationToken).ConfigureAwait(false);
+        if (listed is not null && listed.Manifests.Any(m => m.Digest == artifact.ManifestDescriptor.Digest))
+        {
+            return new ReferrerPushResult(artifact.ManifestDescriptor.Digest, ReferrerRecording.FallbackTag);
+        }
+
         var emptyConfig = ReferrerArtifact.EmptyConfigBytes;
         await PushBlobAsync(registry, scope, artifact.Manifest.Config, _ => Task.FromResult<Stream>(new MemoryStream(emptyConfig.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
         await PushBlobAsync(registry, scope, artifact.ContentDescriptor, _ => Task.FromResult<Stream>(new MemoryStream(artifact.Content.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
@@ -46,10 +56,10 @@ public sealed partial class RegistryClient
             return new ReferrerPushResult(digest, ReferrerRecording.ReferrersApi);
         }
 
-        var tag = ReferrerArtifact.FallbackTag(artifact.Subject.Digest);
-        var existing = await GetFallbackIndexAsync(registry, scope, tag, cancellationToken).ConfigureAwait(false);
+        // Read again right before writing: another referrer may have been added since the check above.
+        var existing = await GetFallbackIndexAsync(registry, scope, fallbackTag, cancellationToken).ConfigureAwait(false);
         var updated = ReferrerArtifact.AddToReferrersIndex(existing, artifact.ManifestDescriptor);
-        await PutManifestAsync(registry, scope, tag, OciJson.Serialize(updated), MediaTypes.OciIndex, cancellationToken).ConfigureAwait(false);
+        await PutManifestAsync(registry, scope, fallbackTag, OciJson.Serialize(updated), MediaTypes.OciIndex, cancellationToken).ConfigureAwait(false);
         return new ReferrerPushResult(digest, ReferrerRecording.FallbackTag);
     }
 
