@@ -154,7 +154,10 @@ public sealed class ContainerPublisher
         if (request.Sbom is { } sbomOptions)
         {
             var stopwatch = Stopwatch.StartNew();
-            var content = SbomWriter.Generate(
+            // No image digest in the document (the referrer's subject names the manifest): the SBOM then only
+            // changes when dependencies, runtimes, base or timestamp do, and an unchanged one is reused from the
+            // output directory and never uploaded again.
+            var (content, reused) = SbomCache.GetOrGenerate(
                 new SbomRequest
                 {
                     ApplicationName = request.ApplicationName,
@@ -163,16 +166,16 @@ public sealed class ContainerPublisher
                     ProjectAssetsFilePath = sbomOptions.ProjectAssetsFilePath,
                     PackageFolders = sbomOptions.PackageFolders,
                     ImageName = ImageName(request.Destination),
-                    ImageDigest = image.ManifestDescriptor.Digest,
                     RuntimeIdentifier = target.RuntimeIdentifier,
                     BaseImageName = request.BaseImage.ToString(),
                     BaseImageDigest = baseImage.ManifestDescriptor.Digest,
                     BaseImageEnvironment = baseImage.Config.Config?.Env ?? [],
                     Created = timestamp.Value,
                 },
-                sbomOptions.Format);
+                sbomOptions.Format,
+                sbomOptions.OutputDirectory is { } sbomDirectory ? Path.Combine(sbomDirectory, ".cache") : null);
             sbom = new PublishedSbom(target.RuntimeIdentifier, image.ManifestDescriptor, SbomFormats.MediaType(sbomOptions.Format), content);
-            Report($"SBOM ({(sbomOptions.Format == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {target.RuntimeIdentifier}: {FormatSize(content.Length)}, made in {stopwatch.ElapsedMilliseconds} ms.");
+            Report($"SBOM ({(sbomOptions.Format == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {target.RuntimeIdentifier}: {FormatSize(content.Length)}, {(reused ? "unchanged" : $"made in {stopwatch.ElapsedMilliseconds} ms")}.");
         }
 
         return new BuiltImage(image, info, sbom);

@@ -33,9 +33,9 @@ public static class SbomCollector
         var packageFolders = PackageFolders(request);
 
         var imageKey = "Image";
-        var image = new SbomComponent(imageKey, SbomComponentKind.Image, request.ImageName, request.ImageDigest.ToString())
+        var image = new SbomComponent(imageKey, SbomComponentKind.Image, request.ImageName, request.ImageDigest?.ToString())
         {
-            Purl = OciPurl(request.ImageName, request.ImageDigest, request.RuntimeIdentifier),
+            Purl = request.ImageDigest is { } imageDigest ? OciPurl(request.ImageName, imageDigest, request.RuntimeIdentifier) : null,
             Digest = request.ImageDigest,
         };
         var components = new List<SbomComponent>();

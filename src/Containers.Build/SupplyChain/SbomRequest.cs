@@ -23,8 +23,12 @@ public sealed record SbomRequest
     /// <summary>The image's name, e.g. <c>127.0.0.1:5000/myapp</c>.</summary>
     public required string ImageName { get; init; }
 
-    /// <summary>The image manifest's digest (the SBOM describes this manifest).</summary>
-    public required Digest ImageDigest { get; init; }
+    /// <summary>
+    /// The image manifest's digest, written into the SBOM when given. The publisher leaves it out: an OCI referrer
+    /// names its subject itself, and an SBOM without it stays byte-identical (and is not uploaded again) for every
+    /// build with the same dependencies and base, such as a one-line code change.
+    /// </summary>
+    public Digest? ImageDigest { get; init; }
 
     /// <summary>The image's runtime identifier, e.g. <c>linux-x64</c>.</summary>
     public required string RuntimeIdentifier { get; init; }

@@ -199,6 +199,29 @@ public sealed partial class SbomTests
     }
 
     [TestMethod]
+    public void The_cache_reuses_an_SBOM_made_from_the_same_inputs_and_remakes_it_when_dependencies_change()
+    {
+        var cache = Path.Combine(_root, "cache");
+        var request = Request() with { ImageDigest = null };
+
+        var (first, firstReused) = SbomCache.GetOrGenerate(request, SbomFormat.Spdx, cache);
+        var (second, secondReused) = SbomCache.GetOrGenerate(request, SbomFormat.Spdx, cache);
+        File.WriteAllText(request.DepsFilePath, File.ReadAllText(request.DepsFilePath).Replace("\"Lib/2.1.0\": { \"runtime\"", "\"Lib/2.1.0\": { \"dependencies\": {}, \"runtime\"", StringComparison.Ordinal));
+        var (third, thirdReused) = SbomCache.GetOrGenerate(request, SbomFormat.Spdx, cache);
+        var (_, otherTimestampReused) = SbomCache.GetOrGenerate(request with { Created = DateTimeOffset.FromUnixTimeSeconds(1) }, SbomFormat.Spdx, cache);
+
+        Assert.IsFalse(firstReused);
+        Assert.IsTrue(secondReused);
+        CollectionAssert.AreEqual(first, second);
+        CollectionAssert.AreEqual(SbomWriter.Generate(request, SbomFormat.Spdx), second, "a cached SBOM is the one that would be made");
+        Assert.IsFalse(thirdReused, "a changed deps.json is a new SBOM");
+        CollectionAssert.AreEqual(first, third, "here the change does not alter the content, only the key");
+        Assert.IsFalse(otherTimestampReused);
+        Assert.HasCount(1, Directory.GetFiles(cache), "one entry per image and RID: the stale one is removed");
+        Assert.IsFalse(Encoding.UTF8.GetString(first).Contains(ImageDigest.Hex, StringComparison.Ordinal), "without ImageDigest the document names no manifest");
+    }
+
+    [TestMethod]
     public void A_missing_deps_file_is_a_clear_error_naming_the_file_and_the_switch()
     {
         var error = Assert.ThrowsExactly<OciException>(() => SbomCollector.Collect(Request() with { DepsFilePath = Path.Combine(_root, "nope.deps.json") }));

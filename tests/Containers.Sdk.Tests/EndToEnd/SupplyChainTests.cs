@@ -74,7 +74,7 @@ public sealed partial class PublishContainerTests
         var sbom = JsonDocument.Parse(sbomBytes).RootElement;
 
         // The same bytes are in obj/ for the build to pick up.
-        var localCopy = Directory.GetFiles(Path.Combine(project.Directory, "obj"), "*.spdx.json", SearchOption.AllDirectories).Single();
+        var localCopy = Directory.GetFiles(Path.Combine(project.Directory, "obj"), "*.spdx.json", SearchOption.AllDirectories).Single(f => !f.Contains("/.cache/", StringComparison.Ordinal));
         CollectionAssert.AreEqual(sbomBytes, await File.ReadAllBytesAsync(localCopy, TestContext.CancellationToken));
 
         Assert.AreEqual("SPDX-2.3", sbom.GetProperty("spdxVersion").GetString());
@@ -120,6 +120,22 @@ public sealed partial class PublishContainerTests
         Assert.Contains(manifestDigest, again.StandardOutput);
         var referrersAgain = JsonDocument.Parse((await Registry.InspectAsync($"{repository}:{fallbackTag}", raw: true, TestContext.CancellationToken)).StandardOutput).RootElement;
         Assert.AreEqual(referrer.GetProperty("digest").GetString(), referrersAgain.GetProperty("manifests").EnumerateArray().Single().GetProperty("digest").GetString());
+        Assert.Contains("SBOM (SPDX 2.3) for linux-x64", again.StandardOutput);
+        Assert.Contains("unchanged.", again.StandardOutput);
+
+        // A code change makes a new image, but the same dependencies make the same SBOM blob: only a new
+        // referrer manifest points the old SBOM at the new image.
+        File.AppendAllText(Path.Combine(project.Directory, "Program.cs"), "\n// one more line\n");
+        await PublishCheckedAsync(project);
+        var changedDigest = JsonDocument.Parse((await Registry.InspectAsync(repository + ":latest", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString()!;
+        Assert.AreNotEqual(manifestDigest, changedDigest);
+        var changedReferrer = JsonDocument.Parse((await Registry.InspectAsync($"{repository}:{changedDigest.Replace(':', '-')}", raw: true, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("manifests").EnumerateArray().Single();
+        using var changedRequest = new HttpRequestMessage(HttpMethod.Get, "manifests/" + changedReferrer.GetProperty("digest").GetString());
+        changedRequest.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        using var changedResponse = await http.SendAsync(changedRequest, TestContext.CancellationToken);
+        var changedArtifact = JsonDocument.Parse(await changedResponse.Content.ReadAsStringAsync(TestContext.CancellationToken)).RootElement;
+        Assert.AreEqual(changedDigest, changedArtifact.GetProperty("subject").GetProperty("digest").GetString());
+        Assert.AreEqual(artifact.GetProperty("layers")[0].GetProperty("digest").GetString(), changedArtifact.GetProperty("layers")[0].GetProperty("digest").GetString(), "the same SBOM bytes");
     }
 
     [TestMethod]
