@@ -101,6 +101,9 @@ public sealed class ContainerPublisher
     {
         var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
         var baseImage = await LoadBaseImageAsync(registry, request, platform, cancellationToken).ConfigureAwait(false);
+        // The SBOM needs the base but not the image (the referrer's subject names the manifest, so the document
+        // does not), so it is made on another thread while the layers are written.
+        var sbomTask = request.Sbom is { } sbomOptions ? Task.Run(() => MakeSbom(request, target, baseImage, timestamp, sbomOptions), cancellationToken) : null;
         var format = request.Format ?? MediaTypes.FormatOf(baseImage.Manifest.MediaType ?? baseImage.ManifestDescriptor.MediaType);
         var options = new LayerWriteOptions
         {
@@ -151,34 +154,40 @@ public sealed class ContainerPublisher
             Encoding.UTF8.GetString(image.ManifestBytes.Span),
             layerInfos);
         PublishedSbom? sbom = null;
-        if (request.Sbom is { } sbomOptions)
+        if (sbomTask is not null)
         {
-            var stopwatch = Stopwatch.StartNew();
-            // No image digest in the document (the referrer's subject names the manifest): the SBOM then only
-            // changes when dependencies, runtimes, base or timestamp do, and an unchanged one is reused from the
-            // output directory and never uploaded again.
-            var (content, reused) = SbomCache.GetOrGenerate(
-                new SbomRequest
-                {
-                    ApplicationName = request.ApplicationName,
-                    DepsFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".deps.json"),
-                    RuntimeConfigFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".runtimeconfig.json"),
-                    ProjectAssetsFilePath = sbomOptions.ProjectAssetsFilePath,
-                    PackageFolders = sbomOptions.PackageFolders,
-                    ImageName = ImageName(request.Destination),
-                    RuntimeIdentifier = target.RuntimeIdentifier,
-                    BaseImageName = request.BaseImage.ToString(),
-                    BaseImageDigest = baseImage.ManifestDescriptor.Digest,
-                    BaseImageEnvironment = baseImage.Config.Config?.Env ?? [],
-                    Created = timestamp.Value,
-                },
-                sbomOptions.Format,
-                sbomOptions.OutputDirectory is { } sbomDirectory ? Path.Combine(sbomDirectory, ".cache") : null);
-            sbom = new PublishedSbom(target.RuntimeIdentifier, image.ManifestDescriptor, SbomFormats.MediaType(sbomOptions.Format), content);
-            Report($"SBOM ({(sbomOptions.Format == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {target.RuntimeIdentifier}: {FormatSize(content.Length)}, {(reused ? "unchanged" : $"made in {stopwatch.ElapsedMilliseconds} ms")}.");
+            var (content, reused, milliseconds) = await sbomTask.ConfigureAwait(false);
+            var sbomFormat = request.Sbom!.Format;
+            sbom = new PublishedSbom(target.RuntimeIdentifier, image.ManifestDescriptor, SbomFormats.MediaType(sbomFormat), content);
+            Report($"SBOM ({(sbomFormat == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {target.RuntimeIdentifier}: {FormatSize(content.Length)}, {(reused ? "unchanged" : $"made in {milliseconds} ms")}.");
         }
 
         return new BuiltImage(image, info, sbom);
+    }
+
+    // No image digest in the document: the SBOM then only changes when dependencies, runtimes, base or timestamp
+    // do, and an unchanged one is reused from the output directory and never uploaded again.
+    private static (byte[] Content, bool Reused, long Milliseconds) MakeSbom(ContainerPublishRequest request, ContainerPublishTarget target, IImage baseImage, BuildTimestamp timestamp, ContainerSbomOptions options)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var (content, reused) = SbomCache.GetOrGenerate(
+            new SbomRequest
+            {
+                ApplicationName = request.ApplicationName,
+                DepsFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".deps.json"),
+                RuntimeConfigFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".runtimeconfig.json"),
+                ProjectAssetsFilePath = options.ProjectAssetsFilePath,
+                PackageFolders = options.PackageFolders,
+                ImageName = ImageName(request.Destination),
+                RuntimeIdentifier = target.RuntimeIdentifier,
+                BaseImageName = request.BaseImage.ToString(),
+                BaseImageDigest = baseImage.ManifestDescriptor.Digest,
+                BaseImageEnvironment = baseImage.Config.Config?.Env ?? [],
+                Created = timestamp.Value,
+            },
+            options.Format,
+            options.OutputDirectory is { } directory ? Path.Combine(directory, ".cache") : null);
+        return (content, reused, stopwatch.ElapsedMilliseconds);
     }
 
     // The generated annotations, then the caller's (which win). base.digest only on manifests: each platform has its own base.
