@@ -16,9 +16,11 @@ public sealed partial class PublishContainerTests
     {
         RuncRunner.RequireRunc();
         var umoci = TestTools.Require("umoci", "umoci");
+        // A registry of its own: the other tests push to the shared one concurrently, and this test counts blobs.
+        await using var registry = await RegistryFixture.StartAsync(TestContext.CancellationToken, onlyRuntime: true);
         var project = TestProject.Create(
             "RebaseHello",
-            $"<ContainerRegistry>{Registry.Host}</ContainerRegistry><ContainerBaseImage>{Registry.Host}/dotnet/runtime:10.0</ContainerBaseImage><ContainerImageTags>1.0;latest</ContainerImageTags>",
+            $"<ContainerRegistry>{registry.Host}</ContainerRegistry><ContainerBaseImage>{registry.Host}/dotnet/runtime:10.0</ContainerBaseImage><ContainerImageTags>1.0;latest</ContainerImageTags>",
             program: """System.Console.WriteLine($"patched={System.IO.File.Exists("/etc/containers-sdk-patched")} marker={System.Environment.GetEnvironmentVariable("BASE_PATCH_LEVEL") ?? "none"}");""");
         await PublishCheckedAsync(project);
         var published = Inspect("rebasehello:1.0");
@@ -28,36 +30,36 @@ public sealed partial class PublishContainerTests
 
         // The patched base: the same base plus a layer and an environment variable, built by umoci.
         var work = Directory.CreateDirectory(Path.Combine(project.Directory, "patch")).FullName;
-        var layout = await Registry.CopyToLayoutAsync("dotnet/runtime:10.0", work, TestContext.CancellationToken);
+        var layout = await registry.CopyToLayoutAsync("dotnet/runtime:10.0", work, TestContext.CancellationToken);
         var layerRoot = Directory.CreateDirectory(Path.Combine(work, "layer-root", "etc")).Parent!.FullName;
         await File.WriteAllTextAsync(Path.Combine(layerRoot, "etc", "containers-sdk-patched"), "patched\n", TestContext.CancellationToken);
         var layerTar = Path.Combine(work, "patch.tar");
         await TestTools.RunCheckedAsync("tar", ["-C", layerRoot, "-cf", layerTar, "etc/containers-sdk-patched"], cancellationToken: TestContext.CancellationToken);
         await TestTools.RunCheckedAsync(umoci, ["raw", "add-layer", "--image", $"{layout}:image", "--tag", "patched", layerTar], cancellationToken: TestContext.CancellationToken);
         await TestTools.RunCheckedAsync(umoci, ["config", "--image", $"{layout}:patched", "--config.env", "BASE_PATCH_LEVEL=2"], cancellationToken: TestContext.CancellationToken);
-        await TestTools.RunCheckedAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", $"oci:{layout}:patched", $"docker://{Registry.Host}/dotnet/runtime:10.0-patched"], cancellationToken: TestContext.CancellationToken);
+        await TestTools.RunCheckedAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", $"oci:{layout}:patched", $"docker://{registry.Host}/dotnet/runtime:10.0-patched"], cancellationToken: TestContext.CancellationToken);
         var patchedLayers = Inspect("dotnet/runtime:10.0-patched").GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!).ToArray();
-        var blobsBefore = StoredBlobs();
+        var blobsBefore = StoredBlobs(registry);
 
         var rebase = await project.DotnetAsync(
-            ["msbuild", project.ProjectFile, "-t:RebaseContainer", "-nologo", "-v:n", $"-p:ContainerRebaseBaseImage={Registry.Host}/dotnet/runtime:10.0-patched"],
+            ["msbuild", project.ProjectFile, "-t:RebaseContainer", "-nologo", "-v:n", $"-p:ContainerRebaseBaseImage={registry.Host}/dotnet/runtime:10.0-patched"],
             cancellationToken: TestContext.CancellationToken);
 
         Assert.AreEqual(0, rebase.ExitCode, rebase.StandardOutput + rebase.StandardError);
-        Assert.Contains($"Rebased {Registry.Host}/rebasehello:1.0, {Registry.Host}/rebasehello:latest", rebase.StandardOutput);
+        Assert.Contains($"Rebased {registry.Host}/rebasehello:1.0, {registry.Host}/rebasehello:latest", rebase.StandardOutput);
         var rebased = Inspect("rebasehello:1.0");
         Assert.AreNotEqual(published.GetProperty("Digest").GetString(), rebased.GetProperty("Digest").GetString());
         Assert.AreEqual(rebased.GetProperty("Digest").GetString(), Inspect("rebasehello:latest").GetProperty("Digest").GetString(), "every tag moved");
         CollectionAssert.AreEqual(patchedLayers.Concat(appLayers).ToArray(), rebased.GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!).ToArray(), "the patched base's layers, then the same app layers");
-        var newBlobs = StoredBlobs().Except(blobsBefore).ToArray();
-        var rawManifest = JsonDocument.Parse((await Registry.InspectAsync("rebasehello:1.0", raw: true, TestContext.CancellationToken)).StandardOutput).RootElement;
+        var newBlobs = StoredBlobs(registry).Except(blobsBefore).ToArray();
+        var rawManifest = JsonDocument.Parse((await registry.InspectAsync("rebasehello:1.0", raw: true, TestContext.CancellationToken)).StandardOutput).RootElement;
         CollectionAssert.AreEquivalent(
             new[] { rebased.GetProperty("Digest").GetString(), rawManifest.GetProperty("config").GetProperty("digest").GetString() },
             newBlobs,
             "the registry stored nothing but the new manifest and config");
-        Assert.AreEqual($"{Registry.Host}/dotnet/runtime:10.0-patched", rawManifest.GetProperty("annotations").GetProperty("org.opencontainers.image.base.name").GetString());
+        Assert.AreEqual($"{registry.Host}/dotnet/runtime:10.0-patched", rawManifest.GetProperty("annotations").GetProperty("org.opencontainers.image.base.name").GetString());
 
-        var pulled = await Registry.CopyToLayoutAsync("rebasehello:1.0", project.Directory, TestContext.CancellationToken);
+        var pulled = await registry.CopyToLayoutAsync("rebasehello:1.0", project.Directory, TestContext.CancellationToken);
         var bundle = await RuncRunner.UnpackAsync(pulled, "image", project.Directory, TestContext.CancellationToken);
         var run = await RuncRunner.RunToCompletionAsync(bundle, TestContext.CancellationToken);
         Assert.AreEqual(0, run.ExitCode, run.StandardOutput + run.StandardError);
@@ -65,7 +67,7 @@ public sealed partial class PublishContainerTests
 
         // Onto a base from another repository: refused with a coded one-line error, tags untouched.
         var refused = await project.DotnetAsync(
-            ["msbuild", project.ProjectFile, "-t:RebaseContainer", "-nologo", $"-p:ContainerRebaseBaseImage={Registry.Host}/dotnet/aspnet:10.0"],
+            ["msbuild", project.ProjectFile, "-t:RebaseContainer", "-nologo", $"-p:ContainerRebaseBaseImage={registry.Host}/dotnet/aspnet-other:10.0"],
             cancellationToken: TestContext.CancellationToken);
         Assert.AreNotEqual(0, refused.ExitCode);
         Assert.Contains("CONTAINER8050", refused.StandardOutput);
@@ -73,13 +75,13 @@ public sealed partial class PublishContainerTests
         Assert.DoesNotContain("   at ", refused.StandardOutput);
         Assert.AreEqual(rebased.GetProperty("Digest").GetString(), Inspect("rebasehello:1.0").GetProperty("Digest").GetString());
 
-        JsonElement Inspect(string name) => JsonDocument.Parse(Registry.InspectAsync(name, raw: false, TestContext.CancellationToken).GetAwaiter().GetResult().StandardOutput).RootElement;
+        JsonElement Inspect(string name) => JsonDocument.Parse(registry.InspectAsync(name, raw: false, TestContext.CancellationToken).GetAwaiter().GetResult().StandardOutput).RootElement;
     }
 
     // Every blob the registry holds on disk (distribution stores manifests as blobs too).
-    private static HashSet<string> StoredBlobs()
+    private static HashSet<string> StoredBlobs(RegistryFixture registry)
     {
-        var blobs = Path.Combine(Registry.Registry.StorageDirectory, "docker", "registry", "v2", "blobs", "sha256");
+        var blobs = Path.Combine(registry.Registry.StorageDirectory, "docker", "registry", "v2", "blobs", "sha256");
         return Directory.Exists(blobs)
             ? Directory.GetDirectories(blobs).SelectMany(Directory.GetDirectories).Select(d => "sha256:" + Path.GetFileName(d)).ToHashSet(StringComparer.Ordinal)
             : [];
