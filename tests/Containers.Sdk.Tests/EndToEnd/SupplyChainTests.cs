@@ -150,6 +150,13 @@ public sealed partial class PublishContainerTests
                 <ContainerAnnotation Include="org.opencontainers.image.version" Value="override" />
             """);
 
+        // A git repository: the revision annotation and the image timestamp come from its last commit.
+        string[] identity = ["-c", "user.name=Containers.Sdk tests", "-c", "user.email=tests@example.invalid"];
+        await TestTools.RunCheckedAsync("git", ["init", "-q", project.Directory], cancellationToken: TestContext.CancellationToken);
+        await TestTools.RunCheckedAsync("git", ["-C", project.Directory, "add", "."], cancellationToken: TestContext.CancellationToken);
+        await TestTools.RunCheckedAsync("git", ["-C", project.Directory, .. identity, "commit", "-q", "-m", "initial"], environment: new Dictionary<string, string> { ["GIT_COMMITTER_DATE"] = "2024-05-06T07:08:09Z", ["GIT_AUTHOR_DATE"] = "2024-05-06T07:08:09Z" }, cancellationToken: TestContext.CancellationToken);
+        var head = (await TestTools.RunCheckedAsync("git", ["-C", project.Directory, "rev-parse", "HEAD"], cancellationToken: TestContext.CancellationToken)).StandardOutput.Trim();
+
         await PublishCheckedAsync(project, "ContainerArchiveOutputPath=out/image.tar.gz");
 
         var sbomPath = Path.Combine(project.Directory, "out", "image.cdx.json");
@@ -163,6 +170,10 @@ public sealed partial class PublishContainerTests
         var annotations = JsonDocument.Parse(inspect.StandardOutput).RootElement.GetProperty("annotations");
         Assert.AreEqual("payments", annotations.GetProperty("com.example.team").GetString());
         Assert.AreEqual("override", annotations.GetProperty("org.opencontainers.image.version").GetString(), "an item wins over the generated annotation");
+        Assert.AreEqual(head, annotations.GetProperty("org.opencontainers.image.revision").GetString(), "Source Link's SourceRevisionId, from git");
+        Assert.AreEqual("2024-05-06T07:08:09Z", annotations.GetProperty("org.opencontainers.image.created").GetString(), "the last commit time");
+        Assert.IsFalse(annotations.TryGetProperty("org.opencontainers.image.source", out _), "no source URL without PublishRepositoryUrl");
+        Assert.AreEqual("2024-05-06T07:08:09Z", bom.GetProperty("metadata").GetProperty("timestamp").GetString());
 
         var off = await PublishCheckedAsync(project, "ContainerArchiveOutputPath=out2/image.tar.gz", "ContainerGenerateSbom=false");
         Assert.IsFalse(File.Exists(Path.Combine(project.Directory, "out2", "image.cdx.json")));
