@@ -38,12 +38,6 @@ public static class ContainerHost
     public static async Task<RunningContainer> StartAsync(ContainerStartOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!OperatingSystem.IsLinux())
-        {
-            // Callers need no platform annotations: this is the one place the platform is decided.
-            throw new PlatformNotSupportedException("Containers.Host runs Linux containers on Linux with an OCI runtime; on Windows and macOS run the tests in a Linux VM or WSL.");
-        }
-
         var log = options.Log ?? (_ => { });
         var backend = options.Backend;
         if (backend == ContainerBackendKind.Automatic && System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_BACKEND") is { Length: > 0 } fromEnvironment)
@@ -53,9 +47,28 @@ public static class ContainerHost
                 : throw new OciException($"CONTAINERS_HOST_BACKEND is '{fromEnvironment}'; expected one of {string.Join(", ", Enum.GetNames<ContainerBackendKind>())}.");
         }
 
-        if (NativeMethods.GetEffectiveUserId() != 0)
+        // Callers need no platform annotations: this is the one place the platform is decided.
+        var hostCanRun = OperatingSystem.IsLinux() && NativeMethods.GetEffectiveUserId() == 0;
+        if (backend == ContainerBackendKind.Cli || (backend == ContainerBackendKind.Automatic && !hostCanRun))
         {
-            throw new PlatformNotSupportedException("Containers.Host runs containers as root in this version (an OCI runtime with a private network namespace); rootless runs are not supported yet. Run the tests as root, e.g. in CI.");
+            if (CliRuntime.Find() is not { } cli)
+            {
+                throw new PlatformNotSupportedException(backend == ContainerBackendKind.Cli
+                    ? "The CLI backend needs podman or docker (with a running daemon) on PATH, or CONTAINERS_HOST_CLI naming one; install podman, or use another backend."
+                    : "Containers.Host runs containers itself only as root on Linux (rootless runs are not supported yet), and no podman or docker (with a running daemon) is on PATH for the CLI backend. Run the tests as root, e.g. in CI, or install podman.");
+            }
+
+            if (backend == ContainerBackendKind.Automatic)
+            {
+                log($"Not running as root on Linux: the container runs with the {cli.Name} CLI.");
+            }
+
+            return await StartWithCliAsync(options, cli, log, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!OperatingSystem.IsLinux() || NativeMethods.GetEffectiveUserId() != 0)
+        {
+            throw new PlatformNotSupportedException($"The {backend} backend runs containers as root on Linux; rootless runs are not supported yet. Run the tests as root, or use the CLI backend (podman or docker).");
         }
 
         var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
@@ -132,12 +145,7 @@ public static class ContainerHost
                 user);
             await File.WriteAllTextAsync(Path.Combine(containerDirectory, "config.json"), spec.ToJsonString(), cancellationToken).ConfigureAwait(false);
 
-            var ports = options.PublishedPorts.Count > 0
-                ? options.PublishedPorts.Distinct().ToList()
-                : (config.Config?.ExposedPorts?.Keys ?? [])
-                    .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
-                    .Select(key => int.Parse(key.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture))
-                    .ToList();
+            var ports = PortsToPublish(options, config);
 
             RunningContainer? container = null;
             foreach (var (name, create) in runtimes)
@@ -189,6 +197,70 @@ public static class ContainerHost
         }
     }
 
+    private static List<int> PortsToPublish(ContainerStartOptions options, ImageConfig config) =>
+        options.PublishedPorts.Count > 0
+            ? options.PublishedPorts.Distinct().ToList()
+            : (config.Config?.ExposedPorts?.Keys ?? [])
+                .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
+                .Select(key => int.Parse(key.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture))
+                .ToList();
+
+    // The CLI backend: no unpacking and no bundle; the CLI's store holds the image, its runtime runs it, and its
+    // port publishing replaces the forwarders. The container directory still records the owner, for reaping.
+    private static async Task<RunningContainer> StartWithCliAsync(ContainerStartOptions options, (string Name, string Path) cli, Action<string> log, CancellationToken cancellationToken)
+    {
+        var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
+        var containersDirectory = Path.Combine(cacheDirectory, "containers");
+        Directory.CreateDirectory(containersDirectory);
+        await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+
+        var id = IdPrefix + Guid.NewGuid().ToString("N")[..12];
+        var containerDirectory = Path.Combine(containersDirectory, id);
+        Directory.CreateDirectory(containerDirectory);
+        var owner = OwnerStamp(System.Environment.ProcessId);
+        await File.WriteAllTextAsync(Path.Combine(containerDirectory, "owner"), owner, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (image, imageOwner) = await options.Image.LoadAsync(ContainerImageSource.HostPlatform, cancellationToken).ConfigureAwait(false);
+            string imageName;
+            using (imageOwner)
+            {
+                imageName = await CliRuntime.EnsureImageAsync(cli.Name, cli.Path, image, containerDirectory, cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+            }
+
+            var config = image.Config;
+            // Waits run outside the container: through the CLI, a port a TCP wait checks must be published too.
+            var ports = PortsToPublish(options, config).Union(Wait.TcpPorts(options.WaitStrategies)).ToList();
+            var runtime = CliRuntime.ForRun(cli.Name, cli.Path, id, imageName, owner, ports, new Dictionary<string, string>(options.Environment), options.Command, config.Config?.StopSignal);
+            var logs = new ContainerLogs();
+            var started = Stopwatch.StartNew();
+            var container = await RunningContainer.LaunchAsync(id, containerDirectory, runtime, config, logs, options, cancellationToken).ConfigureAwait(false);
+            if (container is null)
+            {
+                await runtime.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
+                throw new ContainerStartException($"{cli.Name} could not start {options.Image}.", logs);
+            }
+
+            log($"Container {id} started with {cli.Name} in {started.ElapsedMilliseconds} ms (image {options.Image}).");
+            try
+            {
+                await container.PublishCliPortsAsync(runtime, ports, log, cancellationToken).ConfigureAwait(false);
+                await WaitUntilReadyAsync(container, options, cancellationToken).ConfigureAwait(false);
+                return container;
+            }
+            catch
+            {
+                await container.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        catch
+        {
+            DeleteDirectory(containerDirectory);
+            throw;
+        }
+    }
+
     /// <summary>
     /// Removes containers left by test processes that are gone (killed test runs): stops them, deletes their
     /// runtime state and their directories. Runs at every start; containers of live processes are left alone.
@@ -199,6 +271,11 @@ public static class ContainerHost
         var reaped = 0;
         var ociRuntimes = OciRuntime.Candidates().Select(r => new OciRuntime(r.Name, r.Path, Path.Combine(cacheDirectory, "runtime", r.Name))).Where(r => Directory.Exists(r.StateRoot)).ToList();
         IReadOnlyList<IContainerRuntime> runtimes = [.. ociRuntimes, new NamespacesRuntime(containersDirectory)];
+        if (CliRuntime.Find() is { } cli)
+        {
+            runtimes = [.. runtimes, CliRuntime.ForCleanup(cli.Name, cli.Path)];
+        }
+
         var live = new HashSet<string>(StringComparer.Ordinal);
         if (Directory.Exists(containersDirectory))
         {

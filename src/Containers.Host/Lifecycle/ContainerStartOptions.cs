@@ -45,7 +45,10 @@ public sealed class ContainerStartOptions
 /// <summary>The ways <see cref="ContainerHost"/> can run a container.</summary>
 public enum ContainerBackendKind
 {
-    /// <summary>The first that works here: an OCI runtime on PATH (runc, crun, youki; one that fails is skipped for the rest of the process), else <see cref="Namespaces"/>.</summary>
+    /// <summary>
+    /// The first that works here: as root on Linux, an OCI runtime on PATH (runc, crun, youki; one that fails is skipped
+    /// for the rest of the process), else <see cref="Namespaces"/>; otherwise (not root, or not Linux) <see cref="Cli"/>.
+    /// </summary>
     Automatic,
 
     /// <summary>An OCI runtime (runc, crun or youki) with a runtime-spec bundle.</summary>
@@ -56,4 +59,12 @@ public enum ContainerBackendKind
     /// weaker isolation than a runtime: no capability bounding or seccomp).
     /// </summary>
     Namespaces,
+
+    /// <summary>
+    /// The podman or docker command line (CONTAINERS_HOST_CLI names another): the image is loaded into its store and run
+    /// there, ports published with <c>--publish 127.0.0.1::port</c>. For developer machines where the host cannot run
+    /// containers itself — not root, macOS, Windows. The app must listen on the container's network interface (0.0.0.0),
+    /// as ASP.NET Core's container defaults do.
+    /// </summary>
+    Cli,
 }

@@ -14,6 +14,9 @@ public sealed class RunningContainer : IAsyncDisposable
     private readonly TimeSpan _stopGracePeriod;
     private readonly Action<RunningContainer>? _onDisposing;
     private readonly Dictionary<int, PortForwarder> _forwarders = [];
+
+    // Container port -> 127.0.0.1 port, when a docker/podman CLI published the ports instead of our forwarders.
+    private readonly Dictionary<int, int> _cliPorts = [];
     private NetworkNamespace? _network;
     private int _disposed;
 
@@ -50,13 +53,13 @@ public sealed class RunningContainer : IAsyncDisposable
     public Task<int> Exited { get; }
 
     /// <summary>The container ports published on 127.0.0.1.</summary>
-    public IReadOnlyCollection<int> PublishedContainerPorts => _forwarders.Keys;
+    public IReadOnlyCollection<int> PublishedContainerPorts => [.. _forwarders.Keys, .. _cliPorts.Keys];
 
     /// <summary>The 127.0.0.1 port that forwards to <paramref name="containerPort"/>.</summary>
     public int GetPublishedPort(int containerPort) =>
-        _forwarders.TryGetValue(containerPort, out var forwarder)
-            ? forwarder.HostPort
-            : throw new InvalidOperationException($"Container port {containerPort} is not published; published: {(_forwarders.Count == 0 ? "none" : string.Join(", ", _forwarders.Keys))}. Add it to ContainerStartOptions.PublishedPorts or expose it in the image.");
+        _forwarders.TryGetValue(containerPort, out var forwarder) ? forwarder.HostPort
+        : _cliPorts.TryGetValue(containerPort, out var hostPort) ? hostPort
+        : throw new InvalidOperationException($"Container port {containerPort} is not published; published: {(PublishedContainerPorts.Count == 0 ? "none" : string.Join(", ", PublishedContainerPorts))}. Add it to ContainerStartOptions.PublishedPorts or expose it in the image.");
 
     /// <summary><c>http://127.0.0.1:&lt;published port&gt;/</c> of <paramref name="containerPort"/> (null: the first published port).</summary>
     public Uri GetBaseAddress(int? containerPort = null) =>
@@ -118,6 +121,21 @@ public sealed class RunningContainer : IAsyncDisposable
     /// <summary>True when a TCP connection to <paramref name="port"/> inside the container's network succeeds.</summary>
     internal async Task<bool> CanConnectInsideAsync(int port, CancellationToken cancellationToken)
     {
+        if (_network is null && _cliPorts.TryGetValue(port, out var hostPort))
+        {
+            // The CLI's port publishing (netavark/docker-proxy) passes the connection on only when the app accepts it.
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(System.Net.IPAddress.Loopback, hostPort, cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception ex) when (ex is SocketException or TimeoutException)
+            {
+                return false;
+            }
+        }
+
         if (_network is null)
         {
             throw new InvalidOperationException("The container has no network namespace to connect into.");
@@ -221,8 +239,32 @@ public sealed class RunningContainer : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads the ports the CLI published (the container was started with them).</summary>
+    internal async Task PublishCliPortsAsync(CliRuntime cli, IReadOnlyList<int> ports, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (ports.Count == 0)
+        {
+            return;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lookup = cli.GetPublishedPortsAsync(Id, ports, stop.Token);
+        if (await Task.WhenAny(lookup, Exited).ConfigureAwait(false) != lookup)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw new ContainerStartException($"The container exited with code {Exited.Result} as soon as it started.", Logs);
+        }
+
+        var published = await lookup.ConfigureAwait(false);
+        foreach (var port in ports)
+        {
+            _cliPorts[port] = published[port];
+            log($"Container {Id} port {port}/tcp published on 127.0.0.1:{published[port]} by {cli.Name}.");
+        }
+    }
+
     private int FirstPublishedPort() =>
-        _forwarders.Count > 0 ? _forwarders.Keys.First() : throw new InvalidOperationException("The container publishes no port; set ContainerStartOptions.PublishedPorts or expose a port in the image.");
+        _forwarders.Count > 0 ? _forwarders.Keys.First() : _cliPorts.Count > 0 ? _cliPorts.Keys.First() : throw new InvalidOperationException("The container publishes no port; set ContainerStartOptions.PublishedPorts or expose a port in the image.");
 
     private async Task<int> WaitForProcessAsync()
     {

@@ -38,8 +38,14 @@ public static class Wait
     /// <summary>Until the container exits, with <paramref name="expectedExitCode"/> (null: any).</summary>
     public static IContainerWaitStrategy ForExit(int? expectedExitCode = 0) => new ExitWait(expectedExitCode);
 
+    /// <summary>The container ports TCP waits connect to (the CLI backend must publish them to reach them from outside).</summary>
+    internal static IEnumerable<int> TcpPorts(IEnumerable<IContainerWaitStrategy> strategies) =>
+        strategies.OfType<TcpWait>().Select(wait => wait.Port);
+
     private sealed class TcpWait(int port) : IContainerWaitStrategy
     {
+        public int Port => port;
+
         public string Description => $"TCP port {port} to accept connections";
 
         public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ public abstract class ContainerHostTests
     // Answers every request with its path, the user id and $GREETING; prints "listening" when ready.
     private const string PerlServer = """
         use IO::Socket::INET; $| = 1;
-        my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 8080, Listen => 10, ReuseAddr => 1) or die "listen: $!";
+        my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 8080, Listen => 10, ReuseAddr => 1) or die "listen: $!";
         print "listening\n";
         while (my $c = $s->accept) {
           my $req = <$c>; my ($path) = $req =~ m{^\w+ (\S+)};
@@ -54,6 +54,10 @@ public abstract class ContainerHostTests
         {
             TestTools.Require("runc", "runc");
         }
+        else if (Backend == ContainerBackendKind.Cli)
+        {
+            TestTools.Require("podman", "podman");
+        }
         else
         {
             TestTools.Require("unshare", "util-linux");
@@ -68,6 +72,11 @@ public abstract class ContainerHostTests
         Assert.IsEmpty(leftovers, "every test disposes its containers and their directories go");
         Assert.IsEmpty(runtimeState, "runc keeps no state of a disposed container");
         Assert.IsFalse(File.ReadAllText("/proc/mounts").Contains(_cache, StringComparison.Ordinal), "no overlay mount is left");
+        if (Backend == ContainerBackendKind.Cli)
+        {
+            var podmanContainers = TestTools.RunCheckedAsync("podman", ["ps", "--all", "--quiet", "--filter", "name=" + ContainerHost.IdPrefix]).GetAwaiter().GetResult();
+            Assert.AreEqual("", podmanContainers.StandardOutput.Trim(), "podman keeps no container of ours");
+        }
     }
 
     protected ContainerStartOptions Options(string image = "runtime-deps-10.0", IReadOnlyList<string>? command = null) => new()
@@ -99,7 +108,7 @@ public abstract class ContainerHostTests
         Assert.AreEqual(BackendName, container.BackendName);
         StringAssert.StartsWith(container.Id, ContainerHost.IdPrefix);
 
-        // The server listens on 127.0.0.1 inside its own network namespace: not reachable on the host's 8080.
+        // The server listens inside its own network namespace: not reachable on the host's 8080.
         using var direct = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         await Assert.ThrowsAsync<HttpRequestException>(() => direct.GetAsync("http://127.0.0.1:8080/", TestContext.CancellationToken));
     }
@@ -242,6 +251,41 @@ public abstract class ContainerHostTests
         var error = await Assert.ThrowsAsync<ContainerStartException>(() => ContainerHost.StartAsync(options, TestContext.CancellationToken));
 
         StringAssert.Contains(error.Message, "declares no health check");
+    }
+}
+
+/// <summary>
+/// The lifecycle tests through the podman CLI (the backend for machines where the host cannot run containers
+/// itself): podman loads the image, runs it and publishes its ports; the host only drives it.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class CliContainerHostTests : ContainerHostTests
+{
+    protected override ContainerBackendKind Backend => ContainerBackendKind.Cli;
+
+    protected override string BackendName => "podman";
+
+    [TestMethod]
+    public async Task The_image_is_loaded_into_podman_once_and_reused()
+    {
+        var first = Options(command: ["/bin/sh", "-c", "echo one"]);
+        first.WaitStrategies.Add(Wait.ForExit(0));
+        var logged = new List<string>();
+        var second = new ContainerStartOptions
+        {
+            Backend = Backend, Image = first.Image, CacheDirectory = Cache, Command = ["/bin/sh", "-c", "echo two"],
+            Log = line => { logged.Add(line); TestContext.WriteLine(line); },
+        };
+        second.WaitStrategies.Add(Wait.ForExit(0));
+        await using (await ContainerHost.StartAsync(first, TestContext.CancellationToken))
+        {
+        }
+
+        await using var again = await ContainerHost.StartAsync(second, TestContext.CancellationToken);
+
+        CollectionAssert.Contains(again.Logs.StandardOutput.ToList(), "two");
+        Assert.IsFalse(logged.Any(line => line.StartsWith("Loaded the image", StringComparison.Ordinal)), "already in podman's store: " + string.Join(" | ", logged));
     }
 }
 

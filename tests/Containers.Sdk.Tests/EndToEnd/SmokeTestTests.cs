@@ -42,9 +42,15 @@ public sealed partial class PublishContainerTests
     [DataRow("Worker", 1, "")]
     [DataRow("WebApi", 2, "Namespaces")]
     [DataRow("Worker", 1, "Namespaces")]
+    [DataRow("WebApi", 2, "Cli")]
+    [DataRow("Worker", 1, "Cli")]
     public async Task Sample_smoke_tests_build_the_image_and_pass_in_dotnet_test(string sample, int tests, string backend)
     {
         RuncRunner.RequireRunc();
+        if (backend == "Cli")
+        {
+            TestTools.Require("podman", "podman");
+        }
 
         var (result, output) = await RunSmokeTestsAsync(sample, backend);
 
@@ -54,7 +60,7 @@ public sealed partial class PublishContainerTests
         StringAssert.Contains(output, "into OCI layout", "building the test project built the app's image");
         if (backend.Length > 0)
         {
-            StringAssert.Contains(output, "started with namespaces (unshare)", "the smoke tests ran on the backend asked for");
+            StringAssert.Contains(output, backend == "Cli" ? "started with podman" : "started with namespaces (unshare)", "the smoke tests ran on the backend asked for");
         }
     }
 
