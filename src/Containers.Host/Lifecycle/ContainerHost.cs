@@ -177,17 +177,7 @@ public static class ContainerHost
                 throw new ContainerStartException($"No OCI runtime could start {options.Image}: {string.Join("; ", runtimes.Select(r => r.Name + ": " + BrokenRuntimes.GetValueOrDefault(r.Name)))}.", new ContainerLogs());
             }
 
-            try
-            {
-                await container.PublishAsync(ports, log, cancellationToken).ConfigureAwait(false);
-                await WaitUntilReadyAsync(container, options, cancellationToken).ConfigureAwait(false);
-                return container;
-            }
-            catch
-            {
-                await container.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
+            return await MakeReadyAsync(container, () => container.PublishAsync(ports, log, cancellationToken), options, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -242,17 +232,7 @@ public static class ContainerHost
             }
 
             log($"Container {id} started with {cli.Name} in {started.ElapsedMilliseconds} ms (image {options.Image}).");
-            try
-            {
-                await container.PublishCliPortsAsync(runtime, ports, log, cancellationToken).ConfigureAwait(false);
-                await WaitUntilReadyAsync(container, options, cancellationToken).ConfigureAwait(false);
-                return container;
-            }
-            catch
-            {
-                await container.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
+            return await MakeReadyAsync(container, () => container.PublishCliPortsAsync(runtime, ports, log, cancellationToken), options, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -355,6 +335,22 @@ public static class ContainerHost
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A mount still held by a dying process: the next start's reaper tries again.
+        }
+    }
+
+    // Publishes the ports and runs the waits; a container that does not get ready is stopped and removed.
+    private static async Task<RunningContainer> MakeReadyAsync(RunningContainer container, Func<Task> publishPorts, ContainerStartOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await publishPorts().ConfigureAwait(false);
+            await WaitUntilReadyAsync(container, options, cancellationToken).ConfigureAwait(false);
+            return container;
+        }
+        catch
+        {
+            await container.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 

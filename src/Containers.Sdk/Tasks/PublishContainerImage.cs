@@ -160,7 +160,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             DestinationRegistry = settings.Registry,
             SourceRegistry = settings.BaseImage.Registry,
         });
-        var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials }, new LogProgress(Log));
+        var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials }, new TaskLogProgress(Log));
         var result = publisher.PublishAsync(request, cancellationToken).GetAwaiter().GetResult();
 
         LogDiagnostics(composeFindings);
@@ -298,10 +298,4 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:F1} KiB"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):F1} MiB"),
     };
-
-    // Synchronous on purpose: Progress<T> would post to the thread pool, possibly after Execute returned.
-    private sealed class LogProgress(TaskLoggingHelper log) : IProgress<PublishProgress>
-    {
-        public void Report(PublishProgress value) => log.LogMessage(MessageImportance.High, "  " + value.Message);
-    }
 }

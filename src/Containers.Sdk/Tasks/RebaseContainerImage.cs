@@ -64,7 +64,7 @@ public sealed class RebaseContainerImage : ContainerTask
             DestinationRegistry = image.Registry,
             SourceRegistry = newBase.Registry,
         });
-        using var rebaser = new ImageRebaser(new RegistryClientOptions { CredentialProvider = credentials }, new LogProgress(Log));
+        using var rebaser = new ImageRebaser(new RegistryClientOptions { CredentialProvider = credentials }, new TaskLogProgress(Log));
         var result = rebaser.RebaseAsync(
             new ImageRebaseRequest
             {
@@ -96,11 +96,5 @@ public sealed class RebaseContainerImage : ContainerTask
         {
             throw new ImageRebaseException($"{property}: {ex.Message}", ex);
         }
-    }
-
-    // Synchronous on purpose: Progress<T> would post to the thread pool, possibly after Execute returned.
-    private sealed class LogProgress(TaskLoggingHelper log) : IProgress<PublishProgress>
-    {
-        public void Report(PublishProgress value) => log.LogMessage(MessageImportance.High, "  " + value.Message);
     }
 }
