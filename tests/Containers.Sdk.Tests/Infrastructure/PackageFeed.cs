@@ -44,18 +44,29 @@ public static class PackageFeed
             "dotnet",
             ["pack", Path.Combine(RepositoryRoot, "src", "Containers.Sdk", "Containers.Sdk.csproj"), "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false", "-v:q", "-nologo"],
             RepositoryRoot,
-            DotnetEnvironment.Variables,
+            PackEnvironment(),
             context.CancellationToken);
         await TestTools.RunCheckedAsync(
             "dotnet",
             ["pack", Path.Combine(RepositoryRoot, "src", "Containers.Testing", "Containers.Testing.csproj"), "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false", "-v:q", "-nologo"],
             RepositoryRoot,
-            DotnetEnvironment.Variables,
+            PackEnvironment(),
             context.CancellationToken);
         PackDuration = started.Elapsed;
         var package = Directory.GetFiles(FeedDirectory, "Containers.Sdk.*.nupkg").Single();
         PackageVersion = Path.GetFileNameWithoutExtension(package)["Containers.Sdk.".Length..];
         context.WriteLine($"packed {package} in {PackDuration.TotalSeconds:F1} s");
+    }
+
+    // Packing restores the repository's own projects: with the run's private package folder their
+    // obj/project.assets.json would point into it, and a test project built after this run deleted it (the
+    // solution's test projects build and run in parallel) would fail with NETSDK1127. They keep the machine's
+    // package folder, as in the solution build; only the projects the tests generate use the private one.
+    private static IDictionary<string, string> PackEnvironment()
+    {
+        var variables = DotnetEnvironment.Variables;
+        variables.Remove("NUGET_PACKAGES");
+        return variables;
     }
 
     /// <summary>Deletes the feed, the package folder and every generated project.</summary>
