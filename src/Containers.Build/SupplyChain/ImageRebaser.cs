@@ -166,10 +166,13 @@ public sealed class ImageRebaser : IDisposable
     {
         var name = $"{request.Image.Registry}/{request.Image.Repository}@{image.ManifestDescriptor.Digest}";
         var annotations = image.Manifest.Annotations ?? new Dictionary<string, string>();
-        if (!annotations.TryGetValue(BaseNameAnnotation, out var baseNameText) || !annotations.TryGetValue(BaseDigestAnnotation, out var baseDigestText)
+        // Docker v2 manifests carry no annotations: then the same names as config labels (which publishing writes by default).
+        var labels = image.Config.Config?.Labels ?? new Dictionary<string, string>();
+        string? Recorded(string key) => annotations.TryGetValue(key, out var value) ? value : labels.TryGetValue(key, out var label) ? label : null;
+        if (Recorded(BaseNameAnnotation) is not { } baseNameText || Recorded(BaseDigestAnnotation) is not { } baseDigestText
             || !Digest.TryParse(baseDigestText, out var originalBaseDigest))
         {
-            throw new ImageRebaseException($"{name} does not record its base image (manifest annotations {BaseNameAnnotation} and {BaseDigestAnnotation}); only images published by Containers.Sdk (or another tool that writes them) can be rebased. Publish it again instead.");
+            throw new ImageRebaseException($"{name} does not record its base image ({BaseNameAnnotation} and {BaseDigestAnnotation}, as manifest annotations or config labels); only images published by Containers.Sdk (or another tool that writes them) can be rebased. Publish it again instead.");
         }
 
         if (!ImageReference.TryParse(baseNameText, out var originalBase))
@@ -216,11 +219,13 @@ public sealed class ImageRebaser : IDisposable
         }
 
         var config = RebaseConfig(image.Config, oldBase.Config, newBase.Config, newBaseName, newBase.ManifestDescriptor.Digest);
-        var newAnnotations = new SortedDictionary<string, string>(annotations.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal)
-        {
-            [BaseNameAnnotation] = newBaseName.ToString(),
-            [BaseDigestAnnotation] = newBase.ManifestDescriptor.Digest.ToString(),
-        };
+        var newAnnotations = format == ManifestFormat.Docker
+            ? null
+            : new SortedDictionary<string, string>(annotations.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal)
+            {
+                [BaseNameAnnotation] = newBaseName.ToString(),
+                [BaseDigestAnnotation] = newBase.ManifestDescriptor.Digest.ToString(),
+            };
         var rebased = Image.Create(config, [.. newBase.Layers, .. appLayers], format, newAnnotations);
         Report($"{PlatformMatching.Format(platform)}: {baseLayerCount} base layers of {originalBaseDigest.Hex[..12]} replaced by {newBase.Layers.Count} of {newBase.ManifestDescriptor.Digest.Hex[..12]}; {appLayers.Length} app layers kept.");
         return (rebased, info with { RebasedManifest = rebased.ManifestDescriptor.Digest });

@@ -35,7 +35,7 @@ public sealed class ImageRebaserTests
     }
 
     /// <summary>A registry with base 1 (dotnet/runtime:1), the app published on it (team/app:1.0), and base 2 (dotnet/runtime:2): base 1 plus a patch layer and a newer DOTNET_VERSION.</summary>
-    private async Task<(TestRegistry Registry, ContainerPublishResult App, Image Base1, Image Base2)> PublishOnBase1Async(string work, Func<ImageConfig, ImageConfig>? changeBase2 = null, Platform? base2Platform = null)
+    private async Task<(TestRegistry Registry, ContainerPublishResult App, Image Base1, Image Base2)> PublishOnBase1Async(string work, Func<ImageConfig, ImageConfig>? changeBase2 = null, Platform? base2Platform = null, ManifestFormat? format = null)
     {
         var registry = await TestRegistry.StartAsync(RegistryAuthMode.Anonymous, TestContext.CancellationToken);
         var base1 = (await PublishFixture.MakeBaseImageAsync(Platform.LinuxAmd64, work)).WithConfig(c => c with
@@ -68,6 +68,7 @@ public sealed class ImageRebaserTests
         var publish = PublishFixture.MakePublishDirectory(work);
         var request = PublishFixture.Request(publish, work, new ContainerDestination.RegistryRepository(registry.Host, "team/app") { Tags = ["1.0", "latest"] }, ImageReference.Parse(registry.Host + "/dotnet/runtime:1")) with
         {
+            Format = format,
             ComposeConfig = (config, rid, baseDigest) =>
             {
                 var composed = PublishFixture.Compose(config, rid, baseDigest);
@@ -76,7 +77,12 @@ public sealed class ImageRebaserTests
                     Config = composed.Config! with
                     {
                         Env = [.. config.Config!.Env!, "APP_MODE=prod"],
-                        Labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["rid"] = rid, ["org.opencontainers.image.base.digest"] = baseDigest.ToString() },
+                        Labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
+                        {
+                            ["rid"] = rid,
+                            ["org.opencontainers.image.base.digest"] = baseDigest.ToString(),
+                            ["org.opencontainers.image.base.name"] = registry.Host + "/dotnet/runtime:1",
+                        },
                     },
                 };
             },
@@ -132,6 +138,30 @@ public sealed class ImageRebaserTests
         Assert.AreEqual(result.Digest, again.Digest);
         Assert.IsEmpty(pushes.Pushed);
         Assert.AreEqual(base1.Layers.Count + 1, base2.Layers.Count);
+    }
+
+    [TestMethod]
+    public async Task A_Docker_format_image_records_its_base_in_labels_and_is_rebased_too()
+    {
+        var work = Temp("docker-format");
+        var (registry, app, _, base2) = await PublishOnBase1Async(work, format: ManifestFormat.Docker);
+        await using var _ = registry;
+        Assert.AreEqual(MediaTypes.DockerManifest, app.MediaType);
+        using var rebaser = new ImageRebaser();
+
+        var result = await rebaser.RebaseAsync(
+            new ImageRebaseRequest { Image = ImageReference.Parse($"{registry.Host}/team/app:1.0"), NewBase = ImageReference.Parse($"{registry.Host}/dotnet/runtime:2") },
+            TestContext.CancellationToken);
+
+        using var client = new RegistryClient();
+        var rebased = await client.GetImageAsync(registry.Host, "team/app", "1.0", null, TestContext.CancellationToken);
+        Assert.AreEqual(result.Digest, rebased.ManifestDescriptor.Digest);
+        Assert.AreEqual(MediaTypes.DockerManifest, rebased.ManifestDescriptor.MediaType, "the format is kept");
+        CollectionAssert.AreEqual(
+            base2.Layers.Select(l => l.Descriptor.Digest).Concat(app.Images[0].Layers.Where(l => l.Name != "base").Select(l => l.Digest)).ToArray(),
+            rebased.Layers.Select(l => l.Descriptor.Digest).ToArray());
+        Assert.AreEqual($"{registry.Host}/dotnet/runtime:2", rebased.Config.Config!.Labels!["org.opencontainers.image.base.name"]);
+        Assert.AreEqual(base2.ManifestDescriptor.Digest.ToString(), rebased.Config.Config.Labels["org.opencontainers.image.base.digest"]);
     }
 
     [TestMethod]
@@ -196,7 +226,8 @@ public sealed class ImageRebaserTests
         await using var _ = registry;
         using var client = new RegistryClient();
         var published = await client.GetImageAsync(registry.Host, "team/app", "1.0", null, TestContext.CancellationToken);
-        var foreign = Image.Create(published.Config, published.Layers, ManifestFormat.Oci);
+        // Neither the annotations nor the labels that name the base.
+        var foreign = Image.Create(published.Config with { Config = published.Config.Config! with { Labels = null } }, published.Layers, ManifestFormat.Oci);
         await client.PushImageAsync(foreign, registry.Host, "team/foreign", ["1.0"], cancellationToken: TestContext.CancellationToken);
         var otherFirstLayer = await PublishFixture.MakeBaseImageAsync(Platform.LinuxArm64, work);
         var tampered = Image.Create(published.Config, [otherFirstLayer.Layers[0], .. published.Layers.Skip(base1.Layers.Count)], ManifestFormat.Oci, published.Manifest.Annotations);
