@@ -220,6 +220,18 @@ public sealed partial class PublishContainerTests
             .Select(m => m.GetProperty("platform").GetProperty("os").GetString() + "/" + m.GetProperty("platform").GetProperty("architecture").GetString())
             .ToArray();
         CollectionAssert.AreEquivalent(new[] { "linux/amd64", "linux/arm64" }, platforms);
+
+        // The index carries the generated annotations (not base.digest: each platform has its own base), and each
+        // platform manifest has its own SBOM referrer, listed under its sha256-<hex> fallback tag.
+        var annotations = index.GetProperty("annotations");
+        Assert.AreEqual($"{Registry.Host}/dotnet/multiarch:10.0", annotations.GetProperty("org.opencontainers.image.base.name").GetString());
+        Assert.IsFalse(annotations.TryGetProperty("org.opencontainers.image.base.digest", out _));
+        foreach (var manifest in index.GetProperty("manifests").EnumerateArray())
+        {
+            var fallbackTag = manifest.GetProperty("digest").GetString()!.Replace(':', '-');
+            var referrers = JsonDocument.Parse((await Registry.InspectAsync($"multiarch:{fallbackTag}", raw: true, TestContext.CancellationToken)).StandardOutput).RootElement;
+            Assert.AreEqual("application/spdx+json", referrers.GetProperty("manifests").EnumerateArray().Single().GetProperty("artifactType").GetString());
+        }
     }
 
     [TestMethod]
