@@ -34,6 +34,9 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();
 
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    internal static partial uint GetEffectiveGroupId();
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct RLimit
     {

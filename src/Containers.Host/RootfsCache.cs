@@ -127,7 +127,14 @@ public sealed class RootfsCache
     }
 
     /// <summary>Recreates the tree under <paramref name="source"/> at <paramref name="destination"/>: directories and symbolic links anew, files as hard links.</summary>
-    public static void LinkTree(string source, string destination)
+    /// <param name="source">The cached tree.</param>
+    /// <param name="destination">The new tree of links.</param>
+    /// <param name="protectSource">
+    /// Takes the write permission off every linked file (the inode is the cache's): a process without
+    /// CAP_DAC_OVERRIDE — every container process here — then cannot change a cached file in place; replacing it
+    /// (unlink, create, rename) only changes the container's own tree.
+    /// </param>
+    public static void LinkTree(string source, string destination, bool protectSource = false)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
@@ -142,11 +149,20 @@ public sealed class RootfsCache
             }
             else if (entry is DirectoryInfo)
             {
-                LinkTree(entry.FullName, target);
+                LinkTree(entry.FullName, target, protectSource);
             }
-            else if (NativeMethods.Link(entry.FullName, target) != 0)
+            else
             {
-                throw new OciException($"Could not hard-link '{entry.FullName}' to '{target}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the cache and the container root must be on the same filesystem.");
+                const UnixFileMode anyWrite = UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+                if (protectSource && (entry.UnixFileMode & anyWrite) != 0)
+                {
+                    File.SetUnixFileMode(entry.FullName, entry.UnixFileMode & ~anyWrite);
+                }
+
+                if (NativeMethods.Link(entry.FullName, target) != 0)
+                {
+                    throw new OciException($"Could not hard-link '{entry.FullName}' to '{target}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the cache and the container root must be on the same filesystem.");
+                }
             }
         }
     }

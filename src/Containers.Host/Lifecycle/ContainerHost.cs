@@ -48,14 +48,15 @@ public static class ContainerHost
         }
 
         // Callers need no platform annotations: this is the one place the platform is decided.
-        var hostCanRun = OperatingSystem.IsLinux() && NativeMethods.GetEffectiveUserId() == 0;
-        if (backend == ContainerBackendKind.Cli || (backend == ContainerBackendKind.Automatic && !hostCanRun))
+        var isRoot = OperatingSystem.IsLinux() && NativeMethods.GetEffectiveUserId() == 0;
+        var cliFound = backend is ContainerBackendKind.Cli || (backend == ContainerBackendKind.Automatic && !isRoot) ? CliRuntime.Find() : null;
+        if (backend == ContainerBackendKind.Cli || (backend == ContainerBackendKind.Automatic && !isRoot && (cliFound is not null || !OperatingSystem.IsLinux())))
         {
-            if (CliRuntime.Find() is not { } cli)
+            if (cliFound is not { } cli)
             {
                 throw new PlatformNotSupportedException(backend == ContainerBackendKind.Cli
                     ? "The CLI backend needs podman or docker (with a running daemon) on PATH, or CONTAINERS_HOST_CLI naming one; install podman, or use another backend."
-                    : "Containers.Host runs containers itself only as root on Linux (rootless runs are not supported yet), and no podman or docker (with a running daemon) is on PATH for the CLI backend. Run the tests as root, e.g. in CI, or install podman.");
+                    : "Containers.Host runs containers itself only on Linux, and no podman or docker (with a running daemon) is on PATH for the CLI backend; install podman or Docker.");
             }
 
             if (backend == ContainerBackendKind.Automatic)
@@ -66,9 +67,16 @@ public static class ContainerHost
             return await StartWithCliAsync(options, cli, log, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!OperatingSystem.IsLinux() || NativeMethods.GetEffectiveUserId() != 0)
+        if (!OperatingSystem.IsLinux())
         {
-            throw new PlatformNotSupportedException($"The {backend} backend runs containers as root on Linux; rootless runs are not supported yet. Run the tests as root, or use the CLI backend (podman or docker).");
+            throw new PlatformNotSupportedException($"The {backend} backend runs Linux containers on Linux; use the CLI backend (podman or docker) elsewhere.");
+        }
+
+        // Not root: an OCI runtime in rootless mode (a user namespace mapping the caller to the container's root).
+        var rootless = !isRoot;
+        if (rootless && backend == ContainerBackendKind.Namespaces)
+        {
+            throw new PlatformNotSupportedException("The namespaces backend needs root; without root use an OCI runtime (rootless runc) or the CLI backend (podman or docker).");
         }
 
         var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
@@ -85,7 +93,7 @@ public static class ContainerHost
             }
         }
 
-        var namespacesProblem = NamespacesRuntime.Unavailable();
+        var namespacesProblem = rootless ? "it needs root" : NamespacesRuntime.Unavailable();
         if (backend == ContainerBackendKind.Namespaces || (backend == ContainerBackendKind.Automatic && runtimes.Count == 0 && namespacesProblem is null))
         {
             if (namespacesProblem is not null)
@@ -129,6 +137,17 @@ public static class ContainerHost
 
             var config = image.Config;
             var user = ImageUser.Resolve(config.Config?.User, rootfs);
+            if (rootless)
+            {
+                // Only the caller's own ids are mapped into the container (as its root): another uid could not run.
+                if (user.Uid != 0 || user.Gid != 0)
+                {
+                    log($"Rootless: the app runs as the container's root (uid {NativeMethods.GetEffectiveUserId()} on the host), not as uid {user.Uid}: only your own user is mapped into the container.");
+                }
+
+                user = user with { Uid = 0, Gid = 0, AdditionalGids = [] };
+            }
+
             var command = options.Command ?? config.Config?.Cmd ?? [];
             IReadOnlyList<string> args = [.. config.Config?.Entrypoint ?? [], .. command];
             if (args.Count == 0)
@@ -142,7 +161,8 @@ public static class ContainerHost
                 args,
                 RuntimeSpec.Environment(config, options.Environment, user),
                 string.IsNullOrEmpty(config.Config?.WorkingDir) ? "/" : config.Config!.WorkingDir!,
-                user);
+                user,
+                rootless ? (NativeMethods.GetEffectiveUserId(), NativeMethods.GetEffectiveGroupId()) : null);
             await File.WriteAllTextAsync(Path.Combine(containerDirectory, "config.json"), spec.ToJsonString(), cancellationToken).ConfigureAwait(false);
 
             var ports = PortsToPublish(options, config);
@@ -177,7 +197,7 @@ public static class ContainerHost
                 throw new ContainerStartException($"No OCI runtime could start {options.Image}: {string.Join("; ", runtimes.Select(r => r.Name + ": " + BrokenRuntimes.GetValueOrDefault(r.Name)))}.", new ContainerLogs());
             }
 
-            return await MakeReadyAsync(container, () => container.PublishAsync(ports, log, cancellationToken), options, cancellationToken).ConfigureAwait(false);
+            return await MakeReadyAsync(container, () => container.PublishAsync(ports, hostNetwork: rootless, log, cancellationToken), options, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

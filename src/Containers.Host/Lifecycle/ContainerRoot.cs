@@ -27,10 +27,10 @@ internal static class ContainerRoot
         }
 
         var error = Marshal.GetLastPInvokeErrorMessage();
-        log($"overlayfs could not be mounted for {containerDirectory} ({error}); linking the image's files instead.");
+        log($"overlayfs could not be mounted for {containerDirectory} ({error}); linking the image's files instead (read-only, so the container cannot change the cached image: files it replaces are its own).");
         Directory.Delete(upper);
         Directory.Delete(work);
-        RootfsCache.LinkTree(cachedRootfs, rootfs);
+        RootfsCache.LinkTree(cachedRootfs, rootfs, protectSource: true);
         return rootfs;
     }
 

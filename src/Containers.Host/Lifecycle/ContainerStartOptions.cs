@@ -47,11 +47,15 @@ public enum ContainerBackendKind
 {
     /// <summary>
     /// The first that works here: as root on Linux, an OCI runtime on PATH (runc, crun, youki; one that fails is skipped
-    /// for the rest of the process), else <see cref="Namespaces"/>; otherwise (not root, or not Linux) <see cref="Cli"/>.
+    /// for the rest of the process), else <see cref="Namespaces"/>; not root on Linux, <see cref="Cli"/> when podman or
+    /// docker is there, else the OCI runtime rootless; not Linux, <see cref="Cli"/>.
     /// </summary>
     Automatic,
 
-    /// <summary>An OCI runtime (runc, crun or youki) with a runtime-spec bundle.</summary>
+    /// <summary>
+    /// An OCI runtime (runc, crun or youki) with a runtime-spec bundle. Not root, it runs rootless: the caller mapped to
+    /// the container's root in a user namespace, on the host's network.
+    /// </summary>
     OciRuntime,
 
     /// <summary>

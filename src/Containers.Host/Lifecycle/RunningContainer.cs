@@ -15,7 +15,8 @@ public sealed class RunningContainer : IAsyncDisposable
     private readonly Action<RunningContainer>? _onDisposing;
     private readonly Dictionary<int, PortForwarder> _forwarders = [];
 
-    // Container port -> 127.0.0.1 port, when a docker/podman CLI published the ports instead of our forwarders.
+    // Container port -> 127.0.0.1 port reachable directly, without our forwarders: published by a docker/podman
+    // CLI, or the container's own port when it shares the host's network (rootless).
     private readonly Dictionary<int, int> _cliPorts = [];
     private NetworkNamespace? _network;
     private int _disposed;
@@ -210,8 +211,19 @@ public sealed class RunningContainer : IAsyncDisposable
     }
 
     /// <summary>Enters the container's network namespace and publishes <paramref name="ports"/>.</summary>
-    internal async Task PublishAsync(IReadOnlyList<int> ports, Action<string> log, CancellationToken cancellationToken)
+    internal async Task PublishAsync(IReadOnlyList<int> ports, bool hostNetwork, Action<string> log, CancellationToken cancellationToken)
     {
+        if (hostNetwork)
+        {
+            log($"Rootless: container {Id} shares the host's network (this process cannot enter a network namespace its user namespace owns); its ports are the host's{(ports.Count == 0 ? "" : ": " + string.Join(", ", ports.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture))))}.");
+            foreach (var port in ports)
+            {
+                _cliPorts[port] = port;
+            }
+
+            return;
+        }
+
         try
         {
             _network = await NetworkNamespace.EnterAsync(Pid, cancellationToken).ConfigureAwait(false);

@@ -16,13 +16,24 @@ internal static class RuntimeSpec
 
     private static readonly string[] ReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-    public static JsonObject Create(string rootfs, string hostname, IReadOnlyList<string> args, IReadOnlyList<string> env, string cwd, ImageUser user)
+    /// <param name="rootfs">The root filesystem.</param>
+    /// <param name="hostname">The container's host name.</param>
+    /// <param name="args">The process arguments.</param>
+    /// <param name="env">The process environment.</param>
+    /// <param name="cwd">The working directory.</param>
+    /// <param name="user">Who the process runs as.</param>
+    /// <param name="rootlessIds">
+    /// Rootless (not root): the caller's uid and gid, mapped to the container's root in a user namespace. The
+    /// container then shares the host's network (a network namespace owned by the container's user namespace cannot
+    /// be entered by this process to forward ports) and binds /sys instead of mounting it, as <c>runc spec --rootless</c>.
+    /// </param>
+    public static JsonObject Create(string rootfs, string hostname, IReadOnlyList<string> args, IReadOnlyList<string> env, string cwd, ImageUser user, (uint Uid, uint Gid)? rootlessIds = null)
     {
         // No rlimit above what the caller may have: a runtime refuses to raise a hard limit for a non-privileged caller.
         NativeMethods.GetRLimit(NativeMethods.RlimitNofile, out var files);
         var hard = Math.Min(files.Maximum, 1_048_576UL);
         var soft = Math.Min(files.Current, hard);
-        return new JsonObject
+        var spec = new JsonObject
         {
             ["ociVersion"] = "1.0.2",
             ["process"] = new JsonObject
@@ -68,6 +79,20 @@ internal static class RuntimeSpec
                 ["readonlyPaths"] = Array(ReadonlyPaths),
             },
         };
+        if (rootlessIds is { } ids)
+        {
+            var linux = spec["linux"]!.AsObject();
+            var namespaces = linux["namespaces"]!.AsArray();
+            namespaces.Remove(namespaces.Single(n => (string?)n!["type"] == "network"));
+            namespaces.Add(new JsonObject { ["type"] = "user" });
+            linux["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = ids.Uid, ["size"] = 1 });
+            linux["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = ids.Gid, ["size"] = 1 });
+            var mounts = spec["mounts"]!.AsArray();
+            var sysfs = mounts.Single(m => (string?)m!["destination"] == "/sys");
+            mounts[mounts.IndexOf(sysfs)] = Mount("/sys", "none", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]);
+        }
+
+        return spec;
     }
 
     /// <summary>The process environment: the image's, then the caller's overrides, PATH and HOME filled in when missing.</summary>

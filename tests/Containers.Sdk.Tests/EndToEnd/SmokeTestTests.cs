@@ -12,7 +12,7 @@ namespace Containers.Sdk.Tests.EndToEnd;
 /// </summary>
 public sealed partial class PublishContainerTests
 {
-    private async Task<(ToolResult Result, string Output)> RunSmokeTestsAsync(string sample, string backend = "")
+    private async Task<(ToolResult Result, string Output, string Root)> RunSmokeTestsAsync(string sample, string backend = "")
     {
         var root = PackageFeed.NewWorkDirectory("smoke");
         var samples = Path.Combine(PackageFeed.RepositoryRoot, "samples");
@@ -33,7 +33,7 @@ public sealed partial class PublishContainerTests
             TestContext.CancellationToken);
         var output = result.StandardOutput + result.StandardError;
         TestContext.WriteLine(output);
-        return (result, output);
+        return (result, output, root);
     }
 
     [TestMethod]
@@ -52,7 +52,7 @@ public sealed partial class PublishContainerTests
             TestTools.Require("podman", "podman");
         }
 
-        var (result, output) = await RunSmokeTestsAsync(sample, backend);
+        var (result, output, _) = await RunSmokeTestsAsync(sample, backend);
 
         Assert.AreEqual(0, result.ExitCode, output);
         StringAssert.Contains(output, "Test Run Successful.");
@@ -65,11 +65,54 @@ public sealed partial class PublishContainerTests
     }
 
     [TestMethod]
+    [DataRow("WebApi", 2)]
+    [DataRow("Worker", 1)]
+    [DataRow("ConsoleApp", 1)]
+    public async Task Sample_smoke_tests_pass_as_a_non_root_user_with_rootless_runc(string sample, int tests)
+    {
+        RuncRunner.RequireRunc();
+        var setpriv = TestTools.Require("setpriv", "util-linux");
+        const string nobody = "65534";
+        var userNamespaces = await TestTools.RunAsync(setpriv, ["--reuid=" + nobody, "--regid=" + nobody, "--clear-groups", "unshare", "--user", "--map-root-user", "true"], cancellationToken: TestContext.CancellationToken);
+        if (userNamespaces.ExitCode != 0)
+        {
+            Assert.Inconclusive("rootless mode cannot work on this machine: unprivileged user namespaces are disabled (" + userNamespaces.StandardError.Trim() + ")");
+        }
+
+        // Built (and run once) as root; then the built smoke tests run as nobody, whose containers run under rootless runc.
+        var (built, builtOutput, root) = await RunSmokeTestsAsync(sample);
+        Assert.AreEqual(0, built.ExitCode, builtOutput);
+        var assembly = Directory.GetFiles(Path.Combine(root, sample + ".SmokeTests", "bin"), sample + ".SmokeTests.dll", SearchOption.AllDirectories).Single();
+        var home = Directory.CreateDirectory(Path.Combine(root, "nobody-home")).FullName;
+        await TestTools.RunCheckedAsync("chown", [nobody + ":" + nobody, home], cancellationToken: TestContext.CancellationToken);
+        await TestTools.RunCheckedAsync("chmod", ["-R", "a+rX", root], cancellationToken: TestContext.CancellationToken);
+        for (var directory = Path.GetDirectoryName(root); directory is not null && directory != "/"; directory = Path.GetDirectoryName(directory))
+        {
+            await TestTools.RunCheckedAsync("chmod", ["a+x", directory], cancellationToken: TestContext.CancellationToken);
+        }
+
+        var run = await TestTools.RunAsync(
+            setpriv,
+            ["--reuid=" + nobody, "--regid=" + nobody, "--clear-groups", "env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home, "DOTNET_CLI_HOME=" + home,
+             "DOTNET_NOLOGO=1", "DOTNET_CLI_TELEMETRY_OPTOUT=1", "DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1", "CONTAINERS_HOST_BACKEND=OciRuntime",
+             "dotnet", "vstest", assembly, "--logger:console;verbosity=detailed"],
+            home,
+            cancellationToken: TestContext.CancellationToken);
+        var output = run.StandardOutput + run.StandardError;
+        TestContext.WriteLine(output);
+
+        Assert.AreEqual(0, run.ExitCode, output);
+        StringAssert.Matches(output, new Regex($@"Total tests: {tests}\s+Passed: {tests}\s"));
+        StringAssert.Contains(output, "started with runc", "the host ran the container itself");
+        StringAssert.Contains(output, "Rootless:", "as nobody, in rootless mode, and said so");
+    }
+
+    [TestMethod]
     public async Task An_app_that_crashes_at_startup_fails_its_smoke_test_fast_with_its_own_exception()
     {
         RuncRunner.RequireRunc();
 
-        var (result, output) = await RunSmokeTestsAsync("CrashingApp");
+        var (result, output, _) = await RunSmokeTestsAsync("CrashingApp");
 
         Assert.AreNotEqual(0, result.ExitCode, output);
         StringAssert.Contains(output, "The container exited with code");
