@@ -72,12 +72,8 @@ public static class ContainerHost
             throw new PlatformNotSupportedException($"The {backend} backend runs Linux containers on Linux; use the CLI backend (podman or docker) elsewhere.");
         }
 
-        // Not root: an OCI runtime in rootless mode (a user namespace mapping the caller to the container's root).
+        // Not root: rootless (a user namespace mapping the caller to the container's root, the host's network).
         var rootless = !isRoot;
-        if (rootless && backend == ContainerBackendKind.Namespaces)
-        {
-            throw new PlatformNotSupportedException("The namespaces backend needs root; without root use an OCI runtime (rootless runc) or the CLI backend (podman or docker).");
-        }
 
         var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
         var containersDirectory = Path.Combine(cacheDirectory, "containers");
@@ -93,7 +89,7 @@ public static class ContainerHost
             }
         }
 
-        var namespacesProblem = rootless ? "it needs root" : NamespacesRuntime.Unavailable();
+        var namespacesProblem = NamespacesRuntime.Unavailable(rootless);
         if (backend == ContainerBackendKind.Namespaces || (backend == ContainerBackendKind.Automatic && runtimes.Count == 0 && namespacesProblem is null))
         {
             if (namespacesProblem is not null)

@@ -59,8 +59,8 @@ public enum ContainerBackendKind
     OciRuntime,
 
     /// <summary>
-    /// Built in, for machines with no OCI runtime: Linux namespaces through util-linux <c>unshare</c> (root only;
-    /// weaker isolation than a runtime: no capability bounding or seccomp).
+    /// Built in, for machines with no OCI runtime: Linux namespaces through util-linux <c>unshare</c> (weaker isolation
+    /// than a runtime: no seccomp or masked paths). Not root, it runs rootless like the OCI runtime backend.
     /// </summary>
     Namespaces,
 

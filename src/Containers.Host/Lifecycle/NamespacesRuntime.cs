@@ -22,12 +22,17 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
 
     public string Name => "namespaces (unshare)";
 
-    /// <summary>True when util-linux unshare with --root/--wd/--setuid (2.38+) and ip are on PATH.</summary>
-    public static string? Unavailable()
+    /// <summary>Why the backend cannot run here: util-linux unshare (2.38+, --root/--wd/--setuid) and, as root, ip; rootless, setpriv.</summary>
+    public static string? Unavailable(bool rootless = false)
     {
         if (Find(UnshareTool) is null)
         {
             return "util-linux unshare is not on PATH";
+        }
+
+        if (rootless)
+        {
+            return Find("setpriv") is null ? "util-linux setpriv is not on PATH" : null;
         }
 
         return Find("ip") is null ? "ip (iproute2) is not on PATH" : null;
@@ -37,6 +42,10 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
     {
         var spec = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")))!;
         var process = spec["process"]!;
+
+        // A rootless bundle (RuntimeSpec with the caller's ids): a user namespace mapping the caller to root, and the
+        // host's network, as for a rootless OCI runtime.
+        var rootless = spec["linux"]?["uidMappings"] is not null;
         var root = (string)spec["root"]!["path"]!;
         var script = new StringBuilder("set -e\n");
         script.Append("R=").Append(Quote(root)).Append('\n');
@@ -51,8 +60,12 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
         script.Append("mkdir -p \"$R/dev/shm\" \"$R/dev/pts\" && mount -t tmpfs -o nosuid,nodev,mode=1777 shm \"$R/dev/shm\"\n");
         script.Append("ln -s /proc/self/fd \"$R/dev/fd\"; ln -s /proc/self/fd/0 \"$R/dev/stdin\"; ln -s /proc/self/fd/1 \"$R/dev/stdout\"; ln -s /proc/self/fd/2 \"$R/dev/stderr\"\n");
         script.Append("mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs \"$R/tmp\"\n");
-        script.Append("mount -t sysfs -o ro,nosuid,noexec,nodev sysfs \"$R/sys\" 2>/dev/null || true\n");
-        script.Append("ip link set lo up\n");
+        script.Append("mount -t sysfs -o ro,nosuid,noexec,nodev sysfs \"$R/sys\" 2>/dev/null || mount --rbind /sys \"$R/sys\" 2>/dev/null || true\n");
+        if (!rootless)
+        {
+            script.Append("ip link set lo up\n");
+        }
+
         script.Append("hostname ").Append(Quote((string?)spec["hostname"] ?? id)).Append('\n');
         // The app runs as a child of this shell (pid 1 of the namespace), which forwards SIGTERM/SIGINT and
         // exits with the app's status: unshare reports a child killed by a signal only as a failure of its own.
@@ -62,11 +75,24 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
             script.Append(' ').Append(Quote((string)variable!));
         }
 
+        if (rootless)
+        {
+            // Root of a user namespace holds every capability there: without CAP_DAC_OVERRIDE (and the others a
+            // container process never gets) the app cannot change the read-only, hard-linked cached image in place.
+            script.Append(' ').Append(Quote(Find("setpriv")!)).Append(" --bounding-set=-all,+chown,+fowner,+setuid,+setgid,+sys_chroot,+kill,+net_bind_service,+audit_write --");
+        }
+
         script.Append(' ').Append(Quote(Find(UnshareTool)!))
-            .Append(" --root=\"$R\" --wd=").Append(Quote((string)process["cwd"]!))
-            .Append(" --setgid=").Append(((uint)process["user"]!["gid"]!).ToString(CultureInfo.InvariantCulture))
-            .Append(" --setuid=").Append(((uint)process["user"]!["uid"]!).ToString(CultureInfo.InvariantCulture))
-            .Append(" --");
+            .Append(" --root=\"$R\" --wd=").Append(Quote((string)process["cwd"]!));
+        if (!rootless)
+        {
+            // Rootless, the process already is the namespace's root (0:0, the only ids mapped), and --setgid would
+            // call setgroups, which a user namespace mapped by an unprivileged user must deny.
+            script.Append(" --setgid=").Append(((uint)process["user"]!["gid"]!).ToString(CultureInfo.InvariantCulture))
+                .Append(" --setuid=").Append(((uint)process["user"]!["uid"]!).ToString(CultureInfo.InvariantCulture));
+        }
+
+        script.Append(" --");
         foreach (var argument in process["args"]!.AsArray())
         {
             script.Append(' ').Append(Quote((string)argument!));
@@ -83,7 +109,10 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net", "--propagation", "private", "--", "/bin/sh", "-c", script.ToString() })
+        string[] namespaces = rootless
+            ? ["--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc"]
+            : ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net"];
+        foreach (var argument in (string[])[.. namespaces, "--propagation", "private", "--", "/bin/sh", "-c", script.ToString()])
         {
             start.ArgumentList.Add(argument);
         }

@@ -7,9 +7,9 @@ namespace Containers.Host.Tests.Rootless;
 
 /// <summary>
 /// ContainerHost as a non-root user: a small program built against Containers.Host runs as <c>nobody</c> and
-/// starts a container with the OCI runtime backend, which then runs runc rootless (a user namespace mapping
-/// nobody to the container's root, the host's network). Checked: it starts, its port answers, it stops, and
-/// nothing is left behind.
+/// starts containers with the OCI runtime and the namespaces backends, both rootless (a user namespace mapping
+/// nobody to the container's root, the host's network). Checked: it starts, its port answers, it stops, the
+/// cached image cannot be changed from inside, and nothing is left behind.
 /// </summary>
 [TestClass]
 [DoNotParallelize]
@@ -20,7 +20,7 @@ public sealed class RootlessTests
     private const string Probe = """"
         using Containers.Host;
 
-        var (layout, tag, port, cache) = (args[0], args[1], int.Parse(args[2]), args[3]);
+        var (layout, tag, port, cache, backend) = (args[0], args[1], int.Parse(args[2]), args[3], Enum.Parse<ContainerBackendKind>(args[4]));
         var server = $$"""
             use IO::Socket::INET; $| = 1;
             my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => {{port}}, Listen => 10, ReuseAddr => 1) or die "listen: $!";
@@ -34,7 +34,7 @@ public sealed class RootlessTests
             """;
         var options = new ContainerStartOptions
         {
-            Backend = ContainerBackendKind.OciRuntime,
+            Backend = backend,
             Image = ContainerImageSource.FromOciLayout(layout, tag),
             Command = ["perl", "-e", server],
             CacheDirectory = cache,
@@ -64,7 +64,7 @@ public sealed class RootlessTests
         {
             var job = new ContainerStartOptions
             {
-                Backend = ContainerBackendKind.OciRuntime,
+                Backend = backend,
                 Image = ContainerImageSource.FromOciLayout(layout, tag),
                 Command = ["/bin/sh", "-c", script],
                 CacheDirectory = cache,
@@ -91,7 +91,9 @@ public sealed class RootlessTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    public async Task A_non_root_user_runs_a_container_with_rootless_runc_and_leaves_nothing_behind()
+    [DataRow("OciRuntime", "runc")]
+    [DataRow("Namespaces", "namespaces (unshare)")]
+    public async Task A_non_root_user_runs_a_container_rootless_and_leaves_nothing_behind(string backend, string backendName)
     {
         var setpriv = TestTools.Require("setpriv", "util-linux");
         TestTools.Require("runc", "runc");
@@ -119,13 +121,13 @@ public sealed class RootlessTests
             var run = await TestTools.RunAsync(
                 setpriv,
                 [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home, "DOTNET_CLI_TELEMETRY_OPTOUT=1",
-                 "dotnet", program, TestBaseImages.LayoutDirectory, "runtime-deps-10.0", port.ToString(CultureInfo.InvariantCulture), cache],
+                 "dotnet", program, TestBaseImages.LayoutDirectory, "runtime-deps-10.0", port.ToString(CultureInfo.InvariantCulture), cache, backend],
                 cancellationToken: TestContext.CancellationToken);
             TestContext.WriteLine(run.StandardOutput + run.StandardError);
 
             Assert.AreEqual(0, run.ExitCode, run.StandardOutput + run.StandardError);
             StringAssert.Contains(run.StandardOutput, "answer: ok /hello uid=0", "the app runs as the container's root, which is nobody on the host");
-            StringAssert.Contains(run.StandardOutput, "backend: runc");
+            StringAssert.Contains(run.StandardOutput, "backend: " + backendName);
             StringAssert.Contains(run.StandardOutput, "published: " + port.ToString(CultureInfo.InvariantCulture));
             StringAssert.Contains(run.StandardOutput, "shares the host's network", "the fallback is said in the log");
             StringAssert.Contains(run.StandardOutput, "disposed");

@@ -65,10 +65,11 @@ public sealed partial class PublishContainerTests
     }
 
     [TestMethod]
-    [DataRow("WebApi", 2)]
-    [DataRow("Worker", 1)]
-    [DataRow("ConsoleApp", 1)]
-    public async Task Sample_smoke_tests_pass_as_a_non_root_user_with_rootless_runc(string sample, int tests)
+    [DataRow("WebApi", 2, "OciRuntime")]
+    [DataRow("Worker", 1, "OciRuntime")]
+    [DataRow("ConsoleApp", 1, "OciRuntime")]
+    [DataRow("Worker", 1, "Namespaces")]
+    public async Task Sample_smoke_tests_pass_as_a_non_root_user_rootless(string sample, int tests, string backend)
     {
         RuncRunner.RequireRunc();
         var setpriv = TestTools.Require("setpriv", "util-linux");
@@ -79,7 +80,7 @@ public sealed partial class PublishContainerTests
             Assert.Inconclusive("rootless mode cannot work on this machine: unprivileged user namespaces are disabled (" + userNamespaces.StandardError.Trim() + ")");
         }
 
-        // Built (and run once) as root; then the built smoke tests run as nobody, whose containers run under rootless runc.
+        // Built (and run once) as root; then the built smoke tests run as nobody, whose containers run rootless.
         var (built, builtOutput, root) = await RunSmokeTestsAsync(sample);
         Assert.AreEqual(0, built.ExitCode, builtOutput);
         var assembly = Directory.GetFiles(Path.Combine(root, sample + ".SmokeTests", "bin"), sample + ".SmokeTests.dll", SearchOption.AllDirectories).Single();
@@ -94,7 +95,7 @@ public sealed partial class PublishContainerTests
         var run = await TestTools.RunAsync(
             setpriv,
             ["--reuid=" + nobody, "--regid=" + nobody, "--clear-groups", "env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home, "DOTNET_CLI_HOME=" + home,
-             "DOTNET_NOLOGO=1", "DOTNET_CLI_TELEMETRY_OPTOUT=1", "DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1", "CONTAINERS_HOST_BACKEND=OciRuntime",
+             "DOTNET_NOLOGO=1", "DOTNET_CLI_TELEMETRY_OPTOUT=1", "DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1", "CONTAINERS_HOST_BACKEND=" + backend,
              "dotnet", "vstest", assembly, "--logger:console;verbosity=detailed"],
             home,
             cancellationToken: TestContext.CancellationToken);
@@ -103,7 +104,7 @@ public sealed partial class PublishContainerTests
 
         Assert.AreEqual(0, run.ExitCode, output);
         StringAssert.Matches(output, new Regex($@"Total tests: {tests}\s+Passed: {tests}\s"));
-        StringAssert.Contains(output, "started with runc", "the host ran the container itself");
+        StringAssert.Contains(output, backend == "OciRuntime" ? "started with runc" : "started with namespaces (unshare)", "the host ran the container itself");
         StringAssert.Contains(output, "Rootless:", "as nobody, in rootless mode, and said so");
     }
 
