@@ -47,7 +47,7 @@ public static partial class ImageConfigComposer
         var labels = new List<ContainerLabelItem>(settings.Labels);
         if (settings.GenerateCreatedLabel)
         {
-            var created = timestamp.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            var created = timestamp.Text;
             labels.Add(new ContainerLabelItem("org.opencontainers.image.created", created));
             labels.Add(new ContainerLabelItem("org.opencontainers.artifact.created", created));
         }

@@ -196,7 +196,7 @@ public sealed class ContainerPublisher
         var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["org.opencontainers.image.base.name"] = request.BaseImage.ToString(),
-            ["org.opencontainers.image.created"] = timestamp.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            ["org.opencontainers.image.created"] = timestamp.Text,
         };
         if (baseDigest is { } digest)
         {
@@ -408,7 +408,7 @@ public sealed class ContainerPublisher
             sbom.Subject,
             new Dictionary<string, string>
             {
-                ["org.opencontainers.image.created"] = timestamp.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["org.opencontainers.image.created"] = timestamp.Text,
             });
 
     // app.tar.gz -> app.spdx.json (app.linux-x64.spdx.json for each image of a multi-platform tarball).

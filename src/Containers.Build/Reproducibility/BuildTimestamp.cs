@@ -11,6 +11,12 @@ namespace Containers.Build.Reproducibility;
 /// <param name="Source">Where it came from, for the build log.</param>
 public sealed record BuildTimestamp(DateTimeOffset Value, string Source)
 {
+    /// <summary>The timestamp as labels, annotations and SBOMs write it: <c>yyyy-MM-ddTHH:mm:ssZ</c> (RFC 3339, UTC, whole seconds).</summary>
+    public string Text => Format(Value);
+
+    /// <summary>Writes <paramref name="value"/> as <c>yyyy-MM-ddTHH:mm:ssZ</c>.</summary>
+    public static string Format(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
     /// <summary>The fallback when neither SOURCE_DATE_EPOCH nor git history is available: the Unix epoch.</summary>
     public static BuildTimestamp FixedEpoch { get; } = new(DateTimeOffset.UnixEpoch, "fixed epoch (no SOURCE_DATE_EPOCH, no git history)");
 

@@ -294,7 +294,7 @@ public static class SbomWriter
         return builder.ToString();
     }
 
-    private static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Timestamp(DateTimeOffset value) => Reproducibility.BuildTimestamp.Format(value);
 
     // An RFC 4122 version 5-style UUID (name-based, SHA-1 replaced by SHA-256) of the draft document's bytes.
     private static Guid HashGuid(byte[] content)
