@@ -318,7 +318,7 @@ public sealed class ContainerPublisher
                 for (var i = 0; i < sboms.Count; i++)
                 {
                     var path = SbomFilePathBeside(archive.FilePath, sboms[i], sboms.Count > 1);
-                    await WriteFileAtomicallyAsync(path, sboms[i].Content, cancellationToken).ConfigureAwait(false);
+                    WriteSbomFile(path, sboms[i].Content);
                     sboms[i] = sboms[i] with { Files = [.. sboms[i].Files, path] };
                 }
                 break;
@@ -444,25 +444,22 @@ public sealed class ContainerPublisher
         foreach (var sbom in sboms)
         {
             var path = SbomFilePathBeside(Path.Combine(directory, repository.Replace('/', '_') + ".tar"), sbom, perRuntime);
-            WriteFileAtomicallyAsync(path, sbom.Content, CancellationToken.None).GetAwaiter().GetResult();
+            WriteSbomFile(path, sbom.Content);
             written.Add(sbom with { Files = [.. sbom.Files, path] });
         }
 
         return written;
     }
 
-    // A reader never sees half an SBOM: write beside, then rename over.
-    private static async Task WriteFileAtomicallyAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    // A reader never sees half an SBOM.
+    private static void WriteSbomFile(string path, ReadOnlyMemory<byte> content)
     {
-        var temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
         try
         {
-            await File.WriteAllBytesAsync(temporary, content.ToArray(), cancellationToken).ConfigureAwait(false);
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.Write(path, content.Span);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
             throw new OciException($"The SBOM '{path}' cannot be written ({ex.Message}); choose a writable output path or set ContainerGenerateSbom=false.", ex);
         }
     }

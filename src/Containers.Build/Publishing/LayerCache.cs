@@ -73,7 +73,7 @@ public sealed class LayerCache
         }
 
         var layer = await LayerWriter.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false);
-        WriteAtomically(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString())));
+        AtomicFile.Write(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString())));
         return (layer, false);
     }
 
@@ -230,7 +230,7 @@ public sealed class LayerCache
         if (!racy)
         {
             Directory.CreateDirectory(FingerprintDirectory);
-            WriteAtomically(fingerprintPath, Encoding.ASCII.GetBytes(key));
+            AtomicFile.Write(fingerprintPath, Encoding.ASCII.GetBytes(key));
         }
 
         return key;
@@ -313,13 +313,6 @@ public sealed class LayerCache
             // A damaged key is only a cache miss.
             return null;
         }
-    }
-
-    private static void WriteAtomically(string path, byte[] content)
-    {
-        var temporaryPath = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllBytes(temporaryPath, content);
-        File.Move(temporaryPath, path, overwrite: true);
     }
 
     private static void Touch(string path)

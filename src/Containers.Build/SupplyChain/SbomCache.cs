@@ -48,9 +48,7 @@ public static class SbomCache
                 File.Delete(stale);
             }
 
-            var temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-            File.WriteAllBytes(temporary, content);
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.Write(path, content);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
