@@ -12,6 +12,9 @@ public abstract record ContainerDestination
     /// <summary>The tags the image is written under (at least one).</summary>
     public required IReadOnlyList<string> Tags { get; init; }
 
+    /// <summary>The repository name the image is written as (within the registry, or as the local name).</summary>
+    public abstract string Repository { get; init; }
+
     /// <summary>Pushes to a registry repository.</summary>
     /// <param name="Registry">The registry host, with port when not the default.</param>
     /// <param name="Repository">The repository within it.</param>

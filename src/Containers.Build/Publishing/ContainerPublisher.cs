@@ -70,7 +70,7 @@ public sealed class ContainerPublisher
             var result = await WriteAsync(registry, transfers, request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
             if (request.Sbom?.OutputDirectory is { } sbomDirectory)
             {
-                result = result with { Sboms = WriteSbomFiles(result.Sboms, sbomDirectory, RepositoryName(request.Destination), images.Count > 1) };
+                result = result with { Sboms = WriteSbomFiles(result.Sboms, sbomDirectory, request.Destination.Repository, images.Count > 1) };
             }
 
             if (cache is not null)
@@ -211,17 +211,8 @@ public sealed class ContainerPublisher
         return annotations;
     }
 
-    private static string RepositoryName(ContainerDestination destination) => destination switch
-    {
-        ContainerDestination.RegistryRepository r => r.Repository,
-        ContainerDestination.OciLayoutDirectory l => l.Repository,
-        ContainerDestination.Archive a => a.Repository,
-        ContainerDestination.LocalDaemon d => d.Repository,
-        _ => "image",
-    };
-
     private static string ImageName(ContainerDestination destination) =>
-        destination is ContainerDestination.RegistryRepository r ? r.Registry + "/" + r.Repository : RepositoryName(destination);
+        destination is ContainerDestination.RegistryRepository r ? r.Registry + "/" + r.Repository : destination.Repository;
 
     private async Task<IImage> LoadBaseImageAsync(RegistryClient registry, ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
     {

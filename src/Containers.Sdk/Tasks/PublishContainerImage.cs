@@ -230,7 +230,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             ["ManifestMediaType"] = result.Images.Count > 1 ? OciJson.DetectManifestMediaType(System.Text.Encoding.UTF8.GetBytes(image.ManifestJson)) : result.MediaType,
             ["RuntimeIdentifier"] = image.RuntimeIdentifier,
         })).ToArray();
-        var prefix = destination is ContainerDestination.RegistryRepository registry ? registry.Registry + "/" + registry.Repository : RepositoryOf(destination);
+        var prefix = destination is ContainerDestination.RegistryRepository registry ? registry.Registry + "/" + registry.Repository : destination.Repository;
         GeneratedContainerNames = result.Tags.Select(tag => (ITaskItem)new TaskItem(prefix + ":" + tag)).ToArray();
         GeneratedContainerSboms = result.Sboms.SelectMany(sbom => sbom.Files.Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
         {
@@ -266,14 +266,6 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         ContainerDestination.Archive a => $"into {(a.Format == ArchiveFormat.Oci ? "OCI" : "docker")} archive {a.FilePath}",
         ContainerDestination.LocalDaemon d => $"for local {d.Command}",
         _ => destination.GetType().Name,
-    };
-
-    private static string RepositoryOf(ContainerDestination destination) => destination switch
-    {
-        ContainerDestination.OciLayoutDirectory l => l.Repository,
-        ContainerDestination.Archive a => a.Repository,
-        ContainerDestination.LocalDaemon d => d.Repository,
-        _ => "",
     };
 
     private static CustomLayerRule ToLayerRule(ITaskItem item) =>
