@@ -33,16 +33,16 @@ internal sealed partial class CliRuntime : IContainerRuntime
     {
         if (System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_CLI") is { Length: > 0 } configured)
         {
-            var path = configured.Contains('/', StringComparison.Ordinal) ? configured : OnPath(configured);
+            var path = configured.Contains('/', StringComparison.Ordinal) ? configured : HostTools.FindOnPath(configured);
             return path is null ? null : (Path.GetFileName(path), path);
         }
 
-        if (OnPath("podman") is { } podman)
+        if (HostTools.FindOnPath("podman") is { } podman)
         {
             return ("podman", podman);
         }
 
-        return OnPath("docker") is { } docker && DockerDaemonAnswers(docker) ? ("docker", docker) : null;
+        return HostTools.FindOnPath("docker") is { } docker && DockerDaemonAnswers(docker) ? ("docker", docker) : null;
     }
 
     /// <summary>A runtime for a command line that only stops and removes containers (for reaping).</summary>
@@ -56,7 +56,7 @@ internal sealed partial class CliRuntime : IContainerRuntime
     {
         var imageName = "localhost/containers-sdk-host:" + image.ManifestDescriptor.Digest.Hex[..32];
         var loadedList = Path.Combine(cacheDirectory, name + "-images");
-        if ((await RunAsync(executable, ["image", "inspect", "--format", "{{.Id}}", imageName], cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+        if ((await HostTools.RunAsync(executable, ["image", "inspect", "--format", "{{.Id}}", imageName], cancellationToken).ConfigureAwait(false)).ExitCode == 0)
         {
             await RecordUseAsync(loadedList, imageName, executable, log, cancellationToken).ConfigureAwait(false);
             return imageName;
@@ -67,7 +67,7 @@ internal sealed partial class CliRuntime : IContainerRuntime
         try
         {
             await DockerArchive.WriteToFileAsync(archive, image, [imageName], image.Config.Created ?? DateTimeOffset.UnixEpoch, cancellationToken).ConfigureAwait(false);
-            var (code, output) = await RunAsync(executable, ["load", "-i", archive], cancellationToken).ConfigureAwait(false);
+            var (code, output) = await HostTools.RunAsync(executable, ["load", "-i", archive], cancellationToken).ConfigureAwait(false);
             if (code != 0)
             {
                 throw new OciException($"'{name} load' could not load the image ({output.Trim()}); check that {name} works ('{name} info').");
@@ -93,12 +93,12 @@ internal sealed partial class CliRuntime : IContainerRuntime
         var kept = new List<string>();
         foreach (var old in names.Take(Math.Max(0, names.Count - ContainerHost.CachedImages)))
         {
-            var (code, _) = await RunAsync(executable, ["rmi", old], cancellationToken).ConfigureAwait(false);
+            var (code, _) = await HostTools.RunAsync(executable, ["rmi", old], cancellationToken).ConfigureAwait(false);
             if (code == 0)
             {
                 log($"Removed {old}, keeping the {ContainerHost.CachedImages} most recently used images in the CLI's store.");
             }
-            else if ((await RunAsync(executable, ["image", "inspect", "--format", "{{.Id}}", old], cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+            else if ((await HostTools.RunAsync(executable, ["image", "inspect", "--format", "{{.Id}}", old], cancellationToken).ConfigureAwait(false)).ExitCode == 0)
             {
                 kept.Add(old);
             }
@@ -155,7 +155,7 @@ internal sealed partial class CliRuntime : IContainerRuntime
     {
         var cidFile = pidFile + ".cid";
         File.Delete(cidFile);
-        var start = Start(executable: Executable, [_runArguments[0], "--cidfile", cidFile, .. _runArguments.Skip(1)]);
+        var start = HostTools.StartInfo(Executable, [_runArguments[0], "--cidfile", cidFile, .. _runArguments.Skip(1)]);
         var process = Process.Start(start) ?? throw new IOException($"Could not start {Executable}.");
 
         // The CLI writes the cid file once the container exists; its pid (0 once it has exited) then goes to the pid file
@@ -178,7 +178,7 @@ internal sealed partial class CliRuntime : IContainerRuntime
             var pid = "0";
             while (deadline.Elapsed < TimeSpan.FromSeconds(60))
             {
-                var (code, output) = await RunAsync(Executable, ["inspect", "--format", "{{.State.Pid}} {{.State.Status}}", id], CancellationToken.None).ConfigureAwait(false);
+                var (code, output) = await HostTools.RunAsync(Executable, ["inspect", "--format", "{{.State.Pid}} {{.State.Status}}", id], CancellationToken.None).ConfigureAwait(false);
                 var parts = output.Trim().Split(' ');
                 if (code == 0 && parts.Length == 2 && (parts[1] is "running" or "exited" or "stopped"))
                 {
@@ -201,10 +201,10 @@ internal sealed partial class CliRuntime : IContainerRuntime
     }
 
     public Task<(int ExitCode, string Output)> KillAsync(string id, string signal, CancellationToken cancellationToken) =>
-        RunAsync(Executable, ["kill", "--signal", signal, id], cancellationToken);
+        HostTools.RunAsync(Executable, ["kill", "--signal", signal, id], cancellationToken);
 
     public Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken) =>
-        RunAsync(Executable, ["rm", "--force", id], cancellationToken);
+        HostTools.RunAsync(Executable, ["rm", "--force", id], cancellationToken);
 
     /// <summary>The 127.0.0.1 port the CLI published each container port on; waits until all of them are listed.</summary>
     public async Task<IReadOnlyDictionary<int, int>> GetPublishedPortsAsync(string id, IReadOnlyList<int> ports, CancellationToken cancellationToken)
@@ -212,7 +212,7 @@ internal sealed partial class CliRuntime : IContainerRuntime
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var (code, output) = await RunAsync(Executable, ["port", id], cancellationToken).ConfigureAwait(false);
+            var (code, output) = await HostTools.RunAsync(Executable, ["port", id], cancellationToken).ConfigureAwait(false);
             var published = new Dictionary<int, int>();
             foreach (Match match in PortLine().Matches(output))
             {
@@ -236,18 +236,12 @@ internal sealed partial class CliRuntime : IContainerRuntime
     [GeneratedRegex(@"^(?<container>\d+)/tcp -> (?:127\.0\.0\.1|0\.0\.0\.0|\[::1?\]|::1?):(?<host>\d+)\s*$", RegexOptions.Multiline)]
     private static partial Regex PortLine();
 
-    private static string? OnPath(string tool) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
-
     // The docker client is often installed without a daemon (as on CI machines): only a daemon that answers counts.
     private static bool DockerDaemonAnswers(string docker)
     {
         try
         {
-            using var process = Process.Start(Start(docker, ["version", "--format", "{{.Server.Version}}"]))!;
+            using var process = Process.Start(HostTools.StartInfo(docker, ["version", "--format", "{{.Server.Version}}"]))!;
             process.StandardInput.Close();
             if (!process.WaitForExit(5000))
             {
@@ -261,32 +255,5 @@ internal sealed partial class CliRuntime : IContainerRuntime
         {
             return false;
         }
-    }
-
-    private static ProcessStartInfo Start(string executable, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return start;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string executable, IEnumerable<string> arguments, CancellationToken cancellationToken)
-    {
-        using var process = Process.Start(Start(executable, arguments)) ?? throw new IOException($"Could not start {executable}.");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
     }
 }

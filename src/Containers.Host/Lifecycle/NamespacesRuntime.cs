@@ -102,20 +102,10 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
         script.Append(" &\nchild=$!\n: > ").Append(Quote(pidFile + ".started")).Append("\ntrap 'kill -TERM $child 2>/dev/null' TERM\ntrap 'kill -INT $child 2>/dev/null' INT\n");
         script.Append("status=0\nwait $child || status=$?\nwhile kill -0 $child 2>/dev/null; do wait $child && status=0 || status=$?; done\nexit $status\n");
 
-        var start = new ProcessStartInfo(Find(UnshareTool)!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
         string[] namespaces = rootless
             ? ["--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc"]
             : ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net"];
-        foreach (var argument in (string[])[.. namespaces, "--propagation", "private", "--", "/bin/sh", "-c", script.ToString()])
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = HostTools.StartInfo(Find(UnshareTool)!, [.. namespaces, "--propagation", "private", "--", "/bin/sh", "-c", script.ToString()]);
 
         var unshare = Process.Start(start) ?? throw new IOException("Could not start unshare.");
 
@@ -197,10 +187,7 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
 
     private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static string? Find(string tool) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
+    private static string? Find(string tool) => HostTools.FindOnPath(tool);
 
     private static int Kill(int pid, int signal) => NativeMethods.Kill(pid, signal);
 }

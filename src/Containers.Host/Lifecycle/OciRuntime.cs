@@ -22,14 +22,9 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
         var found = new List<(string, string)>();
         foreach (var name in names)
         {
-            foreach (var directory in (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            if (HostTools.FindOnPath(name) is { } path)
             {
-                var path = Path.Combine(directory, name);
-                if (File.Exists(path))
-                {
-                    found.Add((name, path));
-                    break;
-                }
+                found.Add((name, path));
             }
         }
 
@@ -62,32 +57,9 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
             : [];
     }
 
-    private ProcessStartInfo Start(IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("--root");
-        start.ArgumentList.Add(StateRoot);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+    // Every subcommand gets the host's private state root.
+    private ProcessStartInfo Start(IEnumerable<string> arguments) => HostTools.StartInfo(Executable, ["--root", StateRoot, .. arguments]);
 
-        return start;
-    }
-
-    private async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
-    {
-        using var process = Process.Start(Start(arguments)) ?? throw new IOException($"Could not start {Executable}.");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
-    }
+    private Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        HostTools.RunAsync(Executable, ["--root", StateRoot, .. arguments], cancellationToken);
 }

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace Containers.Host;
+
+/// <summary>Finding and running the command-line tools the backends drive (runc, unshare, podman, ...).</summary>
+internal static class HostTools
+{
+    /// <summary>The full path of <paramref name="tool"/> in the first PATH directory that has it, or null.</summary>
+    public static string? FindOnPath(string tool) =>
+        (System.Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, tool))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>A start of <paramref name="executable"/> with its three standard streams redirected.</summary>
+    public static ProcessStartInfo StartInfo(string executable, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
+
+    /// <summary>Runs <paramref name="executable"/> to its end with no input; returns its exit code and stdout followed by stderr.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string executable, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(StartInfo(executable, arguments)) ?? throw new IOException($"Could not start {executable}.");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
+    }
+}
