@@ -111,13 +111,7 @@ public static class ContainerHost
             throw new OciException($"No working OCI runtime on PATH (looked for {System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES") ?? "runc, crun, youki"}) and the namespaces backend is unavailable ({namespacesProblem}); install runc (apt-get install runc).{broken}");
         }
 
-        Directory.CreateDirectory(containersDirectory);
-        await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
-
-        var id = IdPrefix + Guid.NewGuid().ToString("N")[..12];
-        var containerDirectory = Path.Combine(containersDirectory, id);
-        Directory.CreateDirectory(containerDirectory);
-        await File.WriteAllTextAsync(Path.Combine(containerDirectory, "owner"), OwnerStamp(System.Environment.ProcessId), cancellationToken).ConfigureAwait(false);
+        var (id, containerDirectory, _) = await CreateContainerDirectoryAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
         try
         {
             var (image, owner) = await options.Image.LoadAsync(ContainerImageSource.HostPlatform, cancellationToken).ConfigureAwait(false);
@@ -216,15 +210,7 @@ public static class ContainerHost
     private static async Task<RunningContainer> StartWithCliAsync(ContainerStartOptions options, (string Name, string Path) cli, Action<string> log, CancellationToken cancellationToken)
     {
         var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
-        var containersDirectory = Path.Combine(cacheDirectory, "containers");
-        Directory.CreateDirectory(containersDirectory);
-        await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
-
-        var id = IdPrefix + Guid.NewGuid().ToString("N")[..12];
-        var containerDirectory = Path.Combine(containersDirectory, id);
-        Directory.CreateDirectory(containerDirectory);
-        var owner = OwnerStamp(System.Environment.ProcessId);
-        await File.WriteAllTextAsync(Path.Combine(containerDirectory, "owner"), owner, cancellationToken).ConfigureAwait(false);
+        var (id, containerDirectory, owner) = await CreateContainerDirectoryAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
         try
         {
             var (image, imageOwner) = await options.Image.LoadAsync(ContainerImageSource.HostPlatform, cancellationToken).ConfigureAwait(false);
@@ -255,6 +241,22 @@ public static class ContainerHost
             DeleteDirectory(containerDirectory);
             throw;
         }
+    }
+
+    // Every backend's container gets <cache>/containers/<id> with the owner stamp reaping goes by; leftovers of
+    // dead test processes are reaped first.
+    private static async Task<(string Id, string Directory, string Owner)> CreateContainerDirectoryAsync(string cacheDirectory, Action<string> log, CancellationToken cancellationToken)
+    {
+        var containersDirectory = Path.Combine(cacheDirectory, "containers");
+        Directory.CreateDirectory(containersDirectory);
+        await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+
+        var id = IdPrefix + Guid.NewGuid().ToString("N")[..12];
+        var containerDirectory = Path.Combine(containersDirectory, id);
+        Directory.CreateDirectory(containerDirectory);
+        var owner = OwnerStamp(System.Environment.ProcessId);
+        await File.WriteAllTextAsync(Path.Combine(containerDirectory, "owner"), owner, cancellationToken).ConfigureAwait(false);
+        return (id, containerDirectory, owner);
     }
 
     /// <summary>
