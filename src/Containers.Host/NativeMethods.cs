@@ -37,6 +37,24 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "getegid")]
     internal static partial uint GetEffectiveGroupId();
 
+    /// <summary>open(2) flags: read-write, create, close on exec (Linux values, the same on x86-64 and arm64).</summary>
+    internal const int OpenReadWriteCreateCloseOnExec = 0x2 | 0x40 | 0x80000;
+
+    /// <summary>flock(2) operations.</summary>
+    internal const int LockShared = 1, LockExclusive = 2, LockNonBlocking = 4;
+
+    /// <summary>errno values.</summary>
+    internal const int ErrorInterrupted = 4, ErrorWouldBlock = 11;
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    internal static partial int FLock(int fd, int operation);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct RLimit
     {

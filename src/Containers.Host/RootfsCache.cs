@@ -97,34 +97,59 @@ public sealed class RootfsCache
 
     /// <summary>
     /// Deletes the least recently used unpacked images beyond the <paramref name="keep"/> most recent ones,
-    /// except those in <paramref name="inUse"/> (directory names, e.g. of running containers' images).
-    /// Returns how many were deleted. A chain is renamed out of the way before it is deleted, so a
-    /// concurrent <see cref="GetOrUnpackAsync"/> never sees half of one.
+    /// except those <paramref name="inUse"/> names (directory names, e.g. of running containers' images).
+    /// Returns how many were deleted. It runs only while nobody holds <see cref="AcquireUse"/> (and returns 0
+    /// when somebody does: the next prune sees the same chains again); <paramref name="inUse"/> is asked under
+    /// that lock, so a chain recorded as used before the lock was released is never taken. Chains are
+    /// renamed out of the way under the lock and deleted after it, so a <see cref="GetOrUnpackAsync"/>
+    /// never sees half of one and never waits for a deletion.
     /// </summary>
-    public int Prune(int keep, IReadOnlySet<string> inUse)
+    public int Prune(int keep, Func<IReadOnlySet<string>> inUse)
     {
         ArgumentNullException.ThrowIfNull(inUse);
-        var chains = new DirectoryInfo(Directory).EnumerateDirectories("sha256-*")
-            .OrderByDescending(d => d.LastWriteTimeUtc)
-            .ToList();
-        var deleted = 0;
-        foreach (var chain in chains.Skip(keep).Where(d => !inUse.Contains(d.Name)))
+        var trash = new List<string>();
+        using (var exclusive = FileLock.TryExclusive(LockPath))
         {
-            var trash = Path.Combine(Directory, ".trash-" + Guid.NewGuid().ToString("N"));
-            try
+            if (exclusive is null)
             {
-                chain.MoveTo(trash);
-                System.IO.Directory.Delete(trash, recursive: true);
-                deleted++;
+                return 0;
             }
-            catch (IOException)
+
+            var used = inUse();
+            var chains = new DirectoryInfo(Directory).EnumerateDirectories("sha256-*")
+                .OrderByDescending(d => d.LastWriteTimeUtc)
+                .ToList();
+            foreach (var chain in chains.Skip(keep).Where(d => !used.Contains(d.Name)))
             {
-                // Taken or being deleted by another process: the next prune sees it again.
+                var renamed = Path.Combine(Directory, ".trash-" + Guid.NewGuid().ToString("N"));
+                try
+                {
+                    chain.MoveTo(renamed);
+                    trash.Add(renamed);
+                }
+                catch (IOException)
+                {
+                    // Gone already (another cache object of this process): nothing to delete.
+                }
             }
         }
 
-        return deleted;
+        foreach (var renamed in trash)
+        {
+            System.IO.Directory.Delete(renamed, recursive: true);
+        }
+
+        return trash.Count;
     }
+
+    /// <summary>
+    /// Keeps <see cref="Prune"/> (of any process) from deleting chains until disposed: hold it from before
+    /// <see cref="GetOrUnpackAsync"/> until the chain is recorded as in use, so a chain cannot be deleted
+    /// between being found and being used. Waits while a prune is renaming chains (milliseconds).
+    /// </summary>
+    public IDisposable AcquireUse() => FileLock.Shared(LockPath);
+
+    private string LockPath => Path.Combine(Directory, ".lock");
 
     /// <summary>Recreates the tree under <paramref name="source"/> at <paramref name="destination"/>: directories and symbolic links anew, files as hard links.</summary>
     /// <param name="source">The cached tree.</param>

@@ -119,9 +119,14 @@ public static class ContainerHost
             using (owner)
             {
                 var rootfsCache = new RootfsCache(Path.Combine(cacheDirectory, "rootfs"));
-                var cached = await rootfsCache.GetOrUnpackAsync(image, cancellationToken).ConfigureAwait(false);
-                await File.WriteAllTextAsync(Path.Combine(containerDirectory, "image"), Path.GetFileName(cached), cancellationToken).ConfigureAwait(false);
-                rootfs = ContainerRoot.Create(cached, containerDirectory, log);
+                using (rootfsCache.AcquireUse())
+                {
+                    // Under the use lock until the chain is recorded: no prune (of any process) can delete it in between.
+                    var cached = await rootfsCache.GetOrUnpackAsync(image, cancellationToken).ConfigureAwait(false);
+                    await File.WriteAllTextAsync(Path.Combine(containerDirectory, "image"), Path.GetFileName(cached), cancellationToken).ConfigureAwait(false);
+                    rootfs = ContainerRoot.Create(cached, containerDirectory, log);
+                }
+
                 PruneRootfsCache(rootfsCache, containersDirectory, log);
             }
 
@@ -251,11 +256,15 @@ public static class ContainerHost
         Directory.CreateDirectory(containersDirectory);
         await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
 
+        // Made under another name and renamed: a concurrent reaper (another test process) sees the directory only
+        // with its complete owner stamp, never empty or half-written, which would read as a dead owner.
         var id = IdPrefix + Guid.NewGuid().ToString("N")[..12];
         var containerDirectory = Path.Combine(containersDirectory, id);
-        Directory.CreateDirectory(containerDirectory);
+        var staging = Path.Combine(containersDirectory, ".new-" + id);
+        Directory.CreateDirectory(staging);
         var owner = OwnerStamp(System.Environment.ProcessId);
-        await File.WriteAllTextAsync(Path.Combine(containerDirectory, "owner"), owner, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(staging, "owner"), owner, cancellationToken).ConfigureAwait(false);
+        Directory.Move(staging, containerDirectory);
         return (id, containerDirectory, owner);
     }
 
@@ -298,12 +307,26 @@ public static class ContainerHost
             }
         }
 
-        // Runtime state without a directory: a crash between start and cleanup.
+        // Directories of starts killed before they were renamed into place; a minute is far longer than that takes.
+        if (Directory.Exists(containersDirectory))
+        {
+            foreach (var staging in new DirectoryInfo(containersDirectory).EnumerateDirectories(".new-" + IdPrefix + "*"))
+            {
+                if (staging.LastWriteTimeUtc < DateTime.UtcNow.AddMinutes(-1))
+                {
+                    DeleteDirectory(staging.FullName);
+                }
+            }
+        }
+
+        // Runtime state without a directory: a crash between start and cleanup. A container's directory exists
+        // from before its runtime state is created until after it is deleted, so the directory is looked for
+        // again now: one started by another process since the scan above has one and is not touched.
         foreach (var runtime in ociRuntimes)
         {
             foreach (var id in await runtime.ListAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (id.StartsWith(IdPrefix, StringComparison.Ordinal) && !live.Contains(id))
+                if (id.StartsWith(IdPrefix, StringComparison.Ordinal) && !live.Contains(id) && !Directory.Exists(Path.Combine(containersDirectory, id)))
                 {
                     await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
                     reaped++;
@@ -321,6 +344,16 @@ public static class ContainerHost
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private static void PruneRootfsCache(RootfsCache cache, string containersDirectory, Action<string> log)
     {
+        var deleted = cache.Prune(CachedImages, () => ImagesInUse(containersDirectory));
+        if (deleted > 0)
+        {
+            log($"Removed {deleted} unpacked image(s) from {cache.Directory}, keeping the {CachedImages} most recently used.");
+        }
+    }
+
+    // The chains the containers of this cache (live or not yet reaped) were made from.
+    private static HashSet<string> ImagesInUse(string containersDirectory)
+    {
         var inUse = new HashSet<string>(StringComparer.Ordinal);
         foreach (var directory in Directory.GetDirectories(containersDirectory, IdPrefix + "*"))
         {
@@ -330,15 +363,11 @@ public static class ContainerHost
             }
             catch (IOException)
             {
-                // A container being created or removed right now: it keeps nothing alive.
+                // No image recorded yet: that start holds the use lock until it records one, so no prune runs meanwhile.
             }
         }
 
-        var deleted = cache.Prune(CachedImages, inUse);
-        if (deleted > 0)
-        {
-            log($"Removed {deleted} unpacked image(s) from {cache.Directory}, keeping the {CachedImages} most recently used.");
-        }
+        return inUse;
     }
 
     internal static void DeleteDirectory(string directory)

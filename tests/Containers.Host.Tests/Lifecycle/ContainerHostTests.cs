@@ -125,6 +125,39 @@ public abstract class ContainerHostTests
     }
 
     [TestMethod]
+    public async Task Containers_started_at_the_same_time_on_one_cache_all_keep_running()
+    {
+        // Every start reaps leftovers and prunes the unpack cache; neither may take another start's container,
+        // whose directory, owner stamp or runtime state may be half-way made while it looks.
+        const int count = 4;
+        var starts = Enumerable.Range(0, count).Select(i =>
+        {
+            var options = Options();
+            options.PublishedPorts.Add(8080);
+            options.Environment["GREETING"] = "container" + i;
+            options.WaitStrategies.Add(Wait.ForHttp("/healthz"));
+            return ContainerHost.StartAsync(options, TestContext.CancellationToken);
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(starts);
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.CancellationToken);
+            for (var i = 0; i < count; i++)
+            {
+                using var http = starts[i].Result.CreateHttpClient();
+                StringAssert.Contains(await http.GetStringAsync("/todos", TestContext.CancellationToken), "greeting=container" + i);
+            }
+        }
+        finally
+        {
+            foreach (var start in starts.Where(s => s.IsCompletedSuccessfully))
+            {
+                await start.Result.DisposeAsync();
+            }
+        }
+    }
+
+    [TestMethod]
     public async Task Log_line_and_tcp_waits_pass_when_the_server_is_up()
     {
         var options = Options();

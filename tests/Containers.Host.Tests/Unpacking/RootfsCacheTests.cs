@@ -73,11 +73,34 @@ public sealed class RootfsCacheTests
         }
 
         // Oldest is 0; keep the 2 newest (4, 3) plus 0, which a running container uses.
-        var deleted = cache.Prune(2, new HashSet<string>(StringComparer.Ordinal) { $"sha256-{0:x64}" });
+        var deleted = cache.Prune(2, () => new HashSet<string>(StringComparer.Ordinal) { $"sha256-{0:x64}" });
 
         Assert.AreEqual(2, deleted);
         CollectionAssert.AreEquivalent(
             new[] { $"sha256-{0:x64}", $"sha256-{3:x64}", $"sha256-{4:x64}" },
             Directory.GetDirectories(cache.Directory).Select(Path.GetFileName).ToList());
+    }
+
+    [TestMethod]
+    public void Prune_deletes_nothing_while_a_chain_is_being_taken_into_use()
+    {
+        var cache = new RootfsCache(Path.Combine(_work, "prune-locked"));
+        for (var i = 0; i < 3; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(cache.Directory, $"sha256-{i:x64}"));
+            Directory.SetLastWriteTimeUtc(Path.Combine(cache.Directory, $"sha256-{i:x64}"), DateTime.UtcNow.AddMinutes(i - 10));
+        }
+
+        var asked = 0;
+        using (cache.AcquireUse())
+        {
+            // As another process's start would: found its chain, not yet recorded it as used.
+            Assert.AreEqual(0, cache.Prune(1, () => { asked++; return new HashSet<string>(StringComparer.Ordinal); }));
+            Assert.AreEqual(0, asked, "the containers' records are read only under the lock");
+            Assert.AreEqual(3, Directory.GetDirectories(cache.Directory).Length);
+        }
+
+        Assert.AreEqual(2, cache.Prune(1, () => new HashSet<string>(StringComparer.Ordinal)));
+        CollectionAssert.AreEqual(new[] { $"sha256-{2:x64}" }, Directory.GetDirectories(cache.Directory).Select(Path.GetFileName).ToList());
     }
 }

@@ -33,7 +33,24 @@ public sealed partial class PublishContainerTests
             TestContext.CancellationToken);
         var output = result.StandardOutput + result.StandardError;
         TestContext.WriteLine(output);
-        return (result, output, root);
+        return (result, FailuresFirst(output), root);
+    }
+
+    // CI logs keep the start and the end of a long assertion message: the inner run's failures go first.
+    private static string FailuresFirst(string output)
+    {
+        var lines = output.ReplaceLineEndings("\n").Split('\n');
+        var failures = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (Regex.IsMatch(lines[i], @"^\s*(Failed \S|Error Message:)|: error [A-Z]+\d+:"))
+            {
+                failures.AddRange(lines.Skip(i).Take(12));
+                i += 11;
+            }
+        }
+
+        return failures.Count == 0 ? output : "Inner failures:\n" + string.Join("\n", failures) + "\n--- whole output ---\n" + output;
     }
 
     [TestMethod]
@@ -101,6 +118,7 @@ public sealed partial class PublishContainerTests
             cancellationToken: TestContext.CancellationToken);
         var output = run.StandardOutput + run.StandardError;
         TestContext.WriteLine(output);
+        output = FailuresFirst(output);
 
         Assert.AreEqual(0, run.ExitCode, output);
         StringAssert.Matches(output, new Regex($@"Total tests: {tests}\s+Passed: {tests}\s"));
