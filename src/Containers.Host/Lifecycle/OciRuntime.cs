@@ -47,14 +47,24 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
     {
         var (code, output) = await RunAsync(["list", "--format", "json"], cancellationToken).ConfigureAwait(false);
-        if (code != 0 || string.IsNullOrWhiteSpace(output) || output.Trim() == "null")
+        // The output holds stderr too: runc warns there about a container being created or deleted by another
+        // process as it lists (level=warning msg=...). The JSON is the one line that is an array.
+        var json = code == 0 ? output.Split('\n').Select(line => line.Trim()).FirstOrDefault(line => line.StartsWith('[')) : null;
+        if (json is null)
         {
             return [];
         }
 
-        return JsonNode.Parse(output) is JsonArray list
-            ? list.Select(entry => (string?)entry?["id"]).OfType<string>().ToList()
-            : [];
+        try
+        {
+            return JsonNode.Parse(json) is JsonArray list
+                ? list.Select(entry => (string?)entry?["id"]).OfType<string>().ToList()
+                : [];
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
+        }
     }
 
     // Every subcommand gets the host's private state root.
