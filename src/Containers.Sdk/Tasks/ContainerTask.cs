@@ -1,4 +1,5 @@
 using Containers.Oci;
+using Containers.Sdk.Tasks.BuildServer;
 using Microsoft.Build.Framework;
 using MSBuildTask = Microsoft.Build.Utilities.Task;
 
@@ -24,8 +25,18 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
     /// <inheritdoc />
     public sealed override bool Execute()
     {
+        var server = (Outcome: BuildServerClient.Outcome.NotRunning, Success: false);
         try
         {
+            if (UsesBuildServer)
+            {
+                server = BuildServerClient.TryRun(this, Log, _cancellation.Token);
+                if (server.Outcome == BuildServerClient.Outcome.Ran)
+                {
+                    return server.Success && !Log.HasLoggedErrors;
+                }
+            }
+
             return ExecuteCore(_cancellation.Token) && !Log.HasLoggedErrors;
         }
         catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
@@ -38,7 +49,21 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
             LogException(exception);
             return false;
         }
+        finally
+        {
+            // Also after a failed publish: the next attempt (with the fix) is the one that benefits.
+            if (UsesBuildServer && server.Outcome == BuildServerClient.Outcome.NotRunning && !_cancellation.IsCancellationRequested)
+            {
+                BuildServerClient.Start(Log);
+            }
+        }
     }
+
+    /// <summary>
+    /// True when this task runs in the Containers.Sdk build server if one is running (and starts one when none is);
+    /// false runs it in the build's own process.
+    /// </summary>
+    protected virtual bool UsesBuildServer => false;
 
     /// <summary>Does the task's work; returns false when it logged errors.</summary>
     protected abstract bool ExecuteCore(CancellationToken cancellationToken);

@@ -17,5 +17,8 @@ public static class DotnetEnvironment
         ["NUGET_PACKAGES"] = PackageFeed.PackagesDirectory,
         // MSBuild reads environment variables as property defaults: the run's own layer cache, not the user's.
         ["ContainerLayerCacheDirectory"] = PackageFeed.LayerCacheDirectory,
+        // Every publish in its own build's process: a build server would outlive the test. BuildServerTests turn it on,
+        // each with its own data directory, and stop the server they started.
+        ["ContainerUseBuildServer"] = "false",
     };
 }

@@ -1,0 +1,293 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Containers.Sdk.Tasks.BuildServer;
+
+/// <summary>
+/// Hands a task to the Containers.Sdk build server when one is running for this build of the tasks, and starts
+/// one for the next build when none is. A build runs in a fresh MSBuild process whose first registry request and
+/// first pass through the publish code cost more than the rest of a no-change publish; the server is a process
+/// that has paid that already (as the compiler server VBCSCompiler is for csc).
+/// </summary>
+internal static class BuildServerClient
+{
+    /// <summary>
+    /// The socket of the server for this exact tasks assembly (its MVID), this MSBuild and this protocol, under the
+    /// user's own local application data (not /tmp, where another user could squat the name); null where there is
+    /// none to use (Windows, no home, a path too long for a Unix socket).
+    /// </summary>
+    public static string? SocketPath { get; } = ComputeSocketPath();
+
+    /// <summary>What became of a request.</summary>
+    public enum Outcome
+    {
+        /// <summary>The server ran the task; its log and outputs are the task's.</summary>
+        Ran,
+
+        /// <summary>No server is listening: run here, and start one for the next build.</summary>
+        NotRunning,
+
+        /// <summary>The server is running another build's task: run here.</summary>
+        Busy,
+
+        /// <summary>The server went away before it answered: run here (publishing again is safe, tags move last).</summary>
+        Lost,
+    }
+
+    /// <summary>Sends <paramref name="task"/> (its parameters, this build's environment and directory) to the server.</summary>
+    /// <returns>The outcome, and when the server ran it, whether the task succeeded.</returns>
+    public static (Outcome Outcome, bool Success) TryRun(ContainerTask task, TaskLoggingHelper log, CancellationToken cancellationToken)
+    {
+        if (SocketPath is not { } socketPath || !File.Exists(socketPath))
+        {
+            return (Outcome.NotRunning, false);
+        }
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+        }
+        catch (SocketException)
+        {
+            // A socket file left by a server that died: the next server replaces it.
+            return (Outcome.NotRunning, false);
+        }
+
+        // Ctrl+C: closing the connection is the server's signal to cancel the task.
+        using var cancellation = cancellationToken.Register(() => socket.Dispose());
+        try
+        {
+            BuildServerFrames.Write(socket, CreateRequest(task), BuildServerJson.Default.ServerRequest);
+            while (BuildServerFrames.Read(socket, BuildServerJson.Default.ServerMessage) is { } message)
+            {
+                switch (message.Kind)
+                {
+                    case ServerMessage.Busy:
+                        return (Outcome.Busy, false);
+                    case ServerMessage.Message:
+                        log.LogMessage((MessageImportance)message.Importance, message.Text ?? "");
+                        break;
+                    case ServerMessage.Warning:
+                        log.LogWarning(message.Subcategory, message.Code, message.HelpKeyword, message.File, message.Line, message.Column, message.EndLine, message.EndColumn, message.Text ?? "");
+                        break;
+                    case ServerMessage.Error:
+                        log.LogError(message.Subcategory, message.Code, message.HelpKeyword, message.File, message.Line, message.Column, message.EndLine, message.EndColumn, message.Text ?? "");
+                        break;
+                    case ServerMessage.Result:
+                        SetOutputs(task, message.Outputs ?? []);
+                        log.LogMessage(MessageImportance.Low, $"Ran in the Containers.Sdk build server (pid {message.ServerProcessId}).");
+                        return (Outcome.Ran, message.Success);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            log.LogMessage(MessageImportance.Low, $"The Containers.Sdk build server went away ({exception.Message}); building in this process.");
+            return (Outcome.Lost, false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        log.LogMessage(MessageImportance.Low, "The Containers.Sdk build server closed the connection without a result; building in this process.");
+        return (Outcome.Lost, false);
+    }
+
+    /// <summary>
+    /// Starts a server in the background for the next builds. It has no console (nothing of this build waits for
+    /// it) and exits after <see cref="BuildServerHost.DefaultIdleTimeout"/> without work.
+    /// </summary>
+    public static void Start(TaskLoggingHelper log)
+    {
+        if (SocketPath is not { } socketPath || DotnetHost() is not { } dotnet)
+        {
+            return;
+        }
+
+        var startInfo = new ProcessStartInfo(dotnet)
+        {
+            UseShellExecute = false,
+            // Pipes, closed right away on this side: an inherited console would keep whoever reads this build's
+            // output (a CI log, a test) waiting for the server to exit.
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(socketPath)!,
+        };
+        // The runtime MSBuild runs on: the MSBuild assemblies the server loads are built for it.
+        foreach (var argument in new[] { "exec", "--fx-version", Environment.Version.ToString(), typeof(BuildServerClient).Assembly.Location, BuildServerHost.ServerArgument, socketPath, BuildServerHost.MSBuildArgument, MSBuildDirectory })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            BuildServerClient.CreatePrivateDirectory(Path.GetDirectoryName(socketPath)!);
+            using var process = Process.Start(startInfo);
+            log.LogMessage(MessageImportance.Normal, $"Started the Containers.Sdk build server (pid {process?.Id}) for the next publishes; ContainerUseBuildServer=false turns it off.");
+        }
+        catch (Exception exception) when (exception is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+        {
+            log.LogMessage(MessageImportance.Low, $"The Containers.Sdk build server could not be started ({exception.Message}); every publish runs in its build.");
+        }
+    }
+
+    /// <summary>Creates the socket's directory readable only by its user (who alone may then connect).</summary>
+    public static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static string MSBuildDirectory => Path.GetDirectoryName(typeof(Microsoft.Build.Utilities.Task).Assembly.Location)!;
+
+    // The dotnet CLI tells tasks where its host is; MSBuild itself may run as `dotnet MSBuild.dll`.
+    private static string? DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
+        {
+            return hostPath;
+        }
+
+        var process = Environment.ProcessPath;
+        return process is not null && Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? process : null;
+    }
+
+    private static string? ComputeSocketPath()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        if (string.IsNullOrEmpty(root))
+        {
+            return null;
+        }
+
+        var identity = $"{BuildServerFrames.ProtocolVersion}|{typeof(BuildServerClient).Assembly.ManifestModule.ModuleVersionId}|{MSBuildDirectory}|{Environment.Version}";
+        var name = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24].ToLowerInvariant() + ".sock";
+        var path = Path.Combine(root, "containers-sdk", "build-server", name);
+        // sockaddr_un holds 108 bytes on Linux, 104 on macOS.
+        return Encoding.UTF8.GetByteCount(path) < 100 ? path : null;
+    }
+
+    private static ServerRequest CreateRequest(ContainerTask task)
+    {
+        var request = new ServerRequest
+        {
+            Protocol = BuildServerFrames.ProtocolVersion,
+            TaskName = task.GetType().Name,
+            CurrentDirectory = Directory.GetCurrentDirectory(),
+            ProjectFile = task.BuildEngine?.ProjectFileOfTaskNode,
+            ProjectFullPath = task.ProjectFullPath,
+        };
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
+        }
+
+        foreach (var property in Parameters(task.GetType()))
+        {
+            var value = property.GetValue(task);
+            request.Parameters[property.Name] = value switch
+            {
+                string text => new WireParameter { Value = text },
+                ITaskItem[] items => new WireParameter { Items = items.Select(ToWire).ToList() },
+                _ => new WireParameter(),
+            };
+        }
+
+        return request;
+    }
+
+    /// <summary>The task's parameters: its public settable string and item-array properties.</summary>
+    public static IEnumerable<PropertyInfo> Parameters(Type taskType) =>
+        taskType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is { IsPublic: true } && (p.PropertyType == typeof(string) || p.PropertyType == typeof(ITaskItem[])));
+
+    /// <summary>The task's [Output] properties.</summary>
+    public static IEnumerable<PropertyInfo> Outputs(Type taskType) =>
+        taskType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetCustomAttribute<OutputAttribute>() is not null && (p.PropertyType == typeof(string) || p.PropertyType == typeof(ITaskItem[])));
+
+    public static WireItem ToWire(ITaskItem item)
+    {
+        var wire = new WireItem();
+        if (item is ITaskItem2 escaped)
+        {
+            wire.Spec = escaped.EvaluatedIncludeEscaped;
+            foreach (DictionaryEntry entry in escaped.CloneCustomMetadataEscaped())
+            {
+                wire.Metadata[(string)entry.Key] = (string?)entry.Value ?? "";
+            }
+        }
+        else
+        {
+            wire.Spec = EscapeItemText(item.ItemSpec);
+            foreach (DictionaryEntry entry in item.CloneCustomMetadata())
+            {
+                wire.Metadata[(string)entry.Key] = EscapeItemText((string?)entry.Value ?? "");
+            }
+        }
+
+        return wire;
+    }
+
+    public static ITaskItem FromWire(WireItem item) => new TaskItem(item.Spec, item.Metadata);
+
+    public static void SetValue(object task, PropertyInfo property, WireParameter value)
+    {
+        if (property.PropertyType == typeof(string))
+        {
+            property.SetValue(task, value.Value);
+        }
+        else if (value.Items is { } items)
+        {
+            property.SetValue(task, items.Select(FromWire).ToArray());
+        }
+    }
+
+    private static void SetOutputs(ContainerTask task, Dictionary<string, WireParameter> outputs)
+    {
+        foreach (var property in Outputs(task.GetType()))
+        {
+            if (outputs.TryGetValue(property.Name, out var value))
+            {
+                SetValue(task, property, value);
+            }
+        }
+    }
+
+    // MSBuild's escaping (%XX) of the characters it treats specially, for items that only give the unescaped text.
+    private static string EscapeItemText(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '%' or '*' or '?' or '@' or '$' or '(' or ')' or ';' or '\'')
+            {
+                builder.Append('%').Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,308 @@
+using System.Collections;
+using System.Net.Sockets;
+using Microsoft.Build.Framework;
+
+namespace Containers.Sdk.Tasks.BuildServer;
+
+/// <summary>
+/// The Containers.Sdk build server: a process that runs <see cref="PublishContainerImage"/> for builds, one at a
+/// time, with each build's environment and working directory, relaying its log and outputs. It listens on a Unix
+/// socket in the user's own directory and exits after <see cref="DefaultIdleTimeout"/> without a request.
+/// </summary>
+internal static class BuildServerHost
+{
+    public const string ServerArgument = "--build-server", MSBuildArgument = "--msbuild";
+
+    /// <summary>How long the server waits for the next request before it exits (CONTAINERS_SDK_BUILD_SERVER_IDLE_SECONDS overrides).</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(10);
+
+    // The only tasks a build may ask for.
+    private static readonly Dictionary<string, Func<ContainerTask>> Tasks = new(StringComparer.Ordinal)
+    {
+        [nameof(PublishContainerImage)] = () => new PublishContainerImage(),
+    };
+
+    // CONTAINERS_SDK_BUILD_SERVER_LOG names a file the server appends its own story to (start, warm-up, requests, exit).
+    private static readonly string? DiagnosticsFile = Environment.GetEnvironmentVariable("CONTAINERS_SDK_BUILD_SERVER_LOG") is { Length: > 0 } file ? Path.GetFullPath(file) : null;
+
+    private static readonly object DiagnosticsLock = new();
+
+    private static int _busy;
+    private static long _lastActivityTicks = DateTime.UtcNow.Ticks;
+
+    /// <summary>Serves on <paramref name="socketPath"/> until idle; returns the process exit code.</summary>
+    public static int Run(string socketPath)
+    {
+        var idle = int.TryParse(Environment.GetEnvironmentVariable("CONTAINERS_SDK_BUILD_SERVER_IDLE_SECONDS"), out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : DefaultIdleTimeout;
+        BuildServerClient.CreatePrivateDirectory(Path.GetDirectoryName(socketPath)!);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        if (!TryBind(listener, socketPath))
+        {
+            return 0;
+        }
+
+        try
+        {
+            listener.Listen(16);
+            Diagnose($"listening on {socketPath} (pid {Environment.ProcessId}, idle timeout {idle.TotalSeconds:F0} s)");
+            // Requests are accepted meanwhile; the first ones just find the process less warm.
+            _ = Task.Run(async () =>
+            {
+                var started = System.Diagnostics.Stopwatch.StartNew();
+                await BuildServerWarmup.RunAsync().ConfigureAwait(false);
+                Diagnose($"warmed up in {started.ElapsedMilliseconds} ms{(BuildServerWarmup.WarmupErrors.Count > 0 ? "; its publish failed: " + string.Join(" | ", BuildServerWarmup.WarmupErrors) : "")}");
+            });
+            Task<Socket>? pending = null;
+            var assembly = typeof(BuildServerHost).Assembly.Location;
+            while (true)
+            {
+                pending ??= listener.AcceptAsync();
+                if (pending.Wait(TimeSpan.FromSeconds(2)))
+                {
+                    Accept(pending.Result);
+                    pending = null;
+                    continue;
+                }
+
+                // Idle long enough, or the package it was started from is gone (a newer one has its own server).
+                var quiet = DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastActivityTicks), DateTimeKind.Utc) > idle;
+                if (Volatile.Read(ref _busy) == 0 && (quiet || !File.Exists(assembly)))
+                {
+                    Diagnose(quiet ? "idle: exiting" : $"{assembly} is gone: exiting");
+                    return 0;
+                }
+            }
+        }
+        finally
+        {
+            // Gone before the listener closes: a build never connects to a socket nobody will answer.
+            File.Delete(socketPath);
+        }
+    }
+
+    private static bool TryBind(Socket listener, string socketPath)
+    {
+        if (File.Exists(socketPath))
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(socketPath));
+                return false;
+            }
+            catch (SocketException)
+            {
+                // Left by a server that died.
+                File.Delete(socketPath);
+            }
+        }
+
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            // Another server, started at the same moment, bound it first.
+            return false;
+        }
+    }
+
+    private static void Accept(Socket connection)
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            using (connection)
+            {
+                TrySend(connection, new ServerMessage { Kind = ServerMessage.Busy });
+            }
+
+            return;
+        }
+
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                Serve(connection);
+            }
+            catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException or System.Text.Json.JsonException or ObjectDisposedException)
+            {
+                // The build went away (Ctrl+C, killed) or spoke another protocol: nothing to answer.
+            }
+            finally
+            {
+                connection.Dispose();
+                Interlocked.Exchange(ref _lastActivityTicks, DateTime.UtcNow.Ticks);
+                Volatile.Write(ref _busy, 0);
+            }
+        });
+    }
+
+    private static void Serve(Socket connection)
+    {
+        var request = BuildServerFrames.Read(connection, BuildServerJson.Default.ServerRequest);
+        if (request is null || request.Protocol != BuildServerFrames.ProtocolVersion || !Tasks.TryGetValue(request.TaskName, out var create))
+        {
+            return;
+        }
+
+        // The build's environment (credentials, DOTNET_CONTAINER_*, PATH for docker/podman, HOME) and directory, as
+        // if the task ran in it; requests run one at a time, so the process-wide state is this request's alone.
+        ReplaceEnvironment(request.Environment);
+        if (Directory.Exists(request.CurrentDirectory))
+        {
+            Directory.SetCurrentDirectory(request.CurrentDirectory);
+        }
+
+        var task = create();
+        var relay = new RelayBuildEngine(connection, request.ProjectFile);
+        task.BuildEngine = relay;
+        foreach (var property in BuildServerClient.Parameters(task.GetType()))
+        {
+            if (request.Parameters.TryGetValue(property.Name, out var value))
+            {
+                BuildServerClient.SetValue(task, property, value);
+            }
+        }
+
+        // Run here, never handed on again.
+        ((PublishContainerImage)task).ContainerUseBuildServer = "false";
+
+        // The build closes the connection to cancel (Ctrl+C); after the result it closes it too, which is harmless.
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                connection.Receive(new byte[1]);
+            }
+            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+            {
+            }
+
+            ((ICancelableTask)task).Cancel();
+        });
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var success = task.Execute();
+        Diagnose($"{request.TaskName} for {request.ProjectFullPath ?? request.ProjectFile}: {(success ? "succeeded" : "failed")} in {stopwatch.ElapsedMilliseconds} ms");
+        var outputs = new Dictionary<string, WireParameter>(StringComparer.Ordinal);
+        foreach (var property in BuildServerClient.Outputs(task.GetType()))
+        {
+            outputs[property.Name] = property.GetValue(task) switch
+            {
+                string text => new WireParameter { Value = text },
+                ITaskItem[] items => new WireParameter { Items = items.Select(BuildServerClient.ToWire).ToList() },
+                _ => new WireParameter(),
+            };
+        }
+
+        relay.Send(new ServerMessage { Kind = ServerMessage.Result, Success = success, Outputs = outputs, ServerProcessId = Environment.ProcessId });
+    }
+
+    private static void Diagnose(string line)
+    {
+        if (DiagnosticsFile is null)
+        {
+            return;
+        }
+
+        try
+        {
+            lock (DiagnosticsLock)
+            {
+                File.AppendAllText(DiagnosticsFile, $"{DateTime.UtcNow:O} {line}{Environment.NewLine}");
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static void ReplaceEnvironment(Dictionary<string, string> environment)
+    {
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            if (!environment.ContainsKey((string)variable.Key))
+            {
+                Environment.SetEnvironmentVariable((string)variable.Key, null);
+            }
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+
+    private static void TrySend(Socket connection, ServerMessage message)
+    {
+        try
+        {
+            BuildServerFrames.Write(connection, message, BuildServerJson.Default.ServerMessage);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    /// <summary>The build engine the server's tasks log to: every event goes back to the build that asked.</summary>
+    private sealed class RelayBuildEngine(Socket connection, string? projectFile) : IBuildEngine
+    {
+        private readonly object _sending = new();
+        private bool _broken;
+
+        public bool ContinueOnError => false;
+
+        public int LineNumberOfTaskNode => 0;
+
+        public int ColumnNumberOfTaskNode => 0;
+
+        public string ProjectFileOfTaskNode => projectFile ?? "";
+
+        public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) => false;
+
+        public void LogCustomEvent(CustomBuildEventArgs e) =>
+            Send(new ServerMessage { Kind = ServerMessage.Message, Importance = (int)MessageImportance.Low, Text = e.Message });
+
+        public void LogErrorEvent(BuildErrorEventArgs e) => Send(new ServerMessage
+        {
+            Kind = ServerMessage.Error, Text = e.Message, Code = e.Code, Subcategory = e.Subcategory, HelpKeyword = e.HelpKeyword,
+            File = e.File, Line = e.LineNumber, Column = e.ColumnNumber, EndLine = e.EndLineNumber, EndColumn = e.EndColumnNumber,
+        });
+
+        public void LogMessageEvent(BuildMessageEventArgs e) =>
+            Send(new ServerMessage { Kind = ServerMessage.Message, Importance = (int)e.Importance, Text = e.Message });
+
+        public void LogWarningEvent(BuildWarningEventArgs e) => Send(new ServerMessage
+        {
+            Kind = ServerMessage.Warning, Text = e.Message, Code = e.Code, Subcategory = e.Subcategory, HelpKeyword = e.HelpKeyword,
+            File = e.File, Line = e.LineNumber, Column = e.ColumnNumber, EndLine = e.EndLineNumber, EndColumn = e.EndColumnNumber,
+        });
+
+        // Log events come from the publisher's threads too (layers, SBOM): one frame at a time.
+        public void Send(ServerMessage message)
+        {
+            // Once the build is gone, logging must not fail the task's own code: the closed connection cancels it.
+            lock (_sending)
+            {
+                if (_broken)
+                {
+                    return;
+                }
+
+                try
+                {
+                    BuildServerFrames.Write(connection, message, BuildServerJson.Default.ServerMessage);
+                }
+                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                {
+                    _broken = true;
+                }
+            }
+        }
+    }
+}

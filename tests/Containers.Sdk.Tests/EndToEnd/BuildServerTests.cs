@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Containers.Sdk.Tests.Infrastructure;
+using Containers.TestSupport;
+
+namespace Containers.Sdk.Tests.EndToEnd;
+
+/// <summary>
+/// The Containers.Sdk build server (docs/build-server.md): the first publish starts it, the next ones run in it with
+/// their own environment, and give the same image, log and outputs as a publish in the build's own process.
+/// </summary>
+public sealed partial class PublishContainerTests
+{
+    private static readonly string[] OutputQueries = ["-getProperty:GeneratedContainerDigest", "-getProperty:GeneratedContainerMediaType", "-getItem:GeneratedContainer", "-getItem:GeneratedContainerName", "-getItem:GeneratedContainerSbom"];
+
+    private Task<ToolResult> PublishWithAsync(TestProject project, IDictionary<string, string> environment, params string[] arguments) =>
+        project.DotnetAsync(["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", .. arguments], environment, TestContext.CancellationToken);
+
+    [TestMethod]
+    public async Task After_the_first_publish_the_build_server_publishes_the_same_image_with_the_same_log_and_outputs()
+    {
+        using var scope = new BuildServerScope(idleSeconds: 120);
+        var project = TestProject.Create(
+            "ViaServer",
+            $"<ContainerRegistry>{Registry.Host}</ContainerRegistry><ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerImageTags>1.0;latest</ContainerImageTags>",
+            // Escaped in the project file: the evaluated value has MSBuild's special characters, which must cross as they are.
+            """<ContainerLabel Include="dev.chars" Value="50%25 %40(not an item) %24(nor a property) %3B" />""");
+
+        var first = await PublishWithAsync(project, scope.Environment, "-v:n");
+        Assert.AreEqual(0, first.ExitCode, first.StandardOutput + first.StandardError);
+        scope.RecordStartedServer(first);
+        await scope.WaitForWarmupAsync(TestContext.CancellationToken);
+        Assert.AreEqual(0, scope.Served, "the first publish ran in the build's own process");
+
+        // The outputs (items with metadata, properties) of a publish in the server and of one in the build's own process.
+        var viaServer = await PublishWithAsync(project, scope.Environment, OutputQueries);
+        Assert.AreEqual(0, viaServer.ExitCode, viaServer.StandardOutput + viaServer.StandardError);
+        Assert.AreEqual(1, scope.Served, "the second publish ran in the server:\n" + scope.Log);
+        var inProcess = await PublishWithAsync(project, new Dictionary<string, string>(scope.Environment) { ["ContainerUseBuildServer"] = "false" }, OutputQueries);
+        Assert.AreEqual(0, inProcess.ExitCode, inProcess.StandardOutput + inProcess.StandardError);
+        Assert.AreEqual(1, scope.Served, "ContainerUseBuildServer=false publishes in the build's own process");
+        var serverOutputs = JsonDocument.Parse(viaServer.StandardOutput).RootElement;
+        // The file times MSBuild adds to file items (the SBOM file) are when each publish wrote it.
+        static string WithoutFileTimes(string json) => Regex.Replace(json, @"""(Modified|Created|Accessed)Time"": ""[^""]*""", "");
+        Assert.AreEqual(WithoutFileTimes(inProcess.StandardOutput), WithoutFileTimes(viaServer.StandardOutput), "same outputs either way");
+        var digest = serverOutputs.GetProperty("Properties").GetProperty("GeneratedContainerDigest").GetString();
+        StringAssert.StartsWith(digest, "sha256:");
+        Assert.AreEqual(
+            JsonDocument.Parse((await Registry.InspectAsync("viaserver:1.0", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString(),
+            digest);
+        var labels = JsonDocument.Parse((await Registry.InspectAsync("viaserver:latest", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Labels");
+        Assert.AreEqual("50% @(not an item) $(nor a property) ;", labels.GetProperty("dev.chars").GetString(), "item metadata crossed to the server unchanged");
+
+        // Its log reaches the build as the build's own: per-layer lines, the summary, at their importance.
+        var logged = await PublishWithAsync(project, scope.Environment, "-v:n");
+        Assert.AreEqual(0, logged.ExitCode, logged.StandardOutput + logged.StandardError);
+        Assert.AreEqual(2, scope.Served);
+        Assert.Contains($"Published {Registry.Host}/viaserver:1.0, {Registry.Host}/viaserver:latest", logged.StandardOutput);
+        StringAssert.Matches(logged.StandardOutput, new Regex(@"Layer 'app' \(\d+ files\): [0-9a-f]{12}, .*unchanged \(cached\)"));
+        StringAssert.Matches(logged.StandardOutput, new Regex(@"linux-x64: manifest sha256:[0-9a-f]{64}, \d+ layers"));
+
+        // A failure in the server is the build's failure: one coded line, no stack trace, the tags left alone.
+        var failed = await PublishWithAsync(project, scope.Environment, "-v:n", "-p:ContainerRegistry=127.0.0.1:1");
+        Assert.AreNotEqual(0, failed.ExitCode);
+        Assert.AreEqual(3, scope.Served, "the failing publish ran in the server too:\n" + scope.Log);
+        Assert.Contains("error CONTAINER8021:", failed.StandardOutput);
+        Assert.DoesNotContain("   at ", failed.StandardOutput);
+        Assert.Contains("ViaServer.csproj", failed.StandardOutput.Split('\n').First(l => l.Contains("error CONTAINER8021:", StringComparison.Ordinal)), "the error names the project");
+    }
+}
