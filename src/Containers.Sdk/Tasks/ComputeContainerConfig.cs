@@ -11,6 +11,10 @@ namespace Containers.Sdk.Tasks;
 /// </summary>
 public sealed class ComputeContainerConfig : ContainerSettingsTask
 {
+    /// <inheritdoc />
+    /// <remarks>It uses a running server but never starts one: it also answers queries that publish nothing.</remarks>
+    protected override bool StartsBuildServer => false;
+
     /// <summary>The base image, given or inferred, in full: registry/repository:tag[@digest].</summary>
     [Output] public string? ResolvedBaseImage { get; private set; }
 

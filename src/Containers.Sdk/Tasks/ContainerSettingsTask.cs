@@ -1,6 +1,8 @@
 using Containers.Build.Configuration;
 using Microsoft.Build.Framework;
 
+using Containers.Sdk.Tasks.BuildServer;
+
 namespace Containers.Sdk.Tasks;
 
 /// <summary>
@@ -11,6 +13,16 @@ namespace Containers.Sdk.Tasks;
 /// </summary>
 public abstract class ContainerSettingsTask : ContainerTask
 {
+    /// <summary>
+    /// Ours, ContainerUseBuildServer: <c>false</c> runs the task in the build's own process; otherwise (default) in
+    /// the Containers.Sdk build server when one is running (docs/build-server.md).
+    /// </summary>
+    public string? ContainerUseBuildServer { get; set; }
+
+    /// <inheritdoc />
+    protected override bool UsesBuildServer =>
+        !string.Equals(ContainerUseBuildServer?.Trim(), "false", StringComparison.OrdinalIgnoreCase) && BuildServerClient.SocketPath is not null;
+
 #pragma warning disable CS1591 // Each parameter is the MSBuild property or item of the same name; docs/properties.md describes them.
     public string? ContainerRegistry { get; set; }
     public string? ContainerRepository { get; set; }

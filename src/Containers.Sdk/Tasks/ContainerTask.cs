@@ -52,7 +52,7 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
         finally
         {
             // Also after a failed publish: the next attempt (with the fix) is the one that benefits.
-            if (UsesBuildServer && server.Outcome == BuildServerClient.Outcome.NotRunning && !_cancellation.IsCancellationRequested)
+            if (StartsBuildServer && server.Outcome == BuildServerClient.Outcome.NotRunning && !_cancellation.IsCancellationRequested)
             {
                 BuildServerClient.Start(Log);
             }
@@ -64,6 +64,9 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
     /// false runs it in the build's own process.
     /// </summary>
     protected virtual bool UsesBuildServer => false;
+
+    /// <summary>True when this task, run in the build's process because no server was running, starts one.</summary>
+    protected virtual bool StartsBuildServer => UsesBuildServer;
 
     /// <summary>Does the task's work; returns false when it logged errors.</summary>
     protected abstract bool ExecuteCore(CancellationToken cancellationToken);

@@ -66,16 +66,6 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>The SOURCE_DATE_EPOCH environment variable (seconds since 1970), when set.</summary>
     public string? SourceDateEpoch { get; set; }
 
-    /// <summary>
-    /// Ours, ContainerUseBuildServer: <c>false</c> publishes in the build's own process; otherwise (default) in the
-    /// Containers.Sdk build server, which the first publish starts (docs/build-server.md).
-    /// </summary>
-    public string? ContainerUseBuildServer { get; set; }
-
-    /// <inheritdoc />
-    protected override bool UsesBuildServer =>
-        !string.Equals(ContainerUseBuildServer?.Trim(), "false", StringComparison.OrdinalIgnoreCase) && BuildServerClient.SocketPath is not null;
-
     /// <summary>The manifest (one RID) or one item per image of the index: metadata Manifest, Configuration, ManifestDigest, ConfigDigest, ManifestMediaType, RuntimeIdentifier.</summary>
     [Output] public ITaskItem[] GeneratedContainers { get; private set; } = [];
 

@@ -11,7 +11,13 @@ namespace Containers.Sdk.Tests.EndToEnd;
 /// </summary>
 public sealed partial class PublishContainerTests
 {
-    private static readonly string[] OutputQueries = ["-getProperty:GeneratedContainerDigest", "-getProperty:GeneratedContainerMediaType", "-getItem:GeneratedContainer", "-getItem:GeneratedContainerName", "-getItem:GeneratedContainerSbom"];
+    // The outputs of both tasks: ComputeContainerConfig's resolved settings and PublishContainerImage's results.
+    private static readonly string[] OutputQueries =
+    [
+        "-getProperty:ContainerBaseImage", "-getProperty:ContainerRepository", "-getProperty:ContainerUser", "-getProperty:ContainerWorkingDirectory",
+        "-getProperty:ContainerRuntimeIdentifier", "-getItem:ContainerImageTags", "-getItem:ContainerEnvironmentVariables",
+        "-getProperty:GeneratedContainerDigest", "-getProperty:GeneratedContainerMediaType", "-getItem:GeneratedContainer", "-getItem:GeneratedContainerName", "-getItem:GeneratedContainerSbom",
+    ];
 
     private Task<ToolResult> PublishWithAsync(TestProject project, IDictionary<string, string> environment, params string[] arguments) =>
         project.DotnetAsync(["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", .. arguments], environment, TestContext.CancellationToken);
@@ -36,14 +42,17 @@ public sealed partial class PublishContainerTests
         var viaServer = await PublishWithAsync(project, scope.Environment, OutputQueries);
         Assert.AreEqual(0, viaServer.ExitCode, viaServer.StandardOutput + viaServer.StandardError);
         Assert.AreEqual(1, scope.Served, "the second publish ran in the server:\n" + scope.Log);
+        Assert.AreEqual(1, scope.ResolvedInServer, "and so did its settings resolution");
         var inProcess = await PublishWithAsync(project, new Dictionary<string, string>(scope.Environment) { ["ContainerUseBuildServer"] = "false" }, OutputQueries);
         Assert.AreEqual(0, inProcess.ExitCode, inProcess.StandardOutput + inProcess.StandardError);
         Assert.AreEqual(1, scope.Served, "ContainerUseBuildServer=false publishes in the build's own process");
+        Assert.AreEqual(1, scope.ResolvedInServer);
         var serverOutputs = JsonDocument.Parse(viaServer.StandardOutput).RootElement;
         // The file times MSBuild adds to file items (the SBOM file) are when each publish wrote it.
         static string WithoutFileTimes(string json) => Regex.Replace(json, @"""(Modified|Created|Accessed)Time"": ""[^""]*""", "");
         Assert.AreEqual(WithoutFileTimes(inProcess.StandardOutput), WithoutFileTimes(viaServer.StandardOutput), "same outputs either way");
         var digest = serverOutputs.GetProperty("Properties").GetProperty("GeneratedContainerDigest").GetString();
+        StringAssert.EndsWith(serverOutputs.GetProperty("Properties").GetProperty("ContainerBaseImage").GetString(), "/dotnet/runtime:10.0", "the base inferred from the project's facts (a console app), which cross as bools and ints");
         StringAssert.StartsWith(digest, "sha256:");
         Assert.AreEqual(
             JsonDocument.Parse((await Registry.InspectAsync("viaserver:1.0", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString(),
@@ -66,5 +75,12 @@ public sealed partial class PublishContainerTests
         Assert.Contains("error CONTAINER8021:", failed.StandardOutput);
         Assert.DoesNotContain("   at ", failed.StandardOutput);
         Assert.Contains("ViaServer.csproj", failed.StandardOutput.Split('\n').First(l => l.Contains("error CONTAINER8021:", StringComparison.Ordinal)), "the error names the project");
+
+        // A settings error found in the server: the same coded error, and no publish.
+        var invalid = await PublishWithAsync(project, scope.Environment, "-v:n", "-p:ContainerImageTags=not:valid", "-p:RunAnalyzers=false");
+        Assert.AreNotEqual(0, invalid.ExitCode);
+        Assert.Contains("error CONTAINER7004:", invalid.StandardOutput);
+        Assert.AreEqual(3, scope.Served, "nothing published:\n" + scope.Log);
+        StringAssert.Contains(scope.Log, "ComputeContainerConfig for " + project.ProjectFile + ": failed");
     }
 }

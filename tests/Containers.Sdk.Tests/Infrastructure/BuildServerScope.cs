@@ -44,6 +44,9 @@ public sealed class BuildServerScope : IDisposable
     /// <summary>How many publishes the server has run.</summary>
     public int Served => Regex.Matches(Log, "PublishContainerImage for .*: (succeeded|failed)").Count;
 
+    /// <summary>How many settings resolutions (ComputeContainerConfig) the server has run.</summary>
+    public int ResolvedInServer => Regex.Matches(Log, "ComputeContainerConfig for .*: (succeeded|failed)").Count;
+
     /// <summary>The socket files in the server's directory.</summary>
     public string[] Sockets =>
         Directory.Exists(Path.Combine(DataHome, "containers-sdk", "build-server"))

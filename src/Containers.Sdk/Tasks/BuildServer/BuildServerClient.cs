@@ -49,6 +49,7 @@ internal static class BuildServerClient
             return (Outcome.NotRunning, false);
         }
 
+        var stopwatch = Stopwatch.StartNew();
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -64,7 +65,10 @@ internal static class BuildServerClient
         using var cancellation = cancellationToken.Register(() => socket.Dispose());
         try
         {
-            BuildServerFrames.Write(socket, CreateRequest(task), BuildServerJson.Default.ServerRequest);
+            var request = CreateRequest(task);
+            var prepared = stopwatch.ElapsedMilliseconds;
+            BuildServerFrames.Write(socket, request, BuildServerJson.Default.ServerRequest);
+            var sent = stopwatch.ElapsedMilliseconds;
             while (BuildServerFrames.Read(socket, BuildServerJson.Default.ServerMessage) is { } message)
             {
                 switch (message.Kind)
@@ -82,7 +86,7 @@ internal static class BuildServerClient
                         break;
                     case ServerMessage.Result:
                         SetOutputs(task, message.Outputs ?? []);
-                        log.LogMessage(MessageImportance.Low, $"Ran in the Containers.Sdk build server (pid {message.ServerProcessId}).");
+                        log.LogMessage(MessageImportance.Low, $"Ran in the Containers.Sdk build server (pid {message.ServerProcessId}): request ready after {prepared} ms, sent after {sent} ms, answered after {stopwatch.ElapsedMilliseconds} ms.");
                         return (Outcome.Ran, message.Success);
                 }
             }
@@ -202,27 +206,34 @@ internal static class BuildServerClient
 
         foreach (var property in Parameters(task.GetType()))
         {
-            var value = property.GetValue(task);
-            request.Parameters[property.Name] = value switch
-            {
-                string text => new WireParameter { Value = text },
-                ITaskItem[] items => new WireParameter { Items = items.Select(ToWire).ToList() },
-                _ => new WireParameter(),
-            };
+            request.Parameters[property.Name] = ToWire(property.GetValue(task));
         }
 
         return request;
     }
 
-    /// <summary>The task's parameters: its public settable string and item-array properties.</summary>
+    /// <summary>The task's parameters: its public settable properties of the types MSBuild passes (string, bool, int, items).</summary>
     public static IEnumerable<PropertyInfo> Parameters(Type taskType) =>
         taskType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.SetMethod is { IsPublic: true } && (p.PropertyType == typeof(string) || p.PropertyType == typeof(ITaskItem[])));
+            .Where(p => p.SetMethod is { IsPublic: true } && IsWireType(p.PropertyType));
 
     /// <summary>The task's [Output] properties.</summary>
     public static IEnumerable<PropertyInfo> Outputs(Type taskType) =>
         taskType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetCustomAttribute<OutputAttribute>() is not null && (p.PropertyType == typeof(string) || p.PropertyType == typeof(ITaskItem[])));
+            .Where(p => p.GetCustomAttribute<OutputAttribute>() is not null && IsWireType(p.PropertyType));
+
+    private static bool IsWireType(Type type) =>
+        type == typeof(string) || type == typeof(bool) || type == typeof(int) || type == typeof(ITaskItem[]);
+
+    /// <summary>A property's value on the wire.</summary>
+    public static WireParameter ToWire(object? value) => value switch
+    {
+        string text => new WireParameter { Value = text },
+        bool flag => new WireParameter { Value = flag ? "true" : "false" },
+        int number => new WireParameter { Value = number.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        ITaskItem[] items => new WireParameter { Items = items.Select(ToWire).ToList() },
+        _ => new WireParameter(),
+    };
 
     public static WireItem ToWire(ITaskItem item)
     {
@@ -249,15 +260,25 @@ internal static class BuildServerClient
 
     public static ITaskItem FromWire(WireItem item) => new TaskItem(item.Spec, item.Metadata);
 
+    /// <summary>Sets a property from its value on the wire (a missing value leaves the property's default).</summary>
     public static void SetValue(object task, PropertyInfo property, WireParameter value)
     {
-        if (property.PropertyType == typeof(string))
+        if (property.PropertyType == typeof(ITaskItem[]))
+        {
+            if (value.Items is { } items)
+            {
+                property.SetValue(task, items.Select(FromWire).ToArray());
+            }
+        }
+        else if (property.PropertyType == typeof(string))
         {
             property.SetValue(task, value.Value);
         }
-        else if (value.Items is { } items)
+        else if (value.Value is { } text)
         {
-            property.SetValue(task, items.Select(FromWire).ToArray());
+            property.SetValue(task, property.PropertyType == typeof(bool)
+                ? bool.Parse(text)
+                : int.Parse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

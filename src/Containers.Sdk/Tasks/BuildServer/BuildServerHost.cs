@@ -17,8 +17,9 @@ internal static class BuildServerHost
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(10);
 
     // The only tasks a build may ask for.
-    private static readonly Dictionary<string, Func<ContainerTask>> Tasks = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<ContainerSettingsTask>> Tasks = new(StringComparer.Ordinal)
     {
+        [nameof(ComputeContainerConfig)] = () => new ComputeContainerConfig(),
         [nameof(PublishContainerImage)] = () => new PublishContainerImage(),
     };
 
@@ -170,7 +171,7 @@ internal static class BuildServerHost
         }
 
         // Run here, never handed on again.
-        ((PublishContainerImage)task).ContainerUseBuildServer = "false";
+        ((ContainerSettingsTask)task).ContainerUseBuildServer = "false";
 
         // The build closes the connection to cancel (Ctrl+C); after the result it closes it too, which is harmless.
         _ = Task.Run(() =>
@@ -192,12 +193,7 @@ internal static class BuildServerHost
         var outputs = new Dictionary<string, WireParameter>(StringComparer.Ordinal);
         foreach (var property in BuildServerClient.Outputs(task.GetType()))
         {
-            outputs[property.Name] = property.GetValue(task) switch
-            {
-                string text => new WireParameter { Value = text },
-                ITaskItem[] items => new WireParameter { Items = items.Select(BuildServerClient.ToWire).ToList() },
-                _ => new WireParameter(),
-            };
+            outputs[property.Name] = BuildServerClient.ToWire(property.GetValue(task));
         }
 
         relay.Send(new ServerMessage { Kind = ServerMessage.Result, Success = success, Outputs = outputs, ServerProcessId = Environment.ProcessId });

@@ -1,7 +1,4 @@
 using System.Collections;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Containers.Oci;
 using Containers.Oci.Registry;
 using Microsoft.Build.Framework;
@@ -22,12 +19,61 @@ internal static class BuildServerWarmup
         var root = Directory.CreateTempSubdirectory("containers-sdk-warmup-").FullName;
         try
         {
-            await PublishTinyAppAsync(root).ConfigureAwait(false);
-            await AskLoopbackRegistryAsync().ConfigureAwait(false);
+            var platform = new Platform { OS = "linux", Architecture = "amd64" };
+            var baseLayout = OciLayout.Create(Path.Combine(root, "base"));
+            await baseLayout.WriteImageAsync(Image.Empty(platform), ["latest"]).ConfigureAwait(false);
+            var publishDirectory = await WriteTinyAppAsync(root).ConfigureAwait(false);
+
+            // The settings resolution, with an inferred base image, as for a web app.
+            new ComputeContainerConfig
+            {
+                BuildEngine = new SilentBuildEngine(),
+                ContainerUseBuildServer = "false",
+                ProjectFullPath = Path.Combine(root, "project", "Warmup.csproj"),
+                AssemblyName = "Warmup",
+                TargetFileName = "Warmup.dll",
+                TargetFrameworkVersion = "8.0",
+                TargetFrameworkIdentifier = ".NETCoreApp",
+                SdkVersion = "8.0.100",
+                RuntimeIdentifier = "linux-x64",
+                UsesAspNetCore = 1,
+                ContainerRegistry = "localhost:5000",
+            }.Execute();
+
+            // Into an OCI layout (as Containers.Testing builds), from a layout.
+            Publish(root, publishDirectory, task =>
+            {
+                task.ContainerBaseImageLayoutPath = Path.Combine(root, "base");
+                task.ContainerBaseImage = "localhost/warmup-base:latest";
+                task.ContainerOciLayoutPath = Path.Combine(root, "image");
+            });
+
+            // To a registry, from a registry: the HTTP stack, the registry client's pull, push, existence checks and
+            // referrer fallback; twice, the second time as a publish with no change.
+            var registry = WarmupRegistry.Start();
+            await using var stopRegistry = registry.ConfigureAwait(false);
+            using (var client = new RegistryClient())
+            {
+                await client.PushImageAsync(Image.Empty(platform), registry.Host, "warmup/base", ["latest"], [], CancellationToken.None).ConfigureAwait(false);
+            }
+
+            for (var i = 0; i < 2; i++)
+            {
+                Publish(root, publishDirectory, task =>
+                {
+                    task.ContainerRegistry = registry.Host;
+                    task.ContainerBaseImage = registry.Host + "/warmup/base:latest";
+                    task.ContainerImageTags = "1.0;latest";
+                });
+            }
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             // A warm-up that fails leaves the first build's request colder, nothing else.
+            lock (WarmupErrors)
+            {
+                WarmupErrors.Add(exception.GetType().Name + ": " + exception.Message);
+            }
         }
         finally
         {
@@ -41,34 +87,51 @@ internal static class BuildServerWarmup
         }
     }
 
-    private static async Task PublishTinyAppAsync(string root)
+    // An app with one NuGet package (in a package folder of its own, with a nuspec): the layering of package assets
+    // and the SBOM's package reading run too.
+    private static async Task<string> WriteTinyAppAsync(string root)
     {
-        var baseLayout = OciLayout.Create(Path.Combine(root, "base"));
-        await baseLayout.WriteImageAsync(Image.Empty(new Platform { OS = "linux", Architecture = "amd64" }), ["latest"]).ConfigureAwait(false);
+        var package = Directory.CreateDirectory(Path.Combine(root, "packages", "warmup.package", "1.0.0")).FullName;
+        Directory.CreateDirectory(Path.Combine(package, "lib", "net8.0"));
+        await File.WriteAllBytesAsync(Path.Combine(package, "lib", "net8.0", "Warmup.Package.dll"), new byte[2048]).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(package, "warmup.package.nuspec"), """
+            <?xml version="1.0" encoding="utf-8"?>
+            <package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+              <metadata><id>Warmup.Package</id><version>1.0.0</version><authors>Containers.Sdk</authors><description>warm-up</description><license type="expression">MIT</license></metadata>
+            </package>
+            """).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(package, "warmup.package.1.0.0.nupkg.sha512"), "AAAA").ConfigureAwait(false);
 
-        var project = Directory.CreateDirectory(Path.Combine(root, "project")).FullName;
-        var publish = Directory.CreateDirectory(Path.Combine(project, "publish")).FullName;
+        var publish = Directory.CreateDirectory(Path.Combine(root, "project", "publish")).FullName;
         await File.WriteAllBytesAsync(Path.Combine(publish, "Warmup.dll"), new byte[4096]).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(Path.Combine(publish, "Warmup.Package.dll"), new byte[2048]).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(publish, "Warmup.runtimeconfig.json"), """{"runtimeOptions":{"tfm":"net8.0","framework":{"name":"Microsoft.NETCore.App","version":"8.0.0"}}}""").ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(publish, "Warmup.deps.json"), """
             {"runtimeTarget":{"name":".NETCoreApp,Version=v8.0/linux-x64"},
-             "targets":{".NETCoreApp,Version=v8.0/linux-x64":{"Warmup/1.0.0":{"runtime":{"Warmup.dll":{}}}}},
-             "libraries":{"Warmup/1.0.0":{"type":"project","serviceable":false,"sha512":""}}}
+             "targets":{".NETCoreApp,Version=v8.0/linux-x64":{
+               "Warmup/1.0.0":{"dependencies":{"Warmup.Package":"1.0.0"},"runtime":{"Warmup.dll":{}}},
+               "Warmup.Package/1.0.0":{"runtime":{"lib/net8.0/Warmup.Package.dll":{"assemblyVersion":"1.0.0.0","fileVersion":"1.0.0.0"}}}}},
+             "libraries":{
+               "Warmup/1.0.0":{"type":"project","serviceable":false,"sha512":""},
+               "Warmup.Package/1.0.0":{"type":"package","serviceable":true,"sha512":"sha512-AAAA","path":"warmup.package/1.0.0","hashPath":"warmup.package.1.0.0.nupkg.sha512"}}}
             """).ConfigureAwait(false);
+        return publish;
+    }
 
+    private static void Publish(string root, string publishDirectory, Action<PublishContainerImage> destination)
+    {
+        var project = Path.GetDirectoryName(publishDirectory)!;
         var task = new PublishContainerImage
         {
             BuildEngine = new SilentBuildEngine(),
             ContainerUseBuildServer = "false",
             ProjectFullPath = Path.Combine(project, "Warmup.csproj"),
             ProjectDirectory = project,
-            PublishDirectories = [new TaskItem(publish, new Dictionary<string, string> { ["RuntimeIdentifier"] = "linux-x64" })],
-            ContainerBaseImageLayoutPath = Path.Combine(root, "base"),
-            ContainerBaseImage = "localhost/warmup-base:latest",
-            ContainerOciLayoutPath = Path.Combine(root, "image"),
-            ContainerRepository = "warmup",
+            PublishDirectories = [new TaskItem(publishDirectory, new Dictionary<string, string> { ["RuntimeIdentifier"] = "linux-x64" })],
+            ContainerRepository = "warmup/app",
             ContainerLayerCacheDirectory = Path.Combine(root, "layers"),
             ContainerSbomOutputDirectory = Path.Combine(root, "sbom"),
+            NuGetPackageFolders = Path.Combine(root, "packages"),
             AssemblyName = "Warmup",
             TargetFileName = "Warmup.dll",
             TargetFrameworkVersion = "8.0",
@@ -77,58 +140,8 @@ internal static class BuildServerWarmup
             RuntimeIdentifier = "linux-x64",
             SourceDateEpoch = "0",
         };
-        await Task.Run(task.Execute).ConfigureAwait(false);
-    }
-
-    // A GET of a manifest from a stub on loopback that answers 404: the registry client's HTTP path, minus the registry.
-    private static async Task AskLoopbackRegistryAsync()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var stub = Task.Run(async () =>
-        {
-            for (var i = 0; i < 4; i++)
-            {
-                using var client = await listener.AcceptTcpClientAsync().ConfigureAwait(false);
-                var stream = client.GetStream();
-                var buffer = new byte[8192];
-                var received = new StringBuilder();
-                while (!received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                {
-                    var count = await stream.ReadAsync(buffer).ConfigureAwait(false);
-                    if (count == 0)
-                    {
-                        break;
-                    }
-
-                    received.Append(Encoding.ASCII.GetString(buffer, 0, count));
-                }
-
-                var answer = Encoding.ASCII.GetBytes("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
-                await stream.WriteAsync(answer).ConfigureAwait(false);
-            }
-        });
-
-        using var registry = new RegistryClient(new RegistryClientOptions { InsecureRegistries = ["127.0.0.1:" + port] });
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            await registry.GetImageAsync("127.0.0.1:" + port, "warmup", "latest", new Platform { OS = "linux", Architecture = "amd64" }, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is OciException or HttpRequestException or OperationCanceledException)
-        {
-            // Expected: the stub has no images.
-        }
-
-        listener.Stop();
-        try
-        {
-            await stub.ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or IOException)
-        {
-        }
+        destination(task);
+        task.Execute();
     }
 
     private sealed class SilentBuildEngine : IBuildEngine
@@ -147,7 +160,13 @@ internal static class BuildServerWarmup
         {
         }
 
-        public void LogErrorEvent(BuildErrorEventArgs e) => WarmupErrors.Add(e.Code + ": " + e.Message);
+        public void LogErrorEvent(BuildErrorEventArgs e)
+        {
+            lock (WarmupErrors)
+            {
+                WarmupErrors.Add(e.Code + ": " + e.Message);
+            }
+        }
 
         public void LogMessageEvent(BuildMessageEventArgs e)
         {
