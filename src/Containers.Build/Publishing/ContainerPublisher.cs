@@ -254,25 +254,35 @@ public sealed class ContainerPublisher
                 // Pulling the base image counted nothing as uploaded; count from here.
                 transfers.Reset();
                 Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
-                if (index is not null)
+                var push = index is not null
+                    ? registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken)
+                    : registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken);
+
+                // The SBOMs' blobs go up alongside the image; each referrer manifest only once the image is complete and
+                // tagged. An SBOM that cannot be attached fails the publish but moves no tag; a failed image push
+                // writes no referrer.
+                var attachments = sboms
+                    .Select(sbom => registry.PushReferrerAsync(registryDestination.Registry, registryDestination.Repository, SbomReferrer(sbom, timestamp), push, cancellationToken))
+                    .ToList();
+                try
                 {
-                    await registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
+                    await push.ConfigureAwait(false);
                 }
-                else
+                finally
                 {
-                    await registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken).ConfigureAwait(false);
+                    // Observed either way; on a failed push they fail with its exception, which is already on its way.
+                    await Task.WhenAll(attachments).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                }
+
+                for (var i = 0; i < sboms.Count; i++)
+                {
+                    var pushed = await attachments[i].ConfigureAwait(false);
+                    sboms[i] = sboms[i] with { ReferrerDigest = pushed.ManifestDigest, Recording = pushed.Recording };
+                    Report($"SBOM for {sboms[i].RuntimeIdentifier} attached as referrer {pushed.ManifestDigest} ({(pushed.Recording == ReferrerRecording.ReferrersApi ? "referrers API" : "tag " + ReferrerArtifact.FallbackTag(sboms[i].Subject.Digest))}).");
                 }
 
                 uploaded = transfers.Uploaded;
                 reused = transfers.Reused;
-                // The image is complete and tagged; an SBOM that cannot be attached fails the publish but moves no tag.
-                for (var i = 0; i < sboms.Count; i++)
-                {
-                    var artifact = SbomReferrer(sboms[i], timestamp);
-                    var pushed = await registry.PushReferrerAsync(registryDestination.Registry, registryDestination.Repository, artifact, cancellationToken).ConfigureAwait(false);
-                    sboms[i] = sboms[i] with { ReferrerDigest = pushed.ManifestDigest, Recording = pushed.Recording };
-                    Report($"SBOM for {sboms[i].RuntimeIdentifier} attached as referrer {pushed.ManifestDigest} ({(pushed.Recording == ReferrerRecording.ReferrersApi ? "referrers API" : "tag " + ReferrerArtifact.FallbackTag(sboms[i].Subject.Digest))}).");
-                }
 
                 break;
             }

@@ -13,23 +13,44 @@ public sealed partial class RegistryClient
     /// otherwise the referrer is added to the fallback index tagged <c>sha256-&lt;subject hex&gt;</c>, keeping
     /// every referrer already listed there. The subject's own tags are never touched.
     /// </summary>
-    public async Task<ReferrerPushResult> PushReferrerAsync(string registry, string repository, ReferrerArtifact artifact, CancellationToken cancellationToken = default)
+    public Task<ReferrerPushResult> PushReferrerAsync(string registry, string repository, ReferrerArtifact artifact, CancellationToken cancellationToken = default) =>
+        PushReferrerAsync(registry, repository, artifact, Task.CompletedTask, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="PushReferrerAsync(string, string, ReferrerArtifact, CancellationToken)"/>, overlapped with the push
+    /// of its subject: the referrer's blobs are uploaded and the existing listing read while <paramref name="subjectPushed"/>
+    /// runs; its manifest and the fallback index are written only after it succeeded (so nothing refers to an image
+    /// that was not pushed). When it fails, this fails with the same exception and writes no manifest or tag.
+    /// </summary>
+    public async Task<ReferrerPushResult> PushReferrerAsync(string registry, string repository, ReferrerArtifact artifact, Task subjectPushed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(subjectPushed);
         var scope = RegistryScope.ForPush(repository, null);
 
         // Re-publishing an unchanged image attaches the same bytes again: when the referrer is already in the
         // fallback index, its manifest and blobs went in before it, so there is nothing left to write.
         var fallbackTag = ReferrerArtifact.FallbackTag(artifact.Subject.Digest);
-        var listed = await GetFallbackIndexAsync(registry, scope, fallbackTag, cancellationToken).ConfigureAwait(false);
+        var emptyConfig = ReferrerArtifact.EmptyConfigBytes;
+        var listing = GetFallbackIndexAsync(registry, scope, fallbackTag, cancellationToken);
+        var blobs = Task.WhenAll(
+            PushBlobAsync(registry, scope, artifact.Manifest.Config, _ => Task.FromResult<Stream>(new MemoryStream(emptyConfig.ToArray(), writable: false)), cancellationToken),
+            PushBlobAsync(registry, scope, artifact.ContentDescriptor, _ => Task.FromResult<Stream>(new MemoryStream(artifact.Content.ToArray(), writable: false)), cancellationToken));
+        try
+        {
+            await Task.WhenAll(listing, blobs).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The subject's outcome first: its failure is the one to report.
+            await subjectPushed.ConfigureAwait(false);
+        }
+
+        var listed = await listing.ConfigureAwait(false);
         if (listed is not null && listed.Manifests.Any(m => m.Digest == artifact.ManifestDescriptor.Digest))
         {
             return new ReferrerPushResult(artifact.ManifestDescriptor.Digest, ReferrerRecording.FallbackTag);
         }
-
-        var emptyConfig = ReferrerArtifact.EmptyConfigBytes;
-        await PushBlobAsync(registry, scope, artifact.Manifest.Config, _ => Task.FromResult<Stream>(new MemoryStream(emptyConfig.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
-        await PushBlobAsync(registry, scope, artifact.ContentDescriptor, _ => Task.FromResult<Stream>(new MemoryStream(artifact.Content.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
 
         var digest = artifact.ManifestDescriptor.Digest;
         ValidateNames(registry, repository, digest);

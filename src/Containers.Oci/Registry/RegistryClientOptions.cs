@@ -42,6 +42,13 @@ public sealed record RegistryClientOptions
     /// </summary>
     public Func<HttpMessageHandler>? HttpMessageHandlerFactory { get; init; }
 
+    /// <summary>
+    /// Keep connections open for the next client of this process (a long-lived process such as the build server): the
+    /// clients then share one connection pool, whose TCP and TLS connections outlive each client. Credentials stay
+    /// per client (they are headers, never connection state). Ignored with <see cref="HttpMessageHandlerFactory"/>.
+    /// </summary>
+    public bool ShareConnections { get; init; }
+
     /// <summary>Receives bytes transferred per blob.</summary>
     public IProgress<TransferProgress>? Progress { get; init; }
 

@@ -27,17 +27,24 @@ internal sealed class RegistryTransport : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<Task<BearerToken>>> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _transferSlots = new(StringComparer.OrdinalIgnoreCase);
 
+    // ShareConnections: one pool per connect timeout for the life of the process.
+    private static readonly ConcurrentDictionary<TimeSpan, SocketsHttpHandler> SharedHandlers = new();
+
+    private static SocketsHttpHandler CreateHandler(TimeSpan connectTimeout) => new()
+    {
+        AllowAutoRedirect = false,
+        ConnectTimeout = connectTimeout,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = DecompressionMethods.None,
+    };
+
     public RegistryTransport(RegistryClientOptions options)
     {
         _options = options;
-        var handler = options.HttpMessageHandlerFactory?.Invoke() ?? new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            ConnectTimeout = options.ConnectTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        var shared = options.HttpMessageHandlerFactory is null && options.ShareConnections;
+        var handler = options.HttpMessageHandlerFactory?.Invoke()
+            ?? (shared ? SharedHandlers.GetOrAdd(options.ConnectTimeout, CreateHandler) : CreateHandler(options.ConnectTimeout));
+        _http = new HttpClient(handler, disposeHandler: !shared) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
     }
 

@@ -161,7 +161,8 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             DestinationRegistry = settings.Registry,
             SourceRegistry = settings.BaseImage.Registry,
         });
-        var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials }, new TaskLogProgress(Log));
+        // In the build server the next build reuses this one's registry connections.
+        var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials, ShareConnections = BuildServerHost.IsServer }, new TaskLogProgress(Log));
         var result = publisher.PublishAsync(request, cancellationToken).GetAwaiter().GetResult();
 
         LogDiagnostics(composeFindings);

@@ -22,7 +22,15 @@ internal static class BuildServerClient
     /// user's own local application data (not /tmp, where another user could squat the name); null where there is
     /// none to use (Windows, no home, a path too long for a Unix socket).
     /// </summary>
-    public static string? SocketPath { get; } = ComputeSocketPath();
+    public static string? SocketPath => LazySocketPath.Value;
+
+    private static readonly string[] ProcessWideVariables =
+    [
+        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_SYSTEM_NET_HTTP_USESOCKETSHTTPHANDLER",
+    ];
+
+    private static readonly Lazy<string?> LazySocketPath = new(ComputeSocketPath);
 
     /// <summary>What became of a request.</summary>
     public enum Outcome
@@ -182,7 +190,10 @@ internal static class BuildServerClient
             return null;
         }
 
-        var identity = $"{BuildServerFrames.ProtocolVersion}|{typeof(BuildServerClient).Assembly.ManifestModule.ModuleVersionId}|{MSBuildDirectory}|{Environment.Version}";
+        // Also what a process reads once, at its start or first use, and keeps: proxies and the trusted CAs. A build
+        // that sets them differently gets a server of its own.
+        var processWide = string.Join("|", ProcessWideVariables.Select(name => name + "=" + Environment.GetEnvironmentVariable(name)));
+        var identity = $"{BuildServerFrames.ProtocolVersion}|{typeof(BuildServerClient).Assembly.ManifestModule.ModuleVersionId}|{MSBuildDirectory}|{Environment.Version}|{processWide}";
         var name = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24].ToLowerInvariant() + ".sock";
         var path = Path.Combine(root, "containers-sdk", "build-server", name);
         // sockaddr_un holds 108 bytes on Linux, 104 on macOS.

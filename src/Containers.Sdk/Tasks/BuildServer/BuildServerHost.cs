@@ -31,9 +31,13 @@ internal static class BuildServerHost
     private static int _busy;
     private static long _lastActivityTicks = DateTime.UtcNow.Ticks;
 
+    /// <summary>True in the build server process.</summary>
+    public static bool IsServer { get; private set; }
+
     /// <summary>Serves on <paramref name="socketPath"/> until idle; returns the process exit code.</summary>
     public static int Run(string socketPath)
     {
+        IsServer = true;
         var idle = int.TryParse(Environment.GetEnvironmentVariable("CONTAINERS_SDK_BUILD_SERVER_IDLE_SECONDS"), out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
             : DefaultIdleTimeout;
@@ -270,8 +274,15 @@ internal static class BuildServerHost
             File = e.File, Line = e.LineNumber, Column = e.ColumnNumber, EndLine = e.EndLineNumber, EndColumn = e.EndColumnNumber,
         });
 
-        public void LogMessageEvent(BuildMessageEventArgs e) =>
+        public void LogMessageEvent(BuildMessageEventArgs e)
+        {
+            if (e.Importance == MessageImportance.High)
+            {
+                Diagnose("  " + e.Message?.Trim());
+            }
+
             Send(new ServerMessage { Kind = ServerMessage.Message, Importance = (int)e.Importance, Text = e.Message });
+        }
 
         public void LogWarningEvent(BuildWarningEventArgs e) => Send(new ServerMessage
         {
