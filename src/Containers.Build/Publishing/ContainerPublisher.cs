@@ -94,8 +94,8 @@ public sealed class ContainerPublisher
         }
     }
 
-    /// <summary>One image built for one runtime identifier, with its SBOM when requested.</summary>
-    private sealed record BuiltImage(Image Image, PublishedImageInfo Info, PublishedSbom? Sbom);
+    /// <summary>One image built for one runtime identifier, with its SBOM (still being made, on another thread) when requested.</summary>
+    private sealed record BuiltImage(Image Image, PublishedImageInfo Info, Task<PublishedSbom>? Sbom);
 
     private async Task<BuiltImage> BuildImageAsync(RegistryClient registry, ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
     {
@@ -153,16 +153,16 @@ public sealed class ContainerPublisher
             Encoding.UTF8.GetString(image.ConfigBytes.Span),
             Encoding.UTF8.GetString(image.ManifestBytes.Span),
             layerInfos);
-        PublishedSbom? sbom = null;
-        if (sbomTask is not null)
-        {
-            var (content, reused, milliseconds) = await sbomTask.ConfigureAwait(false);
-            var sbomFormat = request.Sbom!.Format;
-            sbom = new PublishedSbom(target.RuntimeIdentifier, image.ManifestDescriptor, SbomFormats.MediaType(sbomFormat), content);
-            Report($"SBOM ({(sbomFormat == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {target.RuntimeIdentifier}: {FormatSize(content.Length)}, {(reused ? "unchanged" : $"made in {milliseconds} ms")}.");
-        }
-
+        // Not awaited here: the image's blobs can go up while the SBOM is still being made.
+        var sbom = sbomTask is null ? null : FinishSbomAsync(sbomTask, request.Sbom!.Format, target.RuntimeIdentifier, image.ManifestDescriptor);
         return new BuiltImage(image, info, sbom);
+    }
+
+    private async Task<PublishedSbom> FinishSbomAsync(Task<(byte[] Content, bool Reused, long Milliseconds)> making, SbomFormat format, string runtimeIdentifier, Descriptor subject)
+    {
+        var (content, reused, milliseconds) = await making.ConfigureAwait(false);
+        Report($"SBOM ({(format == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {runtimeIdentifier}: {FormatSize(content.Length)}, {(reused ? "unchanged" : $"made in {milliseconds} ms")}.");
+        return new PublishedSbom(runtimeIdentifier, subject, SbomFormats.MediaType(format), content);
     }
 
     // No image digest in the document: the SBOM then only changes when dependencies, runtimes, base or timestamp
@@ -234,7 +234,8 @@ public sealed class ContainerPublisher
         var index = images.Count > 1
             ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format, format == ManifestFormat.Oci ? ManifestAnnotations(request, timestamp, baseDigest: null) : null)
             : null;
-        var sboms = images.Where(i => i.Sbom is not null).Select(i => i.Sbom!).ToList();
+        var sbomTasks = images.Where(i => i.Sbom is not null).Select(i => i.Sbom!).ToList();
+        var sboms = new List<PublishedSbom>();
         var digest = index?.IndexDescriptor.Digest ?? images[0].Image.ManifestDescriptor.Digest;
         var mediaType = index?.IndexDescriptor.MediaType ?? images[0].Image.ManifestDescriptor.MediaType;
         var manifestJson = Encoding.UTF8.GetString((index?.IndexBytes ?? images[0].Image.ManifestBytes).Span);
@@ -254,31 +255,28 @@ public sealed class ContainerPublisher
                 // Pulling the base image counted nothing as uploaded; count from here.
                 transfers.Reset();
                 Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
+                // Everything by digest first (no tag moves), the SBOMs' blobs alongside as soon as each is made, their
+                // referrer manifests once the image is complete, and the tags last: a push or an SBOM that fails
+                // moves no tag.
                 var push = index is not null
-                    ? registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken)
-                    : registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, tags, mountFrom, cancellationToken);
-
-                // The SBOMs' blobs go up alongside the image; each referrer manifest only once the image is complete and
-                // tagged. An SBOM that cannot be attached fails the publish but moves no tag; a failed image push
-                // writes no referrer.
-                var attachments = sboms
-                    .Select(sbom => registry.PushReferrerAsync(registryDestination.Registry, registryDestination.Repository, SbomReferrer(sbom, timestamp), push, cancellationToken))
-                    .ToList();
+                    ? registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken)
+                    : registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken);
+                var attachments = sbomTasks.Select(sbom => AttachSbomAsync(registry, registryDestination, sbom, push, timestamp, cancellationToken)).ToList();
                 try
                 {
                     await push.ConfigureAwait(false);
                 }
                 finally
                 {
-                    // Observed either way; on a failed push they fail with its exception, which is already on its way.
+                    // Observed either way; after a failed push they fail with its exception, which is already on its way.
                     await Task.WhenAll(attachments).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
                 }
 
-                for (var i = 0; i < sboms.Count; i++)
+                sboms.AddRange(await Task.WhenAll(attachments).ConfigureAwait(false));
+                var manifestBytes = index?.IndexBytes ?? images[0].Image.ManifestBytes;
+                foreach (var tag in tags)
                 {
-                    var pushed = await attachments[i].ConfigureAwait(false);
-                    sboms[i] = sboms[i] with { ReferrerDigest = pushed.ManifestDigest, Recording = pushed.Recording };
-                    Report($"SBOM for {sboms[i].RuntimeIdentifier} attached as referrer {pushed.ManifestDigest} ({(pushed.Recording == ReferrerRecording.ReferrersApi ? "referrers API" : "tag " + ReferrerArtifact.FallbackTag(sboms[i].Subject.Digest))}).");
+                    await registry.PutManifestAsync(registryDestination.Registry, registryDestination.Repository, tag, manifestBytes, mediaType, cancellationToken).ConfigureAwait(false);
                 }
 
                 uploaded = transfers.Uploaded;
@@ -289,6 +287,7 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.OciLayoutDirectory layoutDestination:
             {
+                sboms.AddRange(await Task.WhenAll(sbomTasks).ConfigureAwait(false));
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 // Create opens an existing layout as it is and makes a new one otherwise.
                 var layout = OciLayout.Create(layoutDestination.DirectoryPath);
@@ -313,6 +312,7 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.Archive archive:
             {
+                sboms.AddRange(await Task.WhenAll(sbomTasks).ConfigureAwait(false));
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
                 archivePath = archive.FilePath;
@@ -327,6 +327,7 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.LocalDaemon daemon:
             {
+                sboms.AddRange(await Task.WhenAll(sbomTasks).ConfigureAwait(false));
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 if (local.Count > 1)
                 {
@@ -399,6 +400,24 @@ public sealed class ContainerPublisher
 
             await DockerArchive.WriteToFileAsync(path, images[0], tags.Select(t => repository + ":" + t).ToArray(), timestamp.Value, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task<PublishedSbom> AttachSbomAsync(RegistryClient registry, ContainerDestination.RegistryRepository destination, Task<PublishedSbom> making, Task subjectPushed, BuildTimestamp timestamp, CancellationToken cancellationToken)
+    {
+        PublishedSbom sbom;
+        try
+        {
+            sbom = await making.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever happened to the SBOM, the image push's failure (if any) is the one to report.
+            await subjectPushed.ConfigureAwait(false);
+        }
+
+        var pushed = await registry.PushReferrerAsync(destination.Registry, destination.Repository, SbomReferrer(sbom, timestamp), subjectPushed, cancellationToken).ConfigureAwait(false);
+        Report($"SBOM for {sbom.RuntimeIdentifier} attached as referrer {pushed.ManifestDigest} ({(pushed.Recording == ReferrerRecording.ReferrersApi ? "referrers API" : "tag " + ReferrerArtifact.FallbackTag(sbom.Subject.Digest))}).");
+        return sbom with { ReferrerDigest = pushed.ManifestDigest, Recording = pushed.Recording };
     }
 
     private static ReferrerArtifact SbomReferrer(PublishedSbom sbom, BuildTimestamp timestamp) =>
