@@ -78,8 +78,9 @@ version="$(sed -n 's|.*<Version>\(.*\)</Version>.*|\1|p' "$repo_root/Directory.B
 step "Publishing samples/WebApi as an image with dotnet publish -t:PublishContainer (no Docker, no Dockerfile)"
 # A private package folder, so a re-packed package of the same version is never served stale.
 # ContainerBaseRegistry points the inferred base image (dotnet/aspnet:10.0) at the local registry.
+# One publish: no build server is started (it would outlive the demo; docs/build-server.md).
 NUGET_PACKAGES="$work_dir/nuget" dotnet publish "$repo_root/samples/WebApi" -c Release -nologo \
-  -t:PublishContainer -p:ContainersSdkVersion="$version" \
+  -t:PublishContainer -p:ContainersSdkVersion="$version" -p:ContainerUseBuildServer=false \
   -p:ContainerRegistry="$registry" -p:ContainerBaseRegistry="$registry" -p:ContainerImageTag=demo \
   -p:ContainerLayerCacheDirectory="$work_dir/layer-cache"
 skopeo inspect --tls-verify=false "docker://$registry/samples/web-api:demo" \
