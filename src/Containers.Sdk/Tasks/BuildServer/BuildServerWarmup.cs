@@ -25,20 +25,10 @@ internal static class BuildServerWarmup
             var publishDirectory = await WriteTinyAppAsync(root).ConfigureAwait(false);
 
             // The settings resolution, with an inferred base image, as for a web app.
-            new ComputeContainerConfig
-            {
-                BuildEngine = new SilentBuildEngine(),
-                ContainerUseBuildServer = "false",
-                ProjectFullPath = Path.Combine(root, "project", "Warmup.csproj"),
-                AssemblyName = "Warmup",
-                TargetFileName = "Warmup.dll",
-                TargetFrameworkVersion = "8.0",
-                TargetFrameworkIdentifier = ".NETCoreApp",
-                SdkVersion = "8.0.100",
-                RuntimeIdentifier = "linux-x64",
-                UsesAspNetCore = 1,
-                ContainerRegistry = "localhost:5000",
-            }.Execute();
+            var settings = AsTinyApp(new ComputeContainerConfig(), Path.Combine(root, "project"));
+            settings.UsesAspNetCore = 1;
+            settings.ContainerRegistry = "localhost:5000";
+            settings.Execute();
 
             // Into an OCI layout (as Containers.Testing builds), from a layout.
             Publish(root, publishDirectory, task =>
@@ -121,27 +111,32 @@ internal static class BuildServerWarmup
     private static void Publish(string root, string publishDirectory, Action<PublishContainerImage> destination)
     {
         var project = Path.GetDirectoryName(publishDirectory)!;
-        var task = new PublishContainerImage
-        {
-            BuildEngine = new SilentBuildEngine(),
-            ContainerUseBuildServer = "false",
-            ProjectFullPath = Path.Combine(project, "Warmup.csproj"),
-            ProjectDirectory = project,
-            PublishDirectories = [new TaskItem(publishDirectory, new Dictionary<string, string> { ["RuntimeIdentifier"] = "linux-x64" })],
-            ContainerRepository = "warmup/app",
-            ContainerLayerCacheDirectory = Path.Combine(root, "layers"),
-            ContainerSbomOutputDirectory = Path.Combine(root, "sbom"),
-            NuGetPackageFolders = Path.Combine(root, "packages"),
-            AssemblyName = "Warmup",
-            TargetFileName = "Warmup.dll",
-            TargetFrameworkVersion = "8.0",
-            TargetFrameworkIdentifier = ".NETCoreApp",
-            SdkVersion = "8.0.100",
-            RuntimeIdentifier = "linux-x64",
-            SourceDateEpoch = "0",
-        };
+        var task = AsTinyApp(new PublishContainerImage(), project);
+        task.ProjectDirectory = project;
+        task.PublishDirectories = [new TaskItem(publishDirectory, new Dictionary<string, string> { ["RuntimeIdentifier"] = "linux-x64" })];
+        task.ContainerRepository = "warmup/app";
+        task.ContainerLayerCacheDirectory = Path.Combine(root, "layers");
+        task.ContainerSbomOutputDirectory = Path.Combine(root, "sbom");
+        task.NuGetPackageFolders = Path.Combine(root, "packages");
+        task.SourceDateEpoch = "0";
         destination(task);
         task.Execute();
+    }
+
+    // The project facts MSBuild would pass for the tiny app, run here and silently.
+    private static T AsTinyApp<T>(T task, string projectDirectory)
+        where T : ContainerSettingsTask
+    {
+        task.BuildEngine = new SilentBuildEngine();
+        task.ContainerUseBuildServer = "false";
+        task.ProjectFullPath = Path.Combine(projectDirectory, "Warmup.csproj");
+        task.AssemblyName = "Warmup";
+        task.TargetFileName = "Warmup.dll";
+        task.TargetFrameworkVersion = "8.0";
+        task.TargetFrameworkIdentifier = ".NETCoreApp";
+        task.SdkVersion = "8.0.100";
+        task.RuntimeIdentifier = "linux-x64";
+        return task;
     }
 
     private sealed class SilentBuildEngine : IBuildEngine
