@@ -421,7 +421,8 @@ public static class ContainerHost
 
             var exitsEarly = strategy.Description.StartsWith("the container to exit", StringComparison.Ordinal) ? Task.Delay(Timeout.Infinite, timeout.Token) : container.Exited;
             var first = await Task.WhenAny(wait, exitsEarly).ConfigureAwait(false);
-            if (first == exitsEarly && exitsEarly.IsCompletedSuccessfully)
+            // A wait that failed because the container is gone (no port to reach any more) is explained by the exit.
+            if (exitsEarly.IsCompletedSuccessfully && (first == exitsEarly || wait.IsFaulted))
             {
                 throw new ContainerStartException($"The container exited with code {container.Exited.Result} after {started.ElapsedMilliseconds} ms, while waiting for {strategy.Description}.", container.Logs);
             }

@@ -236,9 +236,11 @@ public sealed class RunningContainer : IAsyncDisposable
                 throw new ContainerStartException($"Cannot enter the container's network namespace: {ex.Message}", Logs, ex);
             }
 
+            // Nothing to publish on an exited container. Whether that is the end of a job (an exit-code wait) or a
+            // crash (any other wait) is for the wait strategies to say, with the container's output.
             if (ports.Count > 0)
             {
-                throw new ContainerStartException($"The container exited with code {Exited.Result} as soon as it started.", Logs, ex);
+                log($"Container {Id} exited (code {Exited.Result}) before its ports could be published.");
             }
 
             return;
@@ -263,8 +265,11 @@ public sealed class RunningContainer : IAsyncDisposable
         var lookup = cli.GetPublishedPortsAsync(Id, ports, stop.Token);
         if (await Task.WhenAny(lookup, Exited).ConfigureAwait(false) != lookup)
         {
+            // Exited first: as with the other backends, the wait strategies tell a finished job from a crash.
             await stop.CancelAsync().ConfigureAwait(false);
-            throw new ContainerStartException($"The container exited with code {Exited.Result} as soon as it started.", Logs);
+            await lookup.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            log($"Container {Id} exited (code {Exited.Result}) before its ports could be published.");
+            return;
         }
 
         var published = await lookup.ConfigureAwait(false);

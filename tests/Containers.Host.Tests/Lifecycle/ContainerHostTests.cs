@@ -215,6 +215,28 @@ public abstract class ContainerHostTests
     }
 
     [TestMethod]
+    public async Task A_job_that_exits_before_its_ports_are_published_is_judged_by_its_wait()
+    {
+        // As a console app on a .NET base image: port 8080 exposed, the process done in milliseconds.
+        var job = Options(command: ["/bin/sh", "-c", "echo done"]);
+        job.PublishedPorts.Add(8080);
+        job.WaitStrategies.Add(Wait.ForExit(0));
+
+        await using (var container = await ContainerHost.StartAsync(job, TestContext.CancellationToken))
+        {
+            Assert.AreEqual(0, await container.Exited);
+        }
+
+        // The same early exit under a wait for the server is a crash, reported with the output.
+        var crash = Options(command: ["/bin/sh", "-c", "echo no server here; exit 1"]);
+        crash.PublishedPorts.Add(8080);
+        crash.WaitStrategies.Add(Wait.ForHttp("/healthz"));
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => ContainerHost.StartAsync(crash, TestContext.CancellationToken));
+        StringAssert.Contains(error.Message, "exited with code 1");
+        StringAssert.Contains(error.Message, "no server here");
+    }
+
+    [TestMethod]
     public async Task Stop_sends_SIGTERM_and_escalates_to_SIGKILL_after_the_grace_period()
     {
         var graceful = Options(command: ["/bin/sh", "-c", "trap 'echo got-term; exit 0' TERM; echo up; while :; do sleep 0.1; done"]);
