@@ -37,6 +37,8 @@ public sealed partial class PublishContainerTests
         scope.RecordStartedServer(first);
         await scope.WaitForWarmupAsync(TestContext.CancellationToken);
         Assert.AreEqual(0, scope.Served, "the first publish ran in the build's own process");
+        var socketDirectory = Path.GetDirectoryName(scope.Sockets.Single())!;
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(socketDirectory), "only its user can reach the server");
 
         // The outputs (items with metadata, properties) of a publish in the server and of one in the build's own process.
         var viaServer = await PublishWithAsync(project, scope.Environment, OutputQueries);

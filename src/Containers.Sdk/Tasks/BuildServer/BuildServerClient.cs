@@ -159,7 +159,10 @@ internal static class BuildServerClient
         }
         else
         {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // Also when it existed already (made by something else, with other modes): only its user may reach the socket.
+            const UnixFileMode userOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            Directory.CreateDirectory(path, userOnly);
+            File.SetUnixFileMode(path, userOnly);
         }
     }
 
