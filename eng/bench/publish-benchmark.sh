@@ -99,7 +99,7 @@ run() { # tool scenario
   if [ "$tool" = builtin ]; then
     step="$(task_ms "$log" 'ComputeDotnetBaseImageAndTag|ParseContainerProperties|CreateNewImage|CreateImageIndex')"
   else
-    step="$(task_ms "$log" 'Containers\.Sdk|ComputeContainer|PublishContainerImage|BuildContainerImage')"
+    step="$(task_ms "$log" 'Containers\.Sdk|ComputeContainer|PublishContainerImage|BuildContainerImage|StartContainerBuildServer')"
   fi
   printf '| %s | %s | %s | %s | %s |\n' "$tool" "$scenario" "$step" "$(( after - before ))" "$(( (end - start) / 1000000 ))"
 }

@@ -23,6 +23,8 @@ public sealed class BuildServerScope : IDisposable
             ["XDG_DATA_HOME"] = DataHome,
             ["CONTAINERS_SDK_BUILD_SERVER_LOG"] = LogFile,
             ["CONTAINERS_SDK_BUILD_SERVER_IDLE_SECONDS"] = idleSeconds.ToString(CultureInfo.InvariantCulture),
+            // However slow the machine, the first publish waits for the server its build started.
+            ["CONTAINERS_SDK_BUILD_SERVER_START_WAIT_SECONDS"] = "60",
         };
     }
 
@@ -57,9 +59,9 @@ public sealed class BuildServerScope : IDisposable
     public void RecordStartedServer(ToolResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var started = Regex.Match(result.StandardOutput, @"Started the Containers\.Sdk build server \(pid (\d+)\)");
-        Assert.IsTrue(started.Success, "the first publish starts a build server:\n" + result.StandardOutput + result.StandardError);
-        ServerProcessId = int.Parse(started.Groups[1].Value, CultureInfo.InvariantCulture);
+        var started = Regex.Matches(result.StandardOutput, @"Started the Containers\.Sdk build server \(pid (\d+)\)");
+        Assert.IsNotEmpty(started, "the first publish starts a build server:\n" + result.StandardOutput + result.StandardError);
+        ServerProcessId = int.Parse(started[^1].Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>Waits until the server has warmed up, and checks that its warm-up publish worked.</summary>
@@ -75,13 +77,13 @@ public sealed class BuildServerScope : IDisposable
         Assert.DoesNotContain("its publish failed", Log, "the warm-up's own publish works");
     }
 
-    /// <summary>True when the server process has exited (within <paramref name="timeout"/>).</summary>
+    /// <summary>True when no server of this scope runs any more (within <paramref name="timeout"/>).</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < timeout)
         {
-            if (ServerProcessId is not { } pid || !IsRunning(pid))
+            if (ServerProcesses().Count == 0)
             {
                 return true;
             }
@@ -95,7 +97,7 @@ public sealed class BuildServerScope : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (ServerProcessId is { } pid && IsRunning(pid))
+        foreach (var pid in ServerProcesses())
         {
             try
             {
@@ -112,12 +114,28 @@ public sealed class BuildServerScope : IDisposable
         Directory.Delete(DataHome, recursive: true);
     }
 
-    // A pid of ours that exited may be reused; the server's command line says whether it is still the server.
-    private static bool IsRunning(int pid)
+    // The servers whose socket is in this scope's data directory (any a build of the test started, however many).
+    private List<int> ServerProcesses()
+    {
+        var servers = new List<int>();
+        foreach (var directory in Directory.GetDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && IsServerOfThisScope(pid))
+            {
+                servers.Add(pid);
+            }
+        }
+
+        return servers;
+    }
+
+    // A pid may be reused, and an exited process has an empty command line: the command line says whether it is a server of ours.
+    private bool IsServerOfThisScope(int pid)
     {
         try
         {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Contains("--build-server", StringComparison.Ordinal);
+            var commandLine = File.ReadAllText($"/proc/{pid}/cmdline");
+            return commandLine.Contains("--build-server", StringComparison.Ordinal) && commandLine.Contains(DataHome, StringComparison.Ordinal);
         }
         catch (IOException)
         {

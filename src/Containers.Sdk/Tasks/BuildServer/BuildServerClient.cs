@@ -48,11 +48,70 @@ internal static class BuildServerClient
         Lost,
     }
 
+    // When this process started a server: a request in the next seconds waits for its socket rather than publish here.
+    private static long s_startedTicks;
+
+    /// <summary>Starts a server unless one answers on the socket already.</summary>
+    public static void EnsureStarted(TaskLoggingHelper log)
+    {
+        if (SocketPath is not { } socketPath)
+        {
+            return;
+        }
+
+        if (File.Exists(socketPath))
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(socketPath));
+                return;
+            }
+            catch (SocketException)
+            {
+                // Left by a server that died: start another.
+            }
+        }
+
+        Start(log);
+    }
+
+    // A server this process started moments ago may not listen yet: wait a little for it (its start and warm-up
+    // overlap the compilation, so usually it is there already).
+    private static void AwaitStartingServer(string socketPath, CancellationToken cancellationToken)
+    {
+        var started = Interlocked.Read(ref s_startedTicks);
+        if (started == 0)
+        {
+            return;
+        }
+
+        var waited = Stopwatch.StartNew();
+        var limit = StartingServerPatience - TimeSpan.FromTicks(Math.Max(0, Stopwatch.GetTimestamp() - started) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+        while (!File.Exists(socketPath) && waited.Elapsed < limit)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Thread.Sleep(20);
+        }
+    }
+
+    // Past that, publishing here is as fast as waiting (CONTAINERS_SDK_BUILD_SERVER_START_WAIT_SECONDS overrides).
+    private static TimeSpan StartingServerPatience =>
+        double.TryParse(Environment.GetEnvironmentVariable("CONTAINERS_SDK_BUILD_SERVER_START_WAIT_SECONDS"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? TimeSpan.FromSeconds(seconds)
+            : TimeSpan.FromSeconds(3);
+
     /// <summary>Sends <paramref name="task"/> (its parameters, this build's environment and directory) to the server.</summary>
     /// <returns>The outcome, and when the server ran it, whether the task succeeded.</returns>
     public static (Outcome Outcome, bool Success) TryRun(ContainerTask task, TaskLoggingHelper log, CancellationToken cancellationToken)
     {
-        if (SocketPath is not { } socketPath || !File.Exists(socketPath))
+        if (SocketPath is not { } socketPath)
+        {
+            return (Outcome.NotRunning, false);
+        }
+
+        AwaitStartingServer(socketPath, cancellationToken);
+        if (!File.Exists(socketPath))
         {
             return (Outcome.NotRunning, false);
         }
@@ -142,6 +201,7 @@ internal static class BuildServerClient
         {
             BuildServerClient.CreatePrivateDirectory(Path.GetDirectoryName(socketPath)!);
             using var process = Process.Start(startInfo);
+            Interlocked.Exchange(ref s_startedTicks, Stopwatch.GetTimestamp());
             log.LogMessage(MessageImportance.Normal, $"Started the Containers.Sdk build server (pid {process?.Id}) for the next publishes; ContainerUseBuildServer=false turns it off.");
         }
         catch (Exception exception) when (exception is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)

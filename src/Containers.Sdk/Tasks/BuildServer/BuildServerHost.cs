@@ -28,6 +28,9 @@ internal static class BuildServerHost
 
     private static readonly object DiagnosticsLock = new();
 
+    // Requests wait for the warm-up: run side by side, both would compile the same code, and the request would be slower.
+    private static readonly TaskCompletionSource WarmedUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private static int _busy;
     private static long _lastActivityTicks = DateTime.UtcNow.Ticks;
 
@@ -43,20 +46,20 @@ internal static class BuildServerHost
             : DefaultIdleTimeout;
         BuildServerClient.CreatePrivateDirectory(Path.GetDirectoryName(socketPath)!);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        if (!TryBind(listener, socketPath))
+        if (!TryListen(listener, socketPath))
         {
             return 0;
         }
 
         try
         {
-            listener.Listen(16);
             Diagnose($"listening on {socketPath} (pid {Environment.ProcessId}, idle timeout {idle.TotalSeconds:F0} s)");
             // Requests are accepted meanwhile; the first ones just find the process less warm.
             _ = Task.Run(async () =>
             {
                 var started = System.Diagnostics.Stopwatch.StartNew();
                 await BuildServerWarmup.RunAsync().ConfigureAwait(false);
+                WarmedUp.TrySetResult();
                 Diagnose($"warmed up in {started.ElapsedMilliseconds} ms{(BuildServerWarmup.WarmupErrors.Count > 0 ? "; its publish failed: " + string.Join(" | ", BuildServerWarmup.WarmupErrors) : "")}");
             });
             Task<Socket>? pending = null;
@@ -87,31 +90,48 @@ internal static class BuildServerHost
         }
     }
 
-    private static bool TryBind(Socket listener, string socketPath)
+    // Listens on a private name first and then renames the socket into place, so a build never finds the socket
+    // of a server that does not listen yet (and never takes it for one that died).
+    private static bool TryListen(Socket listener, string socketPath)
     {
-        if (File.Exists(socketPath))
+        if (File.Exists(socketPath) && Answers(socketPath))
         {
-            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(socketPath));
-                return false;
-            }
-            catch (SocketException)
+            return false;
+        }
+
+        var temporary = Path.Combine(Path.GetDirectoryName(socketPath)!, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp");
+        File.Delete(temporary);
+        listener.Bind(new UnixDomainSocketEndPoint(temporary));
+        listener.Listen(16);
+        try
+        {
+            if (File.Exists(socketPath) && !Answers(socketPath))
             {
                 // Left by a server that died.
                 File.Delete(socketPath);
             }
-        }
 
+            File.Move(temporary, socketPath, overwrite: false);
+            return true;
+        }
+        catch (IOException)
+        {
+            // Another server, started at the same moment, is in place first.
+            File.Delete(temporary);
+            return false;
+        }
+    }
+
+    private static bool Answers(string socketPath)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            probe.Connect(new UnixDomainSocketEndPoint(socketPath));
             return true;
         }
         catch (SocketException)
         {
-            // Another server, started at the same moment, bound it first.
             return false;
         }
     }
@@ -150,6 +170,7 @@ internal static class BuildServerHost
     private static void Serve(Socket connection)
     {
         var request = BuildServerFrames.Read(connection, BuildServerJson.Default.ServerRequest);
+        WarmedUp.Task.Wait(TimeSpan.FromSeconds(30));
         if (request is null || request.Protocol != BuildServerFrames.ProtocolVersion || !Tasks.TryGetValue(request.TaskName, out var create))
         {
             return;
