@@ -21,7 +21,7 @@ public abstract class ContainerSettingsTask : ContainerTask
 
     /// <inheritdoc />
     protected override bool UsesBuildServer =>
-        !string.Equals(ContainerUseBuildServer?.Trim(), "false", StringComparison.OrdinalIgnoreCase) && BuildServerClient.SocketPath is not null;
+        Switch(ContainerUseBuildServer) && BuildServerClient.SocketPath is not null;
 
 #pragma warning disable CS1591 // Each parameter is the MSBuild property or item of the same name; docs/properties.md describes them.
     public string? ContainerRegistry { get; set; }
@@ -224,9 +224,6 @@ public abstract class ContainerSettingsTask : ContainerTask
         (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static string[] Specs(ITaskItem[] items) => items.Select(i => i.ItemSpec).ToArray();
-
-    // The SDK defaults every label switch to true; only an explicit "false" turns one off.
-    private static bool Switch(string? value) => !string.Equals(value?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

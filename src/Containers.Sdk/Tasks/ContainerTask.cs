@@ -68,6 +68,9 @@ public abstract class ContainerTask : MSBuildTask, ICancelableTask
     /// <summary>True when this task, run in the build's process because no server was running, starts one.</summary>
     protected virtual bool StartsBuildServer => UsesBuildServer;
 
+    /// <summary>The value of an on/off property that defaults to on: only an explicit "false" (any case, spaces ignored) turns it off.</summary>
+    protected static bool Switch(string? value) => !string.Equals(value?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Does the task's work; returns false when it logged errors.</summary>
     protected abstract bool ExecuteCore(CancellationToken cancellationToken);
 

@@ -104,7 +104,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             .ToArray();
         var destination = ChooseDestination(settings, targets.Length);
         ContainerSbomOptions? sbom = null;
-        if (!string.Equals(ContainerGenerateSbom?.Trim(), "false", StringComparison.OrdinalIgnoreCase))
+        if (Switch(ContainerGenerateSbom))
         {
             if (!SbomFormats.TryParse(ContainerSbomFormat, out var sbomFormat))
             {

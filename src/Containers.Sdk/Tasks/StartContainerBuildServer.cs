@@ -16,7 +16,7 @@ public sealed class StartContainerBuildServer : ContainerTask
     /// <inheritdoc />
     protected override bool ExecuteCore(CancellationToken cancellationToken)
     {
-        if (!string.Equals(ContainerUseBuildServer?.Trim(), "false", StringComparison.OrdinalIgnoreCase))
+        if (Switch(ContainerUseBuildServer))
         {
             BuildServerClient.EnsureStarted(Log);
         }
