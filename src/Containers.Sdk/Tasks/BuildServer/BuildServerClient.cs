@@ -59,21 +59,11 @@ internal static class BuildServerClient
             return;
         }
 
-        if (File.Exists(socketPath))
+        // A socket file that does not answer was left by a server that died: start another.
+        if (!File.Exists(socketPath) || !BuildServerFrames.Answers(socketPath))
         {
-            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(socketPath));
-                return;
-            }
-            catch (SocketException)
-            {
-                // Left by a server that died: start another.
-            }
+            Start(log);
         }
-
-        Start(log);
     }
 
     // A server this process started moments ago may not listen yet: wait a little for it (its start and warm-up
@@ -152,7 +142,7 @@ internal static class BuildServerClient
                         log.LogError(message.Subcategory, message.Code, message.HelpKeyword, message.File, message.Line, message.Column, message.EndLine, message.EndColumn, message.Text ?? "");
                         break;
                     case ServerMessage.Result:
-                        SetOutputs(task, message.Outputs ?? []);
+                        SetProperties(task, Outputs(task.GetType()), message.Outputs ?? []);
                         log.LogMessage(MessageImportance.Low, $"Ran in the Containers.Sdk build server (pid {message.ServerProcessId}): request ready after {prepared} ms, sent after {sent} ms, answered after {stopwatch.ElapsedMilliseconds} ms.");
                         return (Outcome.Ran, message.Success);
                 }
@@ -171,7 +161,7 @@ internal static class BuildServerClient
     }
 
     /// <summary>
-    /// Starts a server in the background for the next builds. It has no console (nothing of this build waits for
+    /// Starts a server in the background. It has no console (nothing of this build waits for
     /// it) and exits after <see cref="BuildServerHost.DefaultIdleTimeout"/> without work.
     /// </summary>
     public static void Start(TaskLoggingHelper log)
@@ -199,10 +189,10 @@ internal static class BuildServerClient
 
         try
         {
-            BuildServerClient.CreatePrivateDirectory(Path.GetDirectoryName(socketPath)!);
+            CreatePrivateDirectory(Path.GetDirectoryName(socketPath)!);
             using var process = Process.Start(startInfo);
             Interlocked.Exchange(ref s_startedTicks, Stopwatch.GetTimestamp());
-            log.LogMessage(MessageImportance.Normal, $"Started the Containers.Sdk build server (pid {process?.Id}) for the next publishes; ContainerUseBuildServer=false turns it off.");
+            log.LogMessage(MessageImportance.Normal, $"Started the Containers.Sdk build server (pid {process?.Id}) ; ContainerUseBuildServer=false turns it off.");
         }
         catch (Exception exception) when (exception is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
         {
@@ -278,11 +268,7 @@ internal static class BuildServerClient
             request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
         }
 
-        foreach (var property in Parameters(task.GetType()))
-        {
-            request.Parameters[property.Name] = ToWire(property.GetValue(task));
-        }
-
+        request.Parameters = GetProperties(task, Parameters(task.GetType()));
         return request;
     }
 
@@ -300,7 +286,7 @@ internal static class BuildServerClient
         type == typeof(string) || type == typeof(bool) || type == typeof(int) || type == typeof(ITaskItem[]);
 
     /// <summary>A property's value on the wire.</summary>
-    public static WireParameter ToWire(object? value) => value switch
+    private static WireParameter ToWire(object? value) => value switch
     {
         string text => new WireParameter { Value = text },
         bool flag => new WireParameter { Value = flag ? "true" : "false" },
@@ -309,7 +295,7 @@ internal static class BuildServerClient
         _ => new WireParameter(),
     };
 
-    public static WireItem ToWire(ITaskItem item)
+    private static WireItem ToWire(ITaskItem item)
     {
         var wire = new WireItem();
         if (item is ITaskItem2 escaped)
@@ -332,10 +318,25 @@ internal static class BuildServerClient
         return wire;
     }
 
-    public static ITaskItem FromWire(WireItem item) => new TaskItem(item.Spec, item.Metadata);
+    private static ITaskItem FromWire(WireItem item) => new TaskItem(item.Spec, item.Metadata);
 
-    /// <summary>Sets a property from its value on the wire (a missing value leaves the property's default).</summary>
-    public static void SetValue(object task, PropertyInfo property, WireParameter value)
+    /// <summary>The values of <paramref name="properties"/> of <paramref name="task"/>, for the wire.</summary>
+    public static Dictionary<string, WireParameter> GetProperties(object task, IEnumerable<PropertyInfo> properties) =>
+        properties.ToDictionary(property => property.Name, property => ToWire(property.GetValue(task)), StringComparer.Ordinal);
+
+    /// <summary>Sets <paramref name="properties"/> of <paramref name="task"/> from the wire; one without a value keeps its default.</summary>
+    public static void SetProperties(object task, IEnumerable<PropertyInfo> properties, Dictionary<string, WireParameter> values)
+    {
+        foreach (var property in properties)
+        {
+            if (values.TryGetValue(property.Name, out var value))
+            {
+                SetValue(task, property, value);
+            }
+        }
+    }
+
+    private static void SetValue(object task, PropertyInfo property, WireParameter value)
     {
         if (property.PropertyType == typeof(ITaskItem[]))
         {
@@ -353,17 +354,6 @@ internal static class BuildServerClient
             property.SetValue(task, property.PropertyType == typeof(bool)
                 ? bool.Parse(text)
                 : int.Parse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture));
-        }
-    }
-
-    private static void SetOutputs(ContainerTask task, Dictionary<string, WireParameter> outputs)
-    {
-        foreach (var property in Outputs(task.GetType()))
-        {
-            if (outputs.TryGetValue(property.Name, out var value))
-            {
-                SetValue(task, property, value);
-            }
         }
     }
 

@@ -94,7 +94,7 @@ internal static class BuildServerHost
     // of a server that does not listen yet (and never takes it for one that died).
     private static bool TryListen(Socket listener, string socketPath)
     {
-        if (File.Exists(socketPath) && Answers(socketPath))
+        if (File.Exists(socketPath) && BuildServerFrames.Answers(socketPath))
         {
             return false;
         }
@@ -105,7 +105,7 @@ internal static class BuildServerHost
         listener.Listen(16);
         try
         {
-            if (File.Exists(socketPath) && !Answers(socketPath))
+            if (File.Exists(socketPath) && !BuildServerFrames.Answers(socketPath))
             {
                 // Left by a server that died.
                 File.Delete(socketPath);
@@ -118,20 +118,6 @@ internal static class BuildServerHost
         {
             // Another server, started at the same moment, is in place first.
             File.Delete(temporary);
-            return false;
-        }
-    }
-
-    private static bool Answers(string socketPath)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(socketPath));
-            return true;
-        }
-        catch (SocketException)
-        {
             return false;
         }
     }
@@ -187,13 +173,7 @@ internal static class BuildServerHost
         var task = create();
         var relay = new RelayBuildEngine(connection, request.ProjectFile);
         task.BuildEngine = relay;
-        foreach (var property in BuildServerClient.Parameters(task.GetType()))
-        {
-            if (request.Parameters.TryGetValue(property.Name, out var value))
-            {
-                BuildServerClient.SetValue(task, property, value);
-            }
-        }
+        BuildServerClient.SetProperties(task, BuildServerClient.Parameters(task.GetType()), request.Parameters);
 
         // Run here, never handed on again.
         ((ContainerSettingsTask)task).ContainerUseBuildServer = "false";
@@ -215,12 +195,7 @@ internal static class BuildServerHost
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var success = task.Execute();
         Diagnose($"{request.TaskName} for {request.ProjectFullPath ?? request.ProjectFile}: {(success ? "succeeded" : "failed")} in {stopwatch.ElapsedMilliseconds} ms");
-        var outputs = new Dictionary<string, WireParameter>(StringComparer.Ordinal);
-        foreach (var property in BuildServerClient.Outputs(task.GetType()))
-        {
-            outputs[property.Name] = BuildServerClient.ToWire(property.GetValue(task));
-        }
-
+        var outputs = BuildServerClient.GetProperties(task, BuildServerClient.Outputs(task.GetType()));
         relay.Send(new ServerMessage { Kind = ServerMessage.Result, Success = success, Outputs = outputs, ServerProcessId = Environment.ProcessId });
     }
 

@@ -86,6 +86,21 @@ internal static class BuildServerFrames
 
     private const int MaxFrameBytes = 64 * 1024 * 1024;
 
+    /// <summary>True when a server listens on <paramref name="socketPath"/>; false for a socket file a dead server left.</summary>
+    public static bool Answers(string socketPath)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     public static void Write<T>(Socket socket, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(value, type);
