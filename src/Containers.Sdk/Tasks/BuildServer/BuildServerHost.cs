@@ -5,8 +5,8 @@ using Microsoft.Build.Framework;
 namespace Containers.Sdk.Tasks.BuildServer;
 
 /// <summary>
-/// The Containers.Sdk build server: a process that runs <see cref="PublishContainerImage"/> for builds, one at a
-/// time, with each build's environment and working directory, relaying its log and outputs. It listens on a Unix
+/// The Containers.Sdk build server: a process that runs <see cref="ComputeContainerConfig"/> and
+/// <see cref="PublishContainerImage"/> for builds, one at a time, with each build's environment and working directory, relaying its log and outputs. It listens on a Unix
 /// socket in the user's own directory and exits after <see cref="DefaultIdleTimeout"/> without a request.
 /// </summary>
 internal static class BuildServerHost
@@ -54,7 +54,7 @@ internal static class BuildServerHost
         try
         {
             Diagnose($"listening on {socketPath} (pid {Environment.ProcessId}, idle timeout {idle.TotalSeconds:F0} s)");
-            // Requests are accepted meanwhile; the first ones just find the process less warm.
+            // Connections are accepted meanwhile; a request waits for the warm-up before it runs.
             _ = Task.Run(async () =>
             {
                 var started = System.Diagnostics.Stopwatch.StartNew();
@@ -156,11 +156,13 @@ internal static class BuildServerHost
     private static void Serve(Socket connection)
     {
         var request = BuildServerFrames.Read(connection, BuildServerJson.Default.ServerRequest);
-        WarmedUp.Task.Wait(TimeSpan.FromSeconds(30));
         if (request is null || request.Protocol != BuildServerFrames.ProtocolVersion || !Tasks.TryGetValue(request.TaskName, out var create))
         {
+            // A probe (a build checking that the server answers) or another protocol: nothing to run, nothing to wait for.
             return;
         }
+
+        WarmedUp.Task.Wait(TimeSpan.FromSeconds(30));
 
         // The build's environment (credentials, DOTNET_CONTAINER_*, PATH for docker/podman, HOME) and directory, as
         // if the task ran in it; requests run one at a time, so the process-wide state is this request's alone.
