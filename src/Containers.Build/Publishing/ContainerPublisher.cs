@@ -235,7 +235,10 @@ public sealed class ContainerPublisher
             ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format, format == ManifestFormat.Oci ? ManifestAnnotations(request, timestamp, baseDigest: null) : null)
             : null;
         var sbomTasks = images.Where(i => i.Sbom is not null).Select(i => i.Sbom!).ToList();
-        var sboms = new List<PublishedSbom>();
+        // A registry push starts before the SBOMs are made; every other destination writes them with the image.
+        var sboms = request.Destination is ContainerDestination.RegistryRepository
+            ? new List<PublishedSbom>()
+            : [.. await Task.WhenAll(sbomTasks).ConfigureAwait(false)];
         var digest = index?.IndexDescriptor.Digest ?? images[0].Image.ManifestDescriptor.Digest;
         var mediaType = index?.IndexDescriptor.MediaType ?? images[0].Image.ManifestDescriptor.MediaType;
         var manifestJson = Encoding.UTF8.GetString((index?.IndexBytes ?? images[0].Image.ManifestBytes).Span);
@@ -287,7 +290,6 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.OciLayoutDirectory layoutDestination:
             {
-                sboms.AddRange(await Task.WhenAll(sbomTasks).ConfigureAwait(false));
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 // Create opens an existing layout as it is and makes a new one otherwise.
                 var layout = OciLayout.Create(layoutDestination.DirectoryPath);
@@ -312,7 +314,6 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.Archive archive:
             {
-                sboms.AddRange(await Task.WhenAll(sbomTasks).ConfigureAwait(false));
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
                 archivePath = archive.FilePath;
@@ -327,7 +328,6 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.LocalDaemon daemon:
             {
-                sboms.AddRange(await Task.WhenAll(sbomTasks).ConfigureAwait(false));
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 if (local.Count > 1)
                 {
@@ -409,12 +409,14 @@ public sealed class ContainerPublisher
         {
             sbom = await making.ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            // Whatever happened to the SBOM, the image push's failure (if any) is the one to report.
+            // The image push's failure, if any, is the one to report.
             await subjectPushed.ConfigureAwait(false);
+            throw;
         }
 
+        // Not after the push: the referrer's blobs go up alongside it; its manifest waits for it.
         var pushed = await registry.PushReferrerAsync(destination.Registry, destination.Repository, SbomReferrer(sbom, timestamp), subjectPushed, cancellationToken).ConfigureAwait(false);
         Report($"SBOM for {sbom.RuntimeIdentifier} attached as referrer {pushed.ManifestDigest} ({(pushed.Recording == ReferrerRecording.ReferrersApi ? "referrers API" : "tag " + ReferrerArtifact.FallbackTag(sbom.Subject.Digest))}).");
         return sbom with { ReferrerDigest = pushed.ManifestDigest, Recording = pushed.Recording };
