@@ -1,6 +1,4 @@
-using System.Formats.Tar;
 using System.IO.Compression;
-using System.Text;
 
 namespace Containers.Oci;
 
@@ -15,17 +13,14 @@ namespace Containers.Oci;
 /// that USTAR cannot hold (a name or link target over 100 bytes, a file of 8 GiB or more, a uid or gid over
 /// 2097151) is written in GNU format (a <c>././@LongLink</c> record for long names). PAX is not used because
 /// System.Formats.Tar names every PAX extended header <c>PaxHeaders.&lt;process id&gt;</c>, which would make
-/// the bytes differ from run to run. Gzip and zstd output is stable for a given .NET runtime and ZstdSharp
-/// version; the diff id does not depend on either.
+/// the bytes differ from run to run. The tar is written by <see cref="TarEntryWriter"/>, so the diff id is the
+/// same on every .NET runtime. Gzip output is stable for a given .NET runtime (its zlib) and zstd output for a
+/// given ZstdSharp version; the diff id depends on neither.
 /// </remarks>
 public static class LayerWriter
 {
     /// <summary>The size of the buffers between the tar writer, the compressor and the destination.</summary>
     public const int BufferSize = 256 * 1024;
-
-    private const long MaxUstarSize = (1L << 33) - 1;
-    private const int MaxUstarId = (1 << 21) - 1;
-    private const int UstarNameBytes = 100;
 
     /// <summary>Writes the layer to <paramref name="destination"/>, which is left open.</summary>
     /// <exception cref="InvalidLayerPathException">The plan has an entry below a file or a symlink.</exception>
@@ -47,15 +42,14 @@ public static class LayerWriter
         var completed = false;
         try
         {
-            var writer = new TarWriter(tarBuffer, TarEntryFormat.Ustar, leaveOpen: true);
-            await using (writer.ConfigureAwait(false))
+            var writer = new TarEntryWriter(tarBuffer);
+            foreach (var entry in entries)
             {
-                foreach (var entry in entries)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    await WriteEntryAsync(writer, entry, timestamp, options, cancellationToken).ConfigureAwait(false);
-                }
+                cancellationToken.ThrowIfCancellationRequested();
+                await WriteEntryAsync(writer, entry, timestamp, options, cancellationToken).ConfigureAwait(false);
             }
+
+            await writer.WriteEndAsync(cancellationToken).ConfigureAwait(false);
 
             await tarBuffer.FlushAsync(cancellationToken).ConfigureAwait(false);
             var diffId = tar.GetDigest();
@@ -135,42 +129,30 @@ public static class LayerWriter
         return zstd;
     }
 
-    private static async Task WriteEntryAsync(TarWriter writer, LayerEntry entry, DateTimeOffset timestamp, LayerWriteOptions options, CancellationToken cancellationToken)
+    private static async Task WriteEntryAsync(TarEntryWriter writer, LayerEntry entry, DateTimeOffset timestamp, LayerWriteOptions options, CancellationToken cancellationToken)
     {
         FileStream? content = null;
         try
         {
-            var (type, name, size) = entry.Kind switch
+            var (kind, name, size) = entry.Kind switch
             {
-                LayerEntryKind.Directory => (TarEntryType.Directory, entry.Path + "/", 0L),
-                LayerEntryKind.Symlink => (TarEntryType.SymbolicLink, entry.Path, 0L),
-                _ => (TarEntryType.RegularFile, entry.Path, OpenContent(entry, out content)),
+                LayerEntryKind.Directory => (TarEntryKind.Directory, entry.Path + "/", 0L),
+                LayerEntryKind.Symlink => (TarEntryKind.Symlink, entry.Path, 0L),
+                _ => (TarEntryKind.File, entry.Path, OpenContent(entry, out content)),
             };
 
-            var fitsUstar = Encoding.UTF8.GetByteCount(name) <= UstarNameBytes
-                && (entry.LinkTarget is null || Encoding.UTF8.GetByteCount(entry.LinkTarget) <= UstarNameBytes)
-                && size <= MaxUstarSize
-                && options.OwnerUid <= MaxUstarId
-                && options.OwnerGid <= MaxUstarId;
-            PosixTarEntry tarEntry = fitsUstar ? new UstarTarEntry(type, name) : new GnuTarEntry(type, name);
-            tarEntry.Mode = entry.Mode;
-            tarEntry.ModificationTime = timestamp;
-            tarEntry.Uid = options.OwnerUid;
-            tarEntry.Gid = options.OwnerGid;
-            if (entry.LinkTarget is not null)
+            try
             {
-                tarEntry.LinkName = entry.LinkTarget;
+                await writer.WriteEntryAsync(kind, name, entry.LinkTarget, (int)entry.Mode, options.OwnerUid, options.OwnerGid, timestamp.ToUnixTimeSeconds(), content, size, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException)
+            {
+                throw ChangedSize(entry);
             }
 
-            if (content is not null)
+            if (content is not null && content.Length != size)
             {
-                tarEntry.DataStream = content;
-            }
-
-            await writer.WriteEntryAsync(tarEntry, cancellationToken).ConfigureAwait(false);
-            if (content is not null && content.Position != size)
-            {
-                throw new OciException($"'{entry.SourcePath}' changed size while it was written to the layer at '{entry.Path}'; build the layer when the files are no longer being written.");
+                throw ChangedSize(entry);
             }
         }
         finally
@@ -181,6 +163,9 @@ public static class LayerWriter
             }
         }
     }
+
+    private static OciException ChangedSize(LayerEntry entry) =>
+        new($"'{entry.SourcePath}' changed size while it was written to the layer at '{entry.Path}'; build the layer when the files are no longer being written.");
 
     private static long OpenContent(LayerEntry entry, out FileStream content)
     {

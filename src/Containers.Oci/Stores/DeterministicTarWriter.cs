@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-
 namespace Containers.Oci;
 
 /// <summary>
@@ -9,28 +7,27 @@ namespace Containers.Oci;
 /// </summary>
 internal sealed class DeterministicTarWriter : IAsyncDisposable
 {
-    private const long UstarMaxSize = 077777777777;
-    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-    private const UnixFileMode DirectoryMode = FileMode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+    private const int FileMode = 0b110_100_100;
+    private const int DirectoryMode = 0b111_101_101;
 
-    private readonly TarWriter _writer;
-    private readonly DateTimeOffset _modificationTime;
+    // ustar fits every name this library writes (sha256 blob paths); GNU headers carry the rest (long sha512
+    // paths, entries of 8 GiB and more) without PAX's time-dependent records, their access and change times
+    // being the modification time.
+    private readonly TarEntryWriter _writer;
+    private readonly long _modificationTime;
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
 
     public DeterministicTarWriter(Stream destination, DateTimeOffset modificationTime)
     {
-        _writer = new TarWriter(destination, TarEntryFormat.Ustar, leaveOpen: true);
-        _modificationTime = modificationTime;
+        _writer = new TarEntryWriter(destination, gnuEntriesCarryAccessAndChangeTimes: true);
+        _modificationTime = modificationTime.ToUnixTimeSeconds();
     }
 
     /// <summary>Writes a file entry whose data is <paramref name="data"/>, which must report its Length.</summary>
     public async Task WriteFileAsync(string name, Stream data, CancellationToken cancellationToken)
     {
         await WriteParentsAsync(name, cancellationToken).ConfigureAwait(false);
-        var entry = CreateEntry(TarEntryType.RegularFile, name, data.Length);
-        entry.Mode = FileMode;
-        entry.DataStream = data;
-        await _writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+        await _writer.WriteEntryAsync(TarEntryKind.File, name, linkTarget: null, FileMode, uid: 0, gid: 0, _modificationTime, data, data.Length, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes a file entry holding <paramref name="content"/>.</summary>
@@ -50,27 +47,11 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
             var directory = name[..(slash + 1)];
             if (_directories.Add(directory))
             {
-                var entry = CreateEntry(TarEntryType.Directory, directory, 0);
-                entry.Mode = DirectoryMode;
-                await _writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+                await _writer.WriteEntryAsync(TarEntryKind.Directory, directory, linkTarget: null, DirectoryMode, uid: 0, gid: 0, _modificationTime, content: null, size: 0, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private PosixTarEntry CreateEntry(TarEntryType type, string name, long size)
-    {
-        // ustar fits every name this library writes (sha256 blob paths); GNU headers carry the rest
-        // (long sha512 paths, entries of 8 GiB and more) without PAX's time-dependent records.
-        PosixTarEntry entry = name.Length <= 100 && size <= UstarMaxSize
-            ? new UstarTarEntry(type, name)
-            : new GnuTarEntry(type, name) { AccessTime = _modificationTime, ChangeTime = _modificationTime };
-        entry.ModificationTime = _modificationTime;
-        entry.Uid = 0;
-        entry.Gid = 0;
-        entry.UserName = string.Empty;
-        entry.GroupName = string.Empty;
-        return entry;
-    }
-
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    /// <summary>Ends the archive.</summary>
+    public async ValueTask DisposeAsync() => await _writer.WriteEndAsync(CancellationToken.None).ConfigureAwait(false);
 }
