@@ -53,7 +53,7 @@ internal static class BuildServerHost
 
         try
         {
-            Diagnose($"listening on {socketPath} (pid {Environment.ProcessId}, idle timeout {idle.TotalSeconds:F0} s)");
+            Diagnose($"listening on {socketPath} (pid {Environment.ProcessId}, .NET {Environment.Version}, idle timeout {idle.TotalSeconds:F0} s)");
             // Connections are accepted meanwhile; a request waits for the warm-up before it runs.
             _ = Task.Run(async () =>
             {
