@@ -21,6 +21,9 @@ cleanup() {
 if [ -z "${BENCH_KEEP:-}" ]; then trap cleanup EXIT; else echo "keeping $work" >&2; fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
+# A cold publish is cold: the run's own data directory, so Containers.Sdk's layer cache starts empty and its
+# build server is one this run starts (its socket lives there; it exits when cleanup deletes its package).
+export XDG_DATA_HOME="$work/data"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 echo "== packing Containers.Sdk" >&2
