@@ -60,7 +60,7 @@ public sealed partial class PublishContainerTests
         StringAssert.EndsWith(serverOutputs.GetProperty("Properties").GetProperty("ContainerBaseImage").GetString(), "/dotnet/runtime:10.0", "the base inferred from the project's facts (a console app), which cross as bools and ints");
         StringAssert.StartsWith(digest, "sha256:");
         Assert.AreEqual(
-            JsonDocument.Parse((await Registry.InspectAsync("viaserver:1.0", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString(),
+            await Registry.DigestAsync("viaserver:1.0", TestContext.CancellationToken),
             digest);
         var labels = JsonDocument.Parse((await Registry.InspectAsync("viaserver:latest", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Labels");
         Assert.AreEqual("50% @(not an item) $(nor a property) ;", labels.GetProperty("dev.chars").GetString(), "item metadata crossed to the server unchanged");

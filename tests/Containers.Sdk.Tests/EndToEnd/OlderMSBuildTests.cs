@@ -55,7 +55,7 @@ public sealed partial class PublishContainerTests
         StringAssert.Contains(inProcess.Log, "MSBuild 17.11.", "in the older MSBuild");
         Assert.AreEqual(digest, inProcess.Result.Property("GeneratedContainerDigest"), "the same image as SDK 10's:\n" + inProcess.Log);
         Assert.Contains($"Published {Registry.Host}/{name.ToLowerInvariant()}:inprocess", inProcess.Log);
-        Assert.AreEqual(digest, await RegistryDigestAsync($"{name.ToLowerInvariant()}:inprocess"));
+        Assert.AreEqual(digest, await Registry.DigestAsync($"{name.ToLowerInvariant()}:inprocess", TestContext.CancellationToken));
 
         // With an empty layer cache the older runtime compresses the layers itself: its gzip (the system's zlib on .NET 8,
         // another zlib-ng than .NET 10's on .NET 9) may give other blob bytes, but the image config, which names every
@@ -64,7 +64,7 @@ public sealed partial class PublishContainerTests
         var rebuilt = await RunOlderMSBuildAsync(host, olderProject, "rebuilt", freshCache, settings, outputs);
         StringAssert.Matches(rebuilt.Log, new Regex(@"Layer 'app' \(\d+ files\): [0-9a-f]{12}, [0-9.]+ KiB, built in"), "the layer was built, not taken from a cache");
         Assert.AreEqual(configDigest, rebuilt.Result.Items("GeneratedContainer").Single()["ConfigDigest"], "the same config and uncompressed layers:\n" + rebuilt.Log);
-        Assert.AreEqual(rebuilt.Result.Property("GeneratedContainerDigest"), await RegistryDigestAsync($"{name.ToLowerInvariant()}:rebuilt"));
+        Assert.AreEqual(rebuilt.Result.Property("GeneratedContainerDigest"), await Registry.DigestAsync($"{name.ToLowerInvariant()}:rebuilt", TestContext.CancellationToken));
 
         // The build server, started as the older SDK's CLI would start it: on the runtime MSBuild runs on.
         using var scope = new BuildServerScope(idleSeconds: 60);
@@ -78,14 +78,7 @@ public sealed partial class PublishContainerTests
         Assert.AreEqual(digest, first.Result.Property("GeneratedContainerDigest"));
         Assert.AreEqual(digest, viaServer.Result.Property("GeneratedContainerDigest"), "the server built the same image:\n" + viaServer.Log);
         Assert.Contains($"Published {Registry.Host}/{name.ToLowerInvariant()}:server2", viaServer.Log, "the server's log reached the build");
-        Assert.AreEqual(digest, await RegistryDigestAsync($"{name.ToLowerInvariant()}:server2"));
-    }
-
-    private async Task<string> RegistryDigestAsync(string repositoryAndTag)
-    {
-        var inspected = await Registry.InspectAsync(repositoryAndTag, raw: false, TestContext.CancellationToken);
-        Assert.AreEqual(0, inspected.ExitCode, inspected.StandardError);
-        return System.Text.Json.JsonDocument.Parse(inspected.StandardOutput).RootElement.GetProperty("Digest").GetString()!;
+        Assert.AreEqual(digest, await Registry.DigestAsync($"{name.ToLowerInvariant()}:server2", TestContext.CancellationToken));
     }
 
     // Publishes tests/compat/MSBuildHost for one framework into a work directory (outside the repository, so the

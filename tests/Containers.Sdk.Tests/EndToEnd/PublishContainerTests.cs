@@ -73,7 +73,7 @@ public sealed partial class PublishContainerTests
         Assert.IsGreaterThan(baseLayers, inspect.GetProperty("Layers").GetArrayLength(), "the app adds layers on top of the base");
         Assert.AreEqual(
             inspect.GetProperty("Digest").GetString(),
-            JsonDocument.Parse((await Registry.InspectAsync("hellorunc:latest", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString(),
+            await Registry.DigestAsync("hellorunc:latest", TestContext.CancellationToken),
             "both tags name one manifest");
 
         var layout = await Registry.CopyToLayoutAsync("hellorunc:1.0.0", project.Directory, TestContext.CancellationToken);

@@ -55,7 +55,7 @@ public sealed partial class PublishContainerTests
 
         var publish = await PublishCheckedAsync(project);
 
-        var manifestDigest = JsonDocument.Parse((await Registry.InspectAsync(repository + ":latest", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString()!;
+        var manifestDigest = await Registry.DigestAsync(repository + ":latest", TestContext.CancellationToken);
         Assert.Contains("attached as referrer", publish.StandardOutput);
 
         // Registry 2.8 has no referrers API: the referrer is listed in the index tagged sha256-<hex>.
@@ -104,7 +104,7 @@ public sealed partial class PublishContainerTests
         Assert.Contains("Microsoft.AspNetCore.App", names);
         Assert.Contains("Microsoft.NETCore.App", names);
         var baseImage = packages.Single(p => p.GetProperty("primaryPackagePurpose").GetString() == "CONTAINER" && p.GetProperty("name").GetString()!.Contains("dotnet/aspnet", StringComparison.Ordinal));
-        var baseDigest = JsonDocument.Parse((await Registry.InspectAsync("dotnet/aspnet:10.0", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString();
+        var baseDigest = await Registry.DigestAsync("dotnet/aspnet:10.0", TestContext.CancellationToken);
         Assert.AreEqual(baseDigest, baseImage.GetProperty("versionInfo").GetString());
         var relationships = sbom.GetProperty("relationships").EnumerateArray().Select(r => r.GetProperty("relationshipType").GetString()).ToHashSet();
         CollectionAssert.IsSubsetOf(new[] { "DESCRIBES", "CONTAINS", "DEPENDS_ON", "DESCENDANT_OF" }, relationships.ToArray());
@@ -127,7 +127,7 @@ public sealed partial class PublishContainerTests
         // referrer manifest points the old SBOM at the new image.
         File.AppendAllText(Path.Combine(project.Directory, "Program.cs"), "\n// one more line\n");
         await PublishCheckedAsync(project);
-        var changedDigest = JsonDocument.Parse((await Registry.InspectAsync(repository + ":latest", raw: false, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("Digest").GetString()!;
+        var changedDigest = await Registry.DigestAsync(repository + ":latest", TestContext.CancellationToken);
         Assert.AreNotEqual(manifestDigest, changedDigest);
         var changedReferrer = JsonDocument.Parse((await Registry.InspectAsync($"{repository}:{changedDigest.Replace(':', '-')}", raw: true, TestContext.CancellationToken)).StandardOutput).RootElement.GetProperty("manifests").EnumerateArray().Single();
         using var changedRequest = new HttpRequestMessage(HttpMethod.Get, "manifests/" + changedReferrer.GetProperty("digest").GetString());

@@ -59,6 +59,13 @@ public sealed class RegistryFixture : IAsyncDisposable
             raw ? ["inspect", "--raw", "--tls-verify=false", $"docker://{Host}/{repositoryAndTag}"] : ["inspect", "--tls-verify=false", $"docker://{Host}/{repositoryAndTag}"],
             cancellationToken: cancellationToken);
 
+    /// <summary>The digest of what <paramref name="repositoryAndTag"/> names, as <c>skopeo inspect</c> reports it.</summary>
+    public async Task<string> DigestAsync(string repositoryAndTag, CancellationToken cancellationToken)
+    {
+        var inspected = await InspectAsync(repositoryAndTag, raw: false, cancellationToken);
+        return System.Text.Json.JsonDocument.Parse(inspected.StandardOutput).RootElement.GetProperty("Digest").GetString()!;
+    }
+
     /// <summary>Copies an image from the registry into an OCI layout (for umoci).</summary>
     public async Task<string> CopyToLayoutAsync(string repositoryAndTag, string directory, CancellationToken cancellationToken)
     {
