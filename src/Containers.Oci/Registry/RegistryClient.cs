@@ -234,11 +234,11 @@ public sealed partial class RegistryClient : IDisposable
             var progress = Options.Progress;
             return new VerifyingReadStream(
                 body,
-                response,
                 descriptor.Digest,
                 descriptor.Size,
                 $"The blob {registry}/{scope.Repository}@{descriptor.Digest}",
-                progress is null ? null : read => progress.Report(new TransferProgress(registry, scope.Repository, descriptor.Digest, TransferOperation.Pulled, read, descriptor.Size)));
+                owner: response,
+                progress: progress is null ? null : read => progress.Report(new TransferProgress(registry, scope.Repository, descriptor.Digest, TransferOperation.Pulled, read, descriptor.Size)));
         }
         catch
         {
