@@ -272,7 +272,7 @@ public sealed class ContainerPublisher
                 finally
                 {
                     // Observed either way; after a failed push they fail with its exception, which is already on its way.
-                    await Task.WhenAll(attachments).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                    await ((Task)Task.WhenAll(attachments)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
 
                 sboms.AddRange(await Task.WhenAll(attachments).ConfigureAwait(false));

@@ -267,7 +267,7 @@ public sealed class RunningContainer : IAsyncDisposable
         {
             // Exited first: as with the other backends, the wait strategies tell a finished job from a crash.
             await stop.CancelAsync().ConfigureAwait(false);
-            await lookup.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            await ((Task)lookup).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             log($"Container {Id} exited (code {Exited.Result}) before its ports could be published.");
             return;
         }
