@@ -36,7 +36,7 @@ public sealed partial class PublishContainerTests
         var name = "OlderMSBuild" + hostFramework.Replace(".", "", StringComparison.Ordinal);
         var project = TestProject.Create(name);
         var settings = new[] { $"-p:ContainerRegistry={Registry.Host}", $"-p:ContainerBaseRegistry={Registry.Host}" };
-        string[] outputs = ["-getProperty:GeneratedContainerDigest", "-getItem:GeneratedContainer"];
+        string[] outputs = ["-getProperty:GeneratedContainerDigest", "-getProperty:GeneratedArchiveOutputPath", "-getItem:GeneratedContainer"];
 
         var sdk10 = await project.DotnetAsync(
             ["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-p:ContainerImageTag=sdk10", .. settings, .. outputs,
@@ -75,10 +75,30 @@ public sealed partial class PublishContainerTests
         var served = scope.Served;
         var viaServer = await RunOlderMSBuildAsync(host, olderProject, "server2", scope.Environment, settings, outputs);
         Assert.AreEqual(served + 1, scope.Served, "the publish ran in the server:\n" + scope.Log);
-        Assert.AreEqual(digest, first.Result.Property("GeneratedContainerDigest"));
+        Assert.AreEqual(digest, first.Result.Property("GeneratedContainerDigest"), first.Log);
         Assert.AreEqual(digest, viaServer.Result.Property("GeneratedContainerDigest"), "the server built the same image:\n" + viaServer.Log);
         Assert.Contains($"Published {Registry.Host}/{name.ToLowerInvariant()}:server2", viaServer.Log, "the server's log reached the build");
         Assert.AreEqual(digest, await Registry.DigestAsync($"{name.ToLowerInvariant()}:server2", TestContext.CancellationToken));
+
+        // A docker-archive tarball holds the layers uncompressed: written on the older runtime (its layers compressed
+        // there too, from an empty cache), it is the same file as SDK 10's, byte for byte. Last: the tag is a setting the
+        // source generator compiles into the app, so this SDK 10 publish compiles another app.
+        var sdk10Archive = Path.Combine(project.Directory, "sdk10.tar");
+        var sdk10Archived = await project.DotnetAsync(
+            ["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-p:ContainerImageTag=archived", .. settings, $"-p:ContainerArchiveOutputPath={sdk10Archive}"],
+            cancellationToken: TestContext.CancellationToken);
+        Assert.AreEqual(0, sdk10Archived.ExitCode, sdk10Archived.StandardOutput + sdk10Archived.StandardError);
+        var olderArchive = Path.Combine(project.Directory, "older.tar");
+        var archiveCache = new Dictionary<string, string> { ["ContainerLayerCacheDirectory"] = PackageFeed.NewWorkDirectory("older-cache") };
+        var archived = await RunOlderMSBuildAsync(host, olderProject, "archived", archiveCache, [.. settings, $"-p:ContainerArchiveOutputPath={olderArchive}"], outputs);
+        Assert.AreEqual(olderArchive, archived.Result.Property("GeneratedArchiveOutputPath"), archived.Log);
+        Assert.AreEqual(Sha256Of(sdk10Archive), Sha256Of(olderArchive), "the same archive as SDK 10's");
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var file = File.OpenRead(path);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(file));
     }
 
     // Publishes tests/compat/MSBuildHost for one framework into a work directory (outside the repository, so the
