@@ -61,19 +61,12 @@ public sealed partial class ContainerSettingsGenerator
             }
 
             return new ContainerConfigModel(
-                null, default, new(ports.ToImmutable()), new(environment.ToImmutable()), new(labels.ToImmutable()), user, workingDirectory, healthCheck);
+                null, new(ports.ToImmutable()), new(environment.ToImmutable()), new(labels.ToImmutable()), user, workingDirectory, healthCheck);
         }
 
         /// <summary>Reads the MSBuild properties exposed as <c>build_property.*</c>.</summary>
         public static ContainerConfigModel ParseMSBuild(AnalyzerConfigOptions options)
         {
-            // ContainerImageTags with ',' for ';': the analyzer config format ends a value at ';' (a comment).
-            var tags = Split(Property(options, "ContainerImageTagsForAnalyzers"), ',');
-            if (tags.Length == 0 && Property(options, "ContainerImageTag") is { } tag)
-            {
-                tags = ImmutableArray.Create(tag);
-            }
-
             var ports = ImmutableArray.CreateBuilder<PortModel>();
             foreach (var (number, protocol) in MSBuildPorts.Read(options))
             {
@@ -90,7 +83,7 @@ public sealed partial class ContainerSettingsGenerator
             }
 
             return new ContainerConfigModel(
-                Property(options, "ContainerRepository"), new(tags), new(ports.ToImmutable()), new(environment.ToImmutable()), default,
+                Property(options, "ContainerRepository"), new(ports.ToImmutable()), new(environment.ToImmutable()), default,
                 Property(options, "ContainerUser"), Property(options, "ContainerWorkingDirectory"), null);
         }
 
@@ -115,7 +108,6 @@ public sealed partial class ContainerSettingsGenerator
 
             return new ContainerConfigModel(
                 msbuild.Repository ?? code.Repository,
-                msbuild.Tags.Count > 0 ? msbuild.Tags : code.Tags,
                 new(ports.ToImmutable()),
                 MergeEnvironment(code.Environment, msbuild.Environment),
                 code.Labels,
@@ -170,24 +162,5 @@ public sealed partial class ContainerSettingsGenerator
 
         private static string? Property(AnalyzerConfigOptions options, string name) =>
             options.TryGetValue("build_property." + name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
-
-        private static ImmutableArray<string> Split(string? text, char separator)
-        {
-            if (text is null)
-            {
-                return ImmutableArray<string>.Empty;
-            }
-
-            var parts = ImmutableArray.CreateBuilder<string>();
-            foreach (var part in text.Split(separator))
-            {
-                if (part.Trim().Length > 0)
-                {
-                    parts.Add(part.Trim());
-                }
-            }
-
-            return parts.ToImmutable();
-        }
     }
 }

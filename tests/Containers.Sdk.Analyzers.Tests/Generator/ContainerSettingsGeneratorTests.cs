@@ -63,6 +63,27 @@ public sealed class ContainerSettingsGeneratorTests
     }
 
     [TestMethod]
+    public void Tags_and_registry_leave_the_generated_sources_unchanged()
+    {
+        // Where an image goes is not what is in it: compiled into the app, a new tag or registry would give a new app
+        // layer and a new image digest for the same code.
+        var (_, _, sources) = GeneratorHarness.Run(FullApp, MSBuild);
+        var elsewhere = new Dictionary<string, string>(MSBuild)
+        {
+            ["ContainerImageTagsForAnalyzers"] = "2.0,stable",
+            ["ContainerImageTag"] = "nightly",
+            ["ContainerRegistry"] = "registry.example:5000",
+        };
+        var (_, _, retagged) = GeneratorHarness.Run(FullApp, elsewhere);
+
+        CollectionAssert.AreEquivalent(sources.Keys.ToList(), retagged.Keys.ToList());
+        foreach (var (hintName, text) in sources)
+        {
+            Assert.AreEqual(text, retagged[hintName], hintName);
+        }
+    }
+
+    [TestMethod]
     public void Second_run_on_the_same_input_reports_tracked_steps_cached_or_unchanged()
     {
         var compilation = GeneratorHarness.Compile(FullApp);

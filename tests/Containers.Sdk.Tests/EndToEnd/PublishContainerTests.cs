@@ -87,6 +87,12 @@ public sealed partial class PublishContainerTests
         var republish = await PublishCheckedAsync(project);
         Assert.Contains(inspect.GetProperty("Digest").GetString()!, republish.StandardOutput, "an unchanged project gives the same image");
         Assert.Contains("uploaded 0 B", republish.StandardOutput, "nothing is uploaded again");
+
+        // Another tag names the same image: tags say where an image goes, not what is in it.
+        var retagged = await PublishCheckedAsync(project, "ContainerImageTags=", "ContainerImageTag=2.0.0");
+        Assert.Contains($"Published {Registry.Host}/hellorunc:2.0.0", retagged.StandardOutput);
+        Assert.AreEqual(inspect.GetProperty("Digest").GetString(), await Registry.DigestAsync("hellorunc:2.0.0", TestContext.CancellationToken), "a new tag, the same image");
+        Assert.Contains("uploaded 0 B", retagged.StandardOutput, "and nothing uploaded but the tag");
     }
 
     [TestMethod]

@@ -35,9 +35,6 @@ namespace Containers.Sdk
         /// <summary>The image repository, or null when the publish step derives it.</summary>
         public static string? Repository => null;
 
-        /// <summary>The image tags (empty: the publish default).</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<string> Tags { get; } = new string[] {  };
-
         /// <summary>The exposed ports.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<ExposedPort> Ports { get; } = new ExposedPort[] { new ExposedPort(8080, "tcp"), new ExposedPort(53, "udp") };
 
