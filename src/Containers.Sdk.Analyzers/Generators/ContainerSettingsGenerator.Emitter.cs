@@ -64,8 +64,6 @@ public sealed partial class ContainerSettingsGenerator
                         }
 
                 """);
-            text.Append("        /// <summary>The image repository, or null when the publish step derives it.</summary>\n");
-            text.Append("        public static string? Repository => ").Append(Literal(settings.Repository)).Append(";\n\n");
             text.Append("        /// <summary>The exposed ports.</summary>\n");
             text.Append("        public static global::System.Collections.Generic.IReadOnlyList<ExposedPort> Ports { get; } = new ExposedPort[] { ")
                 .Append(string.Join(", ", settings.Ports.Select(port => "new ExposedPort(" + port.Port.ToString(CultureInfo.InvariantCulture) + ", " + Literal(port.Protocol) + ")")))

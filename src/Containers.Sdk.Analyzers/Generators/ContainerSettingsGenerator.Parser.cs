@@ -61,7 +61,7 @@ public sealed partial class ContainerSettingsGenerator
             }
 
             return new ContainerConfigModel(
-                null, new(ports.ToImmutable()), new(environment.ToImmutable()), new(labels.ToImmutable()), user, workingDirectory, healthCheck);
+                new(ports.ToImmutable()), new(environment.ToImmutable()), new(labels.ToImmutable()), user, workingDirectory, healthCheck);
         }
 
         /// <summary>Reads the MSBuild properties exposed as <c>build_property.*</c>.</summary>
@@ -83,7 +83,7 @@ public sealed partial class ContainerSettingsGenerator
             }
 
             return new ContainerConfigModel(
-                Property(options, "ContainerRepository"), new(ports.ToImmutable()), new(environment.ToImmutable()), default,
+                new(ports.ToImmutable()), new(environment.ToImmutable()), default,
                 Property(options, "ContainerUser"), Property(options, "ContainerWorkingDirectory"), null);
         }
 
@@ -107,7 +107,6 @@ public sealed partial class ContainerSettingsGenerator
             }
 
             return new ContainerConfigModel(
-                msbuild.Repository ?? code.Repository,
                 new(ports.ToImmutable()),
                 MergeEnvironment(code.Environment, msbuild.Environment),
                 code.Labels,

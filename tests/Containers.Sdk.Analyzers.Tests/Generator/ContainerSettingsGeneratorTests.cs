@@ -63,16 +63,17 @@ public sealed class ContainerSettingsGeneratorTests
     }
 
     [TestMethod]
-    public void Tags_and_registry_leave_the_generated_sources_unchanged()
+    public void Registry_repository_and_tags_leave_the_generated_sources_unchanged()
     {
-        // Where an image goes is not what is in it: compiled into the app, a new tag or registry would give a new app
-        // layer and a new image digest for the same code.
+        // Where an image goes is not what is in it: compiled into the app, a new tag, repository or registry would give
+        // a new app layer and a new image digest for the same code.
         var (_, _, sources) = GeneratorHarness.Run(FullApp, MSBuild);
         var elsewhere = new Dictionary<string, string>(MSBuild)
         {
             ["ContainerImageTagsForAnalyzers"] = "2.0,stable",
             ["ContainerImageTag"] = "nightly",
             ["ContainerRegistry"] = "registry.example:5000",
+            ["ContainerRepository"] = "other-team/app",
         };
         var (_, _, retagged) = GeneratorHarness.Run(FullApp, elsewhere);
 

@@ -12,11 +12,10 @@ internal sealed record HealthCheckModel(string Path, int Port, int IntervalSecon
 /// <summary>
 /// Container settings from one source (the assembly attributes, or the MSBuild properties), or the
 /// merge of both. Holds only strings, numbers and equatable arrays, so the generator pipeline caches.
-/// No tags and no registry: they say where an image goes, not what is in it, and compiled into the app they
-/// would make every retag or push to another registry a new app layer and a new image digest.
+/// No registry, repository or tags: they say where an image goes, not what is in it, and compiled into the app
+/// they would make every retag or push elsewhere a new app layer and a new image digest.
 /// </summary>
 internal sealed record ContainerConfigModel(
-    string? Repository,
     EquatableArray<PortModel> Ports,
     EquatableArray<NameValueModel> Environment,
     EquatableArray<NameValueModel> Labels,
@@ -25,5 +24,5 @@ internal sealed record ContainerConfigModel(
     HealthCheckModel? HealthCheck)
 {
     /// <summary>No settings.</summary>
-    public static ContainerConfigModel Empty { get; } = new(null, default, default, default, null, null, null);
+    public static ContainerConfigModel Empty { get; } = new(default, default, default, null, null, null);
 }

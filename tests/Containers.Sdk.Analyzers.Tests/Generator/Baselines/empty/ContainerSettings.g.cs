@@ -32,9 +32,6 @@ namespace Containers.Sdk
             /// <summary>Consecutive failures before the container is unhealthy.</summary>
             public int Retries { get; }
         }
-        /// <summary>The image repository, or null when the publish step derives it.</summary>
-        public static string? Repository => null;
-
         /// <summary>The exposed ports.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<ExposedPort> Ports { get; } = new ExposedPort[] {  };
 
