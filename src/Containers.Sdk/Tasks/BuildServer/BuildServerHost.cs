@@ -136,9 +136,20 @@ internal static class BuildServerHost
 
         _ = Task.Run(() =>
         {
+            var released = 0;
+            void Release()
+            {
+                // Once: after the release another request may already have claimed the server.
+                if (Interlocked.Exchange(ref released, 1) == 0)
+                {
+                    Interlocked.Exchange(ref _lastActivityTicks, DateTime.UtcNow.Ticks);
+                    Volatile.Write(ref _busy, 0);
+                }
+            }
+
             try
             {
-                Serve(connection);
+                Serve(connection, Release);
             }
             catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException or System.Text.Json.JsonException or ObjectDisposedException)
             {
@@ -147,13 +158,15 @@ internal static class BuildServerHost
             finally
             {
                 connection.Dispose();
-                Interlocked.Exchange(ref _lastActivityTicks, DateTime.UtcNow.Ticks);
-                Volatile.Write(ref _busy, 0);
+                Release();
             }
         });
     }
 
-    private static void Serve(Socket connection)
+    // Runs one request. release() frees the server for the next one: called before the result is sent, because the
+    // build sends its next request (PublishContainerImage right after ComputeContainerConfig) as soon as it has the
+    // result, and a server still marked busy would turn it away to run in the build.
+    private static void Serve(Socket connection, Action release)
     {
         var request = BuildServerFrames.Read(connection, BuildServerJson.Default.ServerRequest);
         if (request is null || request.Protocol != BuildServerFrames.ProtocolVersion || !Tasks.TryGetValue(request.TaskName, out var create))
@@ -198,6 +211,7 @@ internal static class BuildServerHost
         var success = task.Execute();
         Diagnose($"{request.TaskName} for {request.ProjectFullPath ?? request.ProjectFile}: {(success ? "succeeded" : "failed")} in {stopwatch.ElapsedMilliseconds} ms");
         var outputs = BuildServerClient.GetProperties(task, BuildServerClient.Outputs(task.GetType()));
+        release();
         relay.Send(new ServerMessage { Kind = ServerMessage.Result, Success = success, Outputs = outputs, ServerProcessId = Environment.ProcessId });
     }
 
