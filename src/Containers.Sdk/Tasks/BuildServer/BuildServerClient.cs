@@ -192,7 +192,7 @@ internal static class BuildServerClient
             CreatePrivateDirectory(Path.GetDirectoryName(socketPath)!);
             using var process = Process.Start(startInfo);
             Interlocked.Exchange(ref s_startedTicks, Stopwatch.GetTimestamp());
-            log.LogMessage(MessageImportance.Normal, $"Started the Containers.Sdk build server (pid {process?.Id}) ; ContainerUseBuildServer=false turns it off.");
+            log.LogMessage(MessageImportance.Normal, $"Started the Containers.Sdk build server (pid {process?.Id}); ContainerUseBuildServer=false turns it off.");
         }
         catch (Exception exception) when (exception is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
         {

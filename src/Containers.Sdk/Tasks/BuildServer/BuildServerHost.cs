@@ -58,8 +58,16 @@ internal static class BuildServerHost
             _ = Task.Run(async () =>
             {
                 var started = System.Diagnostics.Stopwatch.StartNew();
-                await BuildServerWarmup.RunAsync().ConfigureAwait(false);
-                WarmedUp.TrySetResult();
+                try
+                {
+                    await BuildServerWarmup.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Also when the warm-up could not even begin (no temporary directory): requests must not wait for it.
+                    WarmedUp.TrySetResult();
+                }
+
                 Diagnose($"warmed up in {started.ElapsedMilliseconds} ms{(BuildServerWarmup.WarmupErrors.Count > 0 ? "; its publish failed: " + string.Join(" | ", BuildServerWarmup.WarmupErrors) : "")}");
             });
             Task<Socket>? pending = null;
