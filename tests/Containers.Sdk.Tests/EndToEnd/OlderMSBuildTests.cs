@@ -112,8 +112,7 @@ public sealed partial class PublishContainerTests
         }
 
         // The machine's package folder: the runtime and MSBuild packages are large and the same in every run.
-        var environment = DotnetEnvironment.Variables;
-        environment.Remove("NUGET_PACKAGES");
+        var environment = DotnetEnvironment.WithMachinePackageFolder();
         var output = Path.Combine(directory, "out");
         await TestTools.RunCheckedAsync("dotnet", ["publish", "MSBuildHost.csproj", "-f", framework, "-o", output, "-nologo", "-v:q"], directory, environment, TestContext.CancellationToken);
         return Path.Combine(output, "MSBuildHost");
@@ -163,18 +162,12 @@ public sealed partial class PublishContainerTests
     private async Task<(string Log, EvaluationResult Result)> RunOlderMSBuildAsync(
         string host, string project, string tag, IDictionary<string, string> environment, string[] settings, string[] outputs)
     {
-        var variables = DotnetEnvironment.Variables;
-        foreach (var (key, value) in environment)
-        {
-            variables[key] = value;
-        }
-
         var outputsFile = Path.Combine(Path.GetDirectoryName(project)!, $"outputs-{tag}.json");
         var result = await TestTools.RunAsync(
             host,
             [project, "-t:CoreCompile;PublishContainer", "-v:n", "-p:_IsPublishing=true", $"-p:ContainerImageTag={tag}", .. settings, .. outputs, $"-outputs:{outputsFile}"],
             Path.GetDirectoryName(project)!,
-            variables,
+            DotnetEnvironment.With(environment),
             TestContext.CancellationToken);
         Assert.AreEqual(0, result.ExitCode, $"the older MSBuild's build failed:\n{result.StandardOutput}\n{result.StandardError}");
         return (result.StandardOutput, EvaluationResult.Parse(File.ReadAllText(outputsFile)));

@@ -21,4 +21,24 @@ public static class DotnetEnvironment
         // each with its own data directory, and stop the server they started.
         ["ContainerUseBuildServer"] = "false",
     };
+
+    /// <summary><see cref="Variables"/> with <paramref name="overrides"/> set over them.</summary>
+    public static IDictionary<string, string> With(IEnumerable<KeyValuePair<string, string>>? overrides)
+    {
+        var variables = Variables;
+        foreach (var (key, value) in overrides ?? [])
+        {
+            variables[key] = value;
+        }
+
+        return variables;
+    }
+
+    /// <summary><see cref="Variables"/> but with the machine's NuGet package folder instead of the run's private one.</summary>
+    public static IDictionary<string, string> WithMachinePackageFolder()
+    {
+        var variables = Variables;
+        variables.Remove("NUGET_PACKAGES");
+        return variables;
+    }
 }

@@ -62,12 +62,7 @@ public static class PackageFeed
     // obj/project.assets.json would point into it, and a test project built after this run deleted it (the
     // solution's test projects build and run in parallel) would fail with NETSDK1127. They keep the machine's
     // package folder, as in the solution build; only the projects the tests generate use the private one.
-    private static IDictionary<string, string> PackEnvironment()
-    {
-        var variables = DotnetEnvironment.Variables;
-        variables.Remove("NUGET_PACKAGES");
-        return variables;
-    }
+    private static IDictionary<string, string> PackEnvironment() => DotnetEnvironment.WithMachinePackageFolder();
 
     /// <summary>Deletes the feed, the package folder and every generated project.</summary>
     [AssemblyCleanup]

@@ -77,16 +77,8 @@ public sealed class TestProject
         TestTools.RunAsync("dotnet", arguments, workingDirectory, DotnetEnvironment.Variables, cancellationToken);
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> in the project directory.</summary>
-    public Task<ToolResult> DotnetAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
-    {
-        var variables = DotnetEnvironment.Variables;
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            variables[key] = value;
-        }
-
-        return TestTools.RunAsync("dotnet", arguments, Directory, variables, cancellationToken);
-    }
+    public Task<ToolResult> DotnetAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
+        TestTools.RunAsync("dotnet", arguments, Directory, DotnetEnvironment.With(environment), cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="target"/> with restore and returns the requested properties and items
