@@ -31,13 +31,13 @@ internal static partial class DatabaseStartup
             }
             catch (Exception exception) when (TransientCause(exception) is { } cause && waited.Elapsed + PauseBetweenAttempts < Patience)
             {
-                LogWaiting(logger, target, attempt, waited.Elapsed.TotalSeconds, Patience.TotalSeconds, cause.Message);
+                LogWaiting(logger, target, attempt, waited.Elapsed.TotalSeconds, Patience.TotalSeconds, Reason(cause));
                 await Task.Delay(PauseBetweenAttempts, cancellationToken);
             }
             catch (Exception exception) when (TransientCause(exception) is { } cause)
             {
                 throw new InvalidOperationException(
-                    $"The database at {target} did not accept connections within {Patience.TotalSeconds:0} s ({attempt} attempts; last: {cause.Message}). " +
+                    $"The database at {target} did not accept connections within {Patience.TotalSeconds:0} s ({attempt} attempts; last: {Reason(cause)}). " +
                     "Check ConnectionStrings:Db and that the database is running.", exception);
             }
         }
@@ -49,6 +49,10 @@ internal static partial class DatabaseStartup
     /// </summary>
     private static NpgsqlException? TransientCause(Exception exception) =>
         (exception as NpgsqlException ?? exception.InnerException as NpgsqlException) is { IsTransient: true } cause ? cause : null;
+
+    /// <summary>Npgsql's message with the socket's ("Connection refused", "Name or service not known"): which one tells what to fix.</summary>
+    private static string Reason(NpgsqlException cause) =>
+        cause.InnerException is { } inner && !cause.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{cause.Message}: {inner.Message}" : cause.Message;
 
     /// <summary>Where the database is, for logs: host, port and database, never the password.</summary>
     private static string Describe(string? connectionString)
