@@ -72,6 +72,6 @@ static Task WriteHealthAsync(HttpContext context, HealthReport report)
 
     var failing = report.Entries
         .Where(entry => entry.Value.Status != HealthStatus.Healthy)
-        .Select(entry => $"{entry.Key}: {entry.Value.Status} ({entry.Value.Description ?? entry.Value.Exception?.Message ?? "no detail"})");
+        .Select(entry => $"{entry.Key}: {entry.Value.Status} ({entry.Value.Description ?? entry.Value.Exception?.Message ?? "did not answer"})");
     return context.Response.WriteAsync(string.Join('\n', failing) + '\n');
 }
