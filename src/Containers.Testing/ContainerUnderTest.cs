@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
-using Containers.Host;
+using Containers.Host.Images;
+using Containers.Host.Lifecycle;
+using Containers.Host.Readiness;
 using Containers.Oci;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 

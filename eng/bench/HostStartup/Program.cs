@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Containers.Host;
+using Containers.Host.Images;
+using Containers.Host.Lifecycle;
+using Containers.Host.Readiness;
 
 // Usage: HostStartup <oci layout> <tag> <runs>
 // 1. ContainerHost: StartAsync (image already unpacked in the cache by a warm-up start) until GET /healthz

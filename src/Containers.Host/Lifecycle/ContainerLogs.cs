@@ -1,4 +1,4 @@
-namespace Containers.Host;
+namespace Containers.Host.Lifecycle;
 
 /// <summary>What a container wrote to stdout and stderr, line by line, as it runs.</summary>
 public sealed class ContainerLogs

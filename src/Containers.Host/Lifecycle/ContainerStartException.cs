@@ -1,6 +1,6 @@
 using Containers.Oci;
 
-namespace Containers.Host;
+namespace Containers.Host.Lifecycle;
 
 /// <summary>
 /// A container did not become ready: it exited, a wait timed out, or it could not be started. The message

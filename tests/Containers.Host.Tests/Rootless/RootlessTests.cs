@@ -18,7 +18,10 @@ public sealed class RootlessTests
     private const int Nobody = 65534;
 
     private const string Probe = """"
-        using Containers.Host;
+        using Containers.Host.Images;
+        using Containers.Host.Lifecycle;
+        using Containers.Host.Readiness;
+        using Containers.Host.Runtimes;
 
         var (layout, tag, port, cache, backend) = (args[0], args[1], int.Parse(args[2]), args[3], Enum.Parse<ContainerBackendKind>(args[4]));
         var server = $$"""

@@ -1,6 +1,6 @@
 using Containers.Oci;
 
-namespace Containers.Host;
+namespace Containers.Host.Images;
 
 /// <summary>
 /// A layer holds an entry that would write outside the root filesystem (a <c>..</c> component, an

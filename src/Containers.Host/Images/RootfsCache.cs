@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Containers.Oci;
 
-namespace Containers.Host;
+namespace Containers.Host.Images;
 
 /// <summary>
 /// Keeps unpacked root filesystems keyed by the image's layer chain (the OCI ChainID of its diff ids),

@@ -2,9 +2,9 @@ using System.Runtime.InteropServices;
 using Containers.Oci;
 using Containers.Oci.Registry;
 
-namespace Containers.Host;
+namespace Containers.Host.Images;
 
-/// <summary>Where <see cref="ContainerHost"/> takes an image from: an OCI layout, a tarball or a registry.</summary>
+/// <summary>Where <see cref="Lifecycle.ContainerHost"/> takes an image from: an OCI layout, a tarball or a registry.</summary>
 public abstract class ContainerImageSource
 {
     private protected ContainerImageSource()

@@ -1,29 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Containers.Host.Lifecycle;
+using Containers.Host.Networking;
+using Containers.Host.Readiness;
 using Containers.Oci;
 
-namespace Containers.Host;
+namespace Containers.Host.Runtimes;
 
 /// <summary>
 /// The docker or podman command line as a backend, for machines where the host cannot run containers itself
 /// (not root, or not Linux): the image is loaded into the CLI's image store and run there with its ports
 /// published on 127.0.0.1, as <c>docker run -p 127.0.0.1::8080</c> does.
 /// </summary>
-internal sealed partial class CliRuntime : IContainerRuntime
+internal sealed partial class CliRuntime(string name, string executable) : IContainerRuntime
 {
-    private readonly IReadOnlyList<string> _runArguments;
+    // Set by PrepareAsync: the run command line and the ports it publishes.
+    private List<string> _runArguments = [];
+    private List<int> _ports = [];
 
-    private CliRuntime(string name, string executable, IReadOnlyList<string> runArguments)
-    {
-        Name = name;
-        Executable = executable;
-        _runArguments = runArguments;
-    }
+    public string Name { get; } = name;
 
-    public string Name { get; }
-
-    public string Executable { get; }
+    public string Executable { get; } = executable;
 
     /// <summary>
     /// The CLI to use: CONTAINERS_HOST_CLI (a name or path) when set, else podman (daemonless, so on PATH means usable),
@@ -45,14 +43,21 @@ internal sealed partial class CliRuntime : IContainerRuntime
         return HostTools.FindOnPath("docker") is { } docker && DockerDaemonAnswers(docker) ? ("docker", docker) : null;
     }
 
-    /// <summary>A runtime for a command line that only stops and removes containers (for reaping).</summary>
-    public static CliRuntime ForCleanup(string name, string executable) => new(name, executable, []);
+    /// <summary>Loads the image into the CLI's store (once) and makes the run command line.</summary>
+    public async Task PrepareAsync(ContainerLaunch launch, CancellationToken cancellationToken)
+    {
+        var imageName = await EnsureImageAsync(Name, Executable, launch.Image, launch.Directory.Path, launch.Directory.CacheDirectory, launch.Log, cancellationToken).ConfigureAwait(false);
+
+        // Waits run outside the container: through the CLI, a port a TCP wait checks must be published too.
+        _ports = launch.Ports.Union(Wait.TcpPorts(launch.Options.WaitStrategies)).ToList();
+        _runArguments = RunArguments(launch.Id, imageName, launch.Directory.Owner, _ports, new Dictionary<string, string>(launch.Options.Environment), launch.Options.Command, launch.Config.Config?.StopSignal);
+    }
 
     /// <summary>
     /// Makes sure <paramref name="image"/> is in the CLI's store as <c>localhost/containers-sdk-host:&lt;manifest digest&gt;</c>,
     /// loading it from a docker-archive only when it is not there yet; returns that name.
     /// </summary>
-    public static async Task<string> EnsureImageAsync(string name, string executable, IImage image, string temporaryDirectory, string cacheDirectory, Action<string> log, CancellationToken cancellationToken)
+    private static async Task<string> EnsureImageAsync(string name, string executable, IImage image, string temporaryDirectory, string cacheDirectory, Action<string> log, CancellationToken cancellationToken)
     {
         var imageName = "localhost/containers-sdk-host:" + image.ManifestDescriptor.Digest.Hex[..32];
         var loadedList = Path.Combine(cacheDirectory, name + "-images");
@@ -110,10 +115,10 @@ internal sealed partial class CliRuntime : IContainerRuntime
     }
 
     /// <summary>
-    /// A runtime that runs <paramref name="imageName"/> in the foreground (its output is the process's), named
+    /// The command line that runs <paramref name="imageName"/> in the foreground (its output is the process's), named
     /// <paramref name="id"/>, with <paramref name="ports"/> published on free 127.0.0.1 ports.
     /// </summary>
-    public static CliRuntime ForRun(string name, string executable, string id, string imageName, string ownerStamp, IReadOnlyList<int> ports, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? command, string? stopSignal)
+    private static List<string> RunArguments(string id, string imageName, string ownerStamp, IReadOnlyList<int> ports, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? command, string? stopSignal)
     {
         var arguments = new List<string> { "run", "--name", id, "--label", "dev.containers-sdk.owner=" + ownerStamp };
         foreach (var port in ports)
@@ -148,11 +153,12 @@ internal sealed partial class CliRuntime : IContainerRuntime
 
         arguments.Add(imageName);
         arguments.AddRange(command ?? []);
-        return new CliRuntime(name, executable, arguments);
+        return arguments;
     }
 
-    public Process StartRun(string bundle, string id, string pidFile)
+    public Process StartRun(ContainerLaunch launch, string pidFile)
     {
+        var id = launch.Id;
         var cidFile = pidFile + ".cid";
         File.Delete(cidFile);
         var start = HostTools.StartInfo(Executable, [_runArguments[0], "--cidfile", cidFile, .. _runArguments.Skip(1)]);
@@ -206,8 +212,38 @@ internal sealed partial class CliRuntime : IContainerRuntime
     public Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken) =>
         HostTools.RunAsync(Executable, ["rm", "--force", id], cancellationToken);
 
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    /// <summary>Reads the ports the CLI published (the container was started with them).</summary>
+    public async Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken)
+    {
+        if (_ports.Count == 0)
+        {
+            return NoPublishedPorts.Instance;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lookup = GetPublishedPortsAsync(container.Id, _ports, stop.Token);
+        if (await Task.WhenAny(lookup, container.Exited).ConfigureAwait(false) != lookup)
+        {
+            // Exited first: as with the other backends, the wait strategies tell a finished job from a crash.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await ((Task)lookup).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            launch.Log($"Container {container.Id} exited (code {container.Exited.Result}) before its ports could be published.");
+            return NoPublishedPorts.Instance;
+        }
+
+        var published = await lookup.ConfigureAwait(false);
+        foreach (var port in _ports)
+        {
+            launch.Log($"Container {container.Id} port {port}/tcp published on 127.0.0.1:{published[port]} by {Name}.");
+        }
+
+        return new DirectPorts(_ports.ToDictionary(p => p, p => published[p]), _ports);
+    }
+
     /// <summary>The 127.0.0.1 port the CLI published each container port on; waits until all of them are listed.</summary>
-    public async Task<IReadOnlyDictionary<int, int>> GetPublishedPortsAsync(string id, IReadOnlyList<int> ports, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<int, int>> GetPublishedPortsAsync(string id, IReadOnlyList<int> ports, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (true)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Containers.Host;
+namespace Containers.Host.Images;
 
 /// <summary>
 /// A container's writable root filesystem over the cached, read-only unpacked image: an overlay mount

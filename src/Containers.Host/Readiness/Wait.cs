@@ -2,18 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Containers.Host.Lifecycle;
 
-namespace Containers.Host;
-
-/// <summary>A readiness check run from outside the container until it passes.</summary>
-public interface IContainerWaitStrategy
-{
-    /// <summary>What is being waited for, for messages.</summary>
-    string Description { get; }
-
-    /// <summary>Returns when the container is ready; throws <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> trips.</summary>
-    Task WaitAsync(RunningContainer container, CancellationToken cancellationToken);
-}
+namespace Containers.Host.Readiness;
 
 /// <summary>The wait strategies. All run from outside the container: nothing is executed inside it, so they work on distroless images.</summary>
 public static class Wait
@@ -46,6 +37,8 @@ public static class Wait
     {
         public int Port => port;
 
+        public ContainerWaitKind Kind => ContainerWaitKind.TcpPort;
+
         public string Description => $"TCP port {port} to accept connections";
 
         public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
@@ -59,6 +52,8 @@ public static class Wait
 
     private sealed class HttpWait(string path, int? port, int expectedStatus) : IContainerWaitStrategy
     {
+        public ContainerWaitKind Kind => ContainerWaitKind.Http;
+
         public string Description => $"GET {path} on port {port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(first published)"} to answer {expectedStatus}";
 
         public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
@@ -87,6 +82,8 @@ public static class Wait
 
     private sealed class LogWait(Regex regex) : IContainerWaitStrategy
     {
+        public ContainerWaitKind Kind => ContainerWaitKind.LogLine;
+
         public string Description => $"a log line matching /{regex}/";
 
         public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
@@ -107,6 +104,8 @@ public static class Wait
     {
         public const string Label = "dev.containers-sdk.health-check";
 
+        public ContainerWaitKind Kind => ContainerWaitKind.HealthCheck;
+
         public string Description => "the image's health check";
 
         public Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
@@ -125,6 +124,8 @@ public static class Wait
 
     private sealed class ExitWait(int? expected) : IContainerWaitStrategy
     {
+        public ContainerWaitKind Kind => ContainerWaitKind.Exit;
+
         public string Description => expected is null ? "the container to exit" : $"the container to exit with code {expected}";
 
         public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
+using Containers.Host.Images;
 using Containers.Oci;
 
-namespace Containers.Host;
+namespace Containers.Host.Runtimes;
 
 /// <summary>Writes the runtime-spec <c>config.json</c> of a bundle from an image config.</summary>
 internal static class RuntimeSpec

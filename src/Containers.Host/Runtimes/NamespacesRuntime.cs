@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using Containers.Host.Lifecycle;
+using Containers.Host.Networking;
 
-namespace Containers.Host;
+namespace Containers.Host.Runtimes;
 
 /// <summary>
 /// The built-in backend for machines with no OCI runtime: util-linux <c>unshare</c> creates the pid, mount,
@@ -14,7 +16,10 @@ namespace Containers.Host;
 /// capability bounding, seccomp, masked paths or supplementary groups — for running tests where nothing
 /// else is installed. Needs root.
 /// </summary>
-internal sealed class NamespacesRuntime(string containersDirectory) : IContainerRuntime
+/// <param name="containersDirectory">The cache's <c>containers</c> directory (to find a container's pid file).</param>
+/// <param name="rootless">Not root: a user namespace maps the caller to the container's root; the host's network.</param>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+internal sealed class NamespacesRuntime(string containersDirectory, bool rootless = false) : IContainerRuntime
 {
     private const string UnshareTool = "unshare";
 
@@ -38,14 +43,20 @@ internal sealed class NamespacesRuntime(string containersDirectory) : IContainer
         return Find("ip") is null ? "ip (iproute2) is not on PATH" : null;
     }
 
-    public Process StartRun(string bundle, string id, string pidFile)
+    public Task PrepareAsync(ContainerLaunch launch, CancellationToken cancellationToken) => Bundle.PrepareAsync(launch, rootless, cancellationToken);
+
+    public Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken) =>
+        Bundle.PublishPortsAsync(container, launch, rootless, cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Process StartRun(ContainerLaunch launch, string pidFile)
     {
-        var spec = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")))!;
+        var id = launch.Id;
+        var spec = JsonNode.Parse(File.ReadAllText(Path.Combine(launch.Directory.Path, "config.json")))!;
         var process = spec["process"]!;
 
-        // A rootless bundle (RuntimeSpec with the caller's ids): a user namespace mapping the caller to root, and the
-        // host's network, as for a rootless OCI runtime.
-        var rootless = spec["linux"]?["uidMappings"] is not null;
+        // Rootless: a user namespace mapping the caller to root, and the host's network, as for a rootless OCI runtime.
         var root = (string)spec["root"]!["path"]!;
         var script = new StringBuilder("set -e\n");
         script.Append("R=").Append(Quote(root)).Append('\n');

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Containers.Oci;
 
-namespace Containers.Host;
+namespace Containers.Host.Images;
 
 /// <summary>
 /// The image config's <c>User</c> (<c>name</c>, <c>uid</c>, <c>name:group</c>, <c>uid:gid</c>) resolved to numeric ids

@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using Containers.Oci;
 
-namespace Containers.Host;
+namespace Containers.Host.Images;
 
 /// <summary>
 /// Applies image layers, base first, to a root filesystem directory: OCI whiteouts

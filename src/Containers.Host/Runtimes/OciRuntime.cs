@@ -1,10 +1,17 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Containers.Host.Lifecycle;
+using Containers.Host.Networking;
 
-namespace Containers.Host;
+namespace Containers.Host.Runtimes;
 
-/// <summary>An OCI runtime command line (runc, crun, youki): the subcommands every one of them implements.</summary>
-internal sealed class OciRuntime(string name, string executable, string stateRoot) : IContainerRuntime
+/// <summary>An OCI runtime command line (runc, crun, youki): the subcommands every one of them implements, on a <see cref="Bundle"/>.</summary>
+/// <param name="name">The runtime's name.</param>
+/// <param name="executable">Its path.</param>
+/// <param name="stateRoot">Its state directory.</param>
+/// <param name="rootless">Not root: the bundle maps the caller to the container's root and shares the host's network.</param>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+internal sealed class OciRuntime(string name, string executable, string stateRoot, bool rootless = false) : IContainerRuntime
 {
     public string Name { get; } = name;
 
@@ -31,11 +38,20 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
         return found;
     }
 
-    public Process StartRun(string bundle, string id, string pidFile)
+    public async Task PrepareAsync(ContainerLaunch launch, CancellationToken cancellationToken)
     {
-        var start = Start(["run", "--bundle", bundle, "--pid-file", pidFile, id]);
+        Directory.CreateDirectory(StateRoot);
+        await Bundle.PrepareAsync(launch, rootless, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Process StartRun(ContainerLaunch launch, string pidFile)
+    {
+        var start = Start(["run", "--bundle", launch.Directory.Path, "--pid-file", pidFile, launch.Id]);
         return Process.Start(start) ?? throw new IOException($"Could not start {Executable}.");
     }
+
+    public Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken) =>
+        Bundle.PublishPortsAsync(container, launch, rootless, cancellationToken);
 
     public Task<(int ExitCode, string Output)> KillAsync(string id, string signal, CancellationToken cancellationToken) =>
         RunAsync(["kill", id, signal], cancellationToken);
@@ -46,6 +62,11 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
     /// <summary>The ids of the containers in this runtime's state root.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
     {
+        if (!Directory.Exists(StateRoot))
+        {
+            return [];
+        }
+
         var (code, output) = await RunAsync(["list", "--format", "json"], cancellationToken).ConfigureAwait(false);
         // The output holds stderr too: runc warns there about a container being created or deleted by another
         // process as it lists (level=warning msg=...). The JSON is the one line that is an array.

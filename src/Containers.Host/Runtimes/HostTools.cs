@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Containers.Host;
+namespace Containers.Host.Runtimes;
 
 /// <summary>Finding and running the command-line tools the backends drive (runc, unshare, podman, ...).</summary>
 internal static class HostTools
