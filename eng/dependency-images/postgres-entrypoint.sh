@@ -132,7 +132,8 @@ fi
 
 if [ "$1" = postgres ]; then
   uid="$(id -u)"
-  user="$(id -un 2>/dev/null || echo "uid $uid")"
+  # GNU id prints the number and fails for a uid without a name.
+  if name="$(id -un 2>/dev/null)"; then user="$name (uid $uid)"; else user="uid $uid"; fi
   if [ "$uid" = 0 ]; then
     die "running as root; this image runs PostgreSQL as its own user postgres and never switches users (postgres refuses to run as root). Run the container as user postgres, the image's default."
   fi
@@ -144,10 +145,10 @@ if [ "$1" = postgres ]; then
   export POSTGRES_HOST_AUTH_METHOD="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
 
   if [ ! -d "$PGDATA" ]; then
-    mkdir -p "$PGDATA" 2>/dev/null || die "cannot create PGDATA=$PGDATA as $user; create it writable by uid $uid (a volume mounted there must be owned by uid $uid)"
+    mkdir -p "$PGDATA" 2>/dev/null || die "cannot create PGDATA=$PGDATA as $user; its parent must be writable by uid $uid"
   fi
   if [ ! -w "$PGDATA" ] || [ ! -x "$PGDATA" ]; then
-    die "PGDATA=$PGDATA (owner $(stat -c %u:%g "$PGDATA"), mode $(stat -c %a "$PGDATA")) is not writable by $user (uid $uid); a volume mounted there must be owned by uid $uid"
+    die "PGDATA=$PGDATA (owner $(stat -c %u:%g "$PGDATA"), mode $(stat -c %a "$PGDATA")) is not writable by $user; a volume mounted there must be owned by uid $uid"
   fi
 
   if [ -s "$PGDATA/PG_VERSION" ]; then
