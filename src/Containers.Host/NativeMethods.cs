@@ -22,6 +22,27 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int Unmount(string target, int flags);
 
+    [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int LChown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int StatX(int directoryFd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>The owner of <paramref name="path"/> (not following a final symbolic link), or null. statx(2): its struct has one layout on every architecture.</summary>
+    internal static unsafe (uint Uid, uint Gid)? LStat(string path)
+    {
+        const int atFdCwd = -100, atSymlinkNoFollow = 0x100;
+        const uint statxUid = 0x8, statxGid = 0x10;
+        var buffer = stackalloc byte[256];
+        if (StatX(atFdCwd, path, atSymlinkNoFollow, statxUid | statxGid, buffer) != 0)
+        {
+            return null;
+        }
+
+        // struct statx: u32 stx_mask, u32 stx_blksize, u64 stx_attributes, u32 stx_nlink, u32 stx_uid, u32 stx_gid.
+        return (*(uint*)(buffer + 20), *(uint*)(buffer + 24));
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     internal static partial int Kill(int pid, int signal);
 

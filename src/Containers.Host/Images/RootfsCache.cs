@@ -52,7 +52,9 @@ public sealed class RootfsCache
     {
         ArgumentNullException.ThrowIfNull(image);
         var chainId = ChainId(image.Layers.Select(layer => layer.DiffId));
-        var final = Path.Combine(Directory, chainId.Replace(':', '-'));
+        // Trees unpacked with the layers' owners (as root) are kept apart from those without (a cache made by an older
+        // version, or rootless): a non-root image user must own its data directories.
+        var final = Path.Combine(Directory, chainId.Replace(':', '-') + (RootfsUnpacker.AppliesOwners ? "-owned" : ""));
         if (System.IO.Directory.Exists(final))
         {
             // The directory's time orders the chains for Prune: most recently used last to go.
@@ -164,6 +166,7 @@ public sealed class RootfsCache
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         System.IO.Directory.CreateDirectory(destination);
+        CopyOwner(source, destination);
         File.SetUnixFileMode(destination, File.GetUnixFileMode(source));
         foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
         {
@@ -171,6 +174,7 @@ public sealed class RootfsCache
             if (entry.LinkTarget is { } link)
             {
                 File.CreateSymbolicLink(target, link);
+                CopyOwner(entry.FullName, target);
             }
             else if (entry is DirectoryInfo)
             {
@@ -189,6 +193,21 @@ public sealed class RootfsCache
                     throw new OciException($"Could not hard-link '{entry.FullName}' to '{target}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the cache and the container root must be on the same filesystem.");
                 }
             }
+        }
+    }
+
+    // As root the tree's directories and links get the cached entries' owners (files are the same inodes).
+    private static void CopyOwner(string source, string destination)
+    {
+        if (!RootfsUnpacker.AppliesOwners)
+        {
+            return;
+        }
+
+        var status = NativeMethods.LStat(source);
+        if (status is { } owner && (owner.Uid != 0 || owner.Gid != 0))
+        {
+            NativeMethods.LChown(destination, owner.Uid, owner.Gid);
         }
     }
 }

@@ -21,6 +21,9 @@ public static class RootfsUnpacker
     private const string OpaqueMarker = ".wh..wh..opq";
     private const int MaxSymlinkHops = 40;
 
+    /// <summary>True when the unpacker gives entries the owners their tar headers name: as root, as container engines do (a non-root image user must own its data directories).</summary>
+    public static bool AppliesOwners => NativeMethods.GetEffectiveUserId() == 0;
+
     /// <summary>Unpacks every layer of <paramref name="image"/> into <paramref name="rootDirectory"/>.</summary>
     public static async Task UnpackAsync(IImage image, string rootDirectory, CancellationToken cancellationToken = default)
     {
@@ -92,6 +95,7 @@ public static class RootfsUnpacker
                 }
 
                 Directory.CreateDirectory(target);
+                SetOwner(target, entry);
                 File.SetUnixFileMode(target, ModeOf(entry));
                 break;
             case TarEntryType.RegularFile:
@@ -107,11 +111,14 @@ public static class RootfsUnpacker
                     }
                 }
 
+                // Owner before mode: chown(2) clears the set-user-ID and set-group-ID bits.
+                SetOwner(target, entry);
                 File.SetUnixFileMode(target, ModeOf(entry));
                 break;
             case TarEntryType.SymbolicLink:
                 Remove(target);
                 File.CreateSymbolicLink(target, entry.LinkName);
+                SetOwner(target, entry);
                 break;
             case TarEntryType.HardLink:
                 if (entry.LinkName.StartsWith('/') || entry.LinkName.Split('/').Contains("..", StringComparer.Ordinal))
@@ -134,6 +141,14 @@ public static class RootfsUnpacker
             default:
                 // Device nodes and FIFOs need privileges and are not used by application images; skipped.
                 break;
+        }
+    }
+
+    private static void SetOwner(string path, TarEntry entry)
+    {
+        if (AppliesOwners && (entry.Uid != 0 || entry.Gid != 0) && NativeMethods.LChown(path, (uint)entry.Uid, (uint)entry.Gid) != 0)
+        {
+            throw new OciException($"Could not give '{path}' the owner {entry.Uid}:{entry.Gid} of its layer entry (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using Containers.Oci;
 using Containers.TestSupport;
+using NativeMethods = Containers.Host.NativeMethods;
 
 namespace Containers.Host.Tests.Unpacking;
 
@@ -59,6 +60,34 @@ public sealed class RootfsUnpackerTests
 
     private Task Apply(params TarEntry[] entries) =>
         RootfsUnpacker.ApplyLayerAsync(Tar(entries), Layer, Root, Token);
+
+    [TestMethod]
+    public async Task As_root_entries_get_the_owners_of_their_tar_headers_and_keep_setuid()
+    {
+        if (Environment.UserName != "root")
+        {
+            Assert.Inconclusive("owners are applied only as root");
+        }
+
+        var data = Dir("var/lib/data/");
+        data.Uid = 999;
+        data.Gid = 998;
+        var tool = File("usr/bin/tool", "#!/bin/sh");
+        tool.Uid = 1654;
+        tool.Gid = 1654;
+        tool.Mode = (UnixFileMode)0b100_111_101_101; // 04755
+        var link = Symlink("usr/bin/alias", "tool");
+        link.Uid = 1654;
+        link.Gid = 1654;
+
+        await Apply(Dir("var/"), Dir("var/lib/"), data, Dir("usr/"), Dir("usr/bin/"), tool, link);
+
+        Assert.AreEqual(((uint)999, (uint)998), NativeMethods.LStat(Path.Combine(Root, "var/lib/data")));
+        Assert.AreEqual(((uint)1654, (uint)1654), NativeMethods.LStat(Path.Combine(Root, "usr/bin/tool")));
+        Assert.AreEqual(((uint)1654, (uint)1654), NativeMethods.LStat(Path.Combine(Root, "usr/bin/alias")), "the link itself, not its target");
+        Assert.AreEqual(((uint)0, (uint)0), NativeMethods.LStat(Path.Combine(Root, "var/lib")));
+        Assert.AreEqual((UnixFileMode)0b100_111_101_101, System.IO.File.GetUnixFileMode(Path.Combine(Root, "usr/bin/tool")), "chown ran before chmod, so the setuid bit stays");
+    }
 
     [TestMethod]
     public async Task Whiteout_removes_the_file_from_a_lower_layer()
