@@ -25,11 +25,54 @@ public abstract class ContainerImageSource
         return new ArchiveSource(tarballPath);
     }
 
-    /// <summary>An image in a registry, e.g. <c>127.0.0.1:5000/app:1.0</c>.</summary>
+    /// <summary>
+    /// An image in a registry, e.g. <c>127.0.0.1:5000/app:1.0</c> or <c>postgres:15</c> (Docker Hub). It is pulled once into
+    /// the host's image cache; a later start by digest makes no registry request, one by tag only asks which digest the
+    /// tag names (and starts the cached copy when the registry does not answer). Credentials come from the places
+    /// publishing reads (the SDK's pull variables, docker's and podman's config files) unless
+    /// <paramref name="options"/> names a provider; <c>CONTAINERS_HOST_REGISTRY_MIRRORS</c> (<c>docker.io=127.0.0.1:5000</c>)
+    /// pulls a registry's images from a mirror.
+    /// </summary>
     public static ContainerImageSource FromRegistry(string imageReference, RegistryClientOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(imageReference);
         return new RegistrySource(ImageReference.Parse(imageReference), options);
+    }
+
+    /// <summary>
+    /// The image a string names, as skopeo and the <c>dotnet container</c> command write it: <c>oci:DIR[:TAG]</c> (an OCI
+    /// layout), <c>oci-archive:FILE</c>, <c>docker-archive:FILE</c>, <c>docker://REFERENCE</c> or a plain registry reference
+    /// (<c>postgres:15</c>, <c>127.0.0.1:5000/app@sha256:…</c>).
+    /// </summary>
+    /// <exception cref="OciException">The string is none of these; the message shows the forms.</exception>
+    public static ContainerImageSource Parse(string image)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(image);
+        if (image.StartsWith("oci:", StringComparison.Ordinal))
+        {
+            // oci:DIR:TAG — the tag is after the last ':' when that is not part of the path.
+            var rest = image["oci:".Length..];
+            var colon = rest.LastIndexOf(':');
+            return colon > 0 && !rest[(colon + 1)..].Contains('/', StringComparison.Ordinal)
+                ? FromOciLayout(rest[..colon], rest[(colon + 1)..])
+                : FromOciLayout(rest);
+        }
+
+        foreach (var prefix in new[] { "oci-archive:", "docker-archive:" })
+        {
+            if (image.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return FromArchive(image[prefix.Length..]);
+            }
+        }
+
+        var reference = image.StartsWith("docker://", StringComparison.Ordinal) ? image["docker://".Length..] : image;
+        if (!ImageReference.TryParse(reference, out _))
+        {
+            throw new OciException($"'{image}' is not an image: expected a registry reference (postgres:15, 127.0.0.1:5000/app:1.0), oci:DIRECTORY[:TAG], oci-archive:FILE or docker-archive:FILE.");
+        }
+
+        return FromRegistry(reference);
     }
 
     /// <summary>The platform of this machine, which is the one a local runtime can run.</summary>
@@ -39,15 +82,15 @@ public abstract class ContainerImageSource
         _ => Platform.LinuxAmd64,
     };
 
-    /// <summary>Reads the image for <paramref name="platform"/>; the owner (if any) keeps its layers readable until disposed.</summary>
-    internal abstract Task<(IImage Image, IDisposable? Owner)> LoadAsync(Platform platform, CancellationToken cancellationToken);
+    /// <summary>Reads the image for the context's platform; the owner (if any) keeps its layers readable until disposed.</summary>
+    internal abstract Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken);
 
     /// <summary>Describes the source for messages.</summary>
     public abstract override string ToString();
 
     private sealed class LayoutSource(string directory, string? reference) : ContainerImageSource
     {
-        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(Platform platform, CancellationToken cancellationToken)
+        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken)
         {
             var layout = OciLayout.Open(directory);
             var name = reference;
@@ -59,7 +102,7 @@ public abstract class ContainerImageSource
                     : throw new OciException($"The OCI layout '{directory}' holds {names.Count} tagged images ({string.Join(", ", names)}); name one with ContainerImageSource.FromOciLayout(directory, reference).");
             }
 
-            return (await layout.ReadImageAsync(name, platform, cancellationToken).ConfigureAwait(false), null);
+            return (await layout.ReadImageAsync(name, context.Platform, cancellationToken).ConfigureAwait(false), null);
         }
 
         public override string ToString() => $"OCI layout {directory}" + (reference is null ? "" : $" ({reference})");
@@ -67,7 +110,7 @@ public abstract class ContainerImageSource
 
     private sealed class ArchiveSource(string path) : ContainerImageSource
     {
-        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(Platform platform, CancellationToken cancellationToken)
+        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken)
         {
             OciArchiveFile archive;
             try
@@ -85,10 +128,10 @@ public abstract class ContainerImageSource
             if (names.Count == 0)
             {
                 var entries = await archive.GetEntriesAsync(cancellationToken).ConfigureAwait(false);
-                return (await archive.ReadImageAsync(entries[0].Descriptor.Digest.ToString(), platform, cancellationToken).ConfigureAwait(false), null);
+                return (await archive.ReadImageAsync(entries[0].Descriptor.Digest.ToString(), context.Platform, cancellationToken).ConfigureAwait(false), null);
             }
 
-            return (await archive.ReadImageAsync(names[0], platform, cancellationToken).ConfigureAwait(false), null);
+            return (await archive.ReadImageAsync(names[0], context.Platform, cancellationToken).ConfigureAwait(false), null);
         }
 
         public override string ToString() => $"archive {path}";
@@ -96,21 +139,12 @@ public abstract class ContainerImageSource
 
     private sealed class RegistrySource(ImageReference reference, RegistryClientOptions? options) : ContainerImageSource
     {
-        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(Platform platform, CancellationToken cancellationToken)
-        {
-            // The image's layers stream from the registry through this client: it lives until they are unpacked.
-            var client = new RegistryClient(options ?? new RegistryClientOptions());
-            try
-            {
-                return (await client.GetImageAsync(reference, platform, cancellationToken).ConfigureAwait(false), client);
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
-        }
+        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken) =>
+            (await new ImageStore(context.CacheDirectory).GetAsync(reference, context.Platform, options, context.Log, cancellationToken).ConfigureAwait(false), null);
 
         public override string ToString() => reference.ToString();
     }
 }
+
+/// <summary>Where and for what an image is loaded: the platform to select from an index, the host's cache, the log.</summary>
+internal sealed record ImageLoadContext(Platform Platform, string CacheDirectory, Action<string> Log);

@@ -50,7 +50,7 @@ public static class ContainerHost
         var directory = await ContainerDirectory.CreateAsync(cacheDirectory, cancellationToken).ConfigureAwait(false);
         try
         {
-            var (image, owner) = await options.Image.LoadAsync(ContainerImageSource.HostPlatform, cancellationToken).ConfigureAwait(false);
+            var (image, owner) = await options.Image.LoadAsync(new ImageLoadContext(ContainerImageSource.HostPlatform, cacheDirectory, log), cancellationToken).ConfigureAwait(false);
             RunningContainer? container = null;
             ContainerLaunch launch;
             var failures = new List<string>();
