@@ -30,6 +30,8 @@
 #                                          time in the layers (default: fixed)
 # Needs root (debootstrap, chroot, unshare) and: debootstrap umoci skopeo jq tar gzip
 # (eng/install-deps.sh).
+# Scripts for bash -c, dpkg-query formats and SQL are single-quoted on purpose: they expand later.
+# shellcheck disable=SC2016
 set -euo pipefail
 
 readonly SUITE=bookworm
@@ -140,7 +142,7 @@ remove_work_dir() {
     if [[ "$root" == "$dir" || "$root" == "$dir"/* ]]; then kill -KILL "${proc#/proc/}" 2>/dev/null || true; fi
   done
   while read -r mount_point; do
-    [[ -n "$mount_point" ]] && umount -l "$mount_point" 2>/dev/null || true
+    if [[ -n "$mount_point" ]]; then umount -l "$mount_point" 2>/dev/null || true; fi
   done < <(awk -v prefix="$dir/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r)
   rm -rf --one-file-system "$dir"
 }
@@ -191,12 +193,13 @@ clamp_times() {
 # and hostname, apt leaves package lists, caches and logs; /dev is populated by the runtime.
 # Directories under /var/log stay (packages own them); the files in them go.
 clean_rootfs() {
-  local root="$1"
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/archives/partial/* "$root"/var/cache/apt/*.bin \
-    "$root"/var/lib/apt/lists/* "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old \
-    "$root"/tmp/* "$root"/var/tmp/* "$root"/dev/* "$root"/debootstrap \
-    "$root"/etc/passwd- "$root"/etc/group- "$root"/etc/shadow- "$root"/etc/gshadow- "$root"/usr/sbin/policy-rc.d \
-    "$root"/var/cache/apt/archives/lock "$root"/run/adduser
+  local root="${1:?clean_rootfs needs a root file system}"
+  [[ "$root" != / && -d "$root/etc" ]] || die "clean_rootfs: '$root' is not a root file system"
+  rm -rf "${root:?}"/var/cache/apt/archives/*.deb "${root:?}"/var/cache/apt/archives/partial/* "${root:?}"/var/cache/apt/*.bin \
+    "${root:?}"/var/lib/apt/lists/* "${root:?}"/var/cache/debconf/*-old "${root:?}"/var/lib/dpkg/*-old \
+    "${root:?}"/tmp/* "${root:?}"/var/tmp/* "${root:?}"/dev/* "${root:?}"/debootstrap \
+    "${root:?}"/etc/passwd- "${root:?}"/etc/group- "${root:?}"/etc/shadow- "${root:?}"/etc/gshadow- "${root:?}"/usr/sbin/policy-rc.d \
+    "${root:?}"/var/cache/apt/archives/lock "${root:?}"/run/adduser
   find "$root/var/log" -xdev -type f -delete
   rm -f "$root/etc/resolv.conf" "$root/etc/hostname"
   : >"$root/etc/resolv.conf"
@@ -237,7 +240,7 @@ if [[ ! -f "$minbase_tar" ]]; then
   if ! unshare --mount --propagation private -- debootstrap --variant=minbase --keyring="$keyring" \
       "$SUITE" "$minbase_dir" "$mirror" >"$work_dir/debootstrap.log" 2>&1; then
     tail -n 30 "$work_dir/debootstrap.log" >&2
-    [[ -f "$minbase_dir/debootstrap/debootstrap.log" ]] && tail -n 30 "$minbase_dir/debootstrap/debootstrap.log" >&2
+    if [[ -f "$minbase_dir/debootstrap/debootstrap.log" ]]; then tail -n 30 "$minbase_dir/debootstrap/debootstrap.log" >&2; fi
     die "debootstrap failed (log above)"
   fi
   clean_rootfs "$minbase_dir"
