@@ -19,7 +19,6 @@ public static class RootfsUnpacker
 {
     private const string WhiteoutPrefix = ".wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
-    private const int MaxSymlinkHops = 40;
 
     /// <summary>True when the unpacker gives entries the owners their tar headers name: as root, as container engines do (a non-root image user must own its data directories).</summary>
     public static bool AppliesOwners => NativeMethods.GetEffectiveUserId() == 0;
@@ -60,7 +59,7 @@ public static class RootfsUnpacker
                     continue;
                 }
 
-                var parent = ResolveInRoot(root, components.Take(components.Count - 1), createDirectories: true);
+                var parent = RootPath.Resolve(root, components.Take(components.Count - 1), createDirectories: true);
                 var name = components[^1];
                 if (string.Equals(name, OpaqueMarker, StringComparison.Ordinal))
                 {
@@ -129,7 +128,7 @@ public static class RootfsUnpacker
                 var linkComponents = SplitEntryName(layerName, entry.LinkName);
                 var source = linkComponents.Count == 0
                     ? root
-                    : Path.Combine(ResolveInRoot(root, linkComponents.Take(linkComponents.Count - 1), createDirectories: false), linkComponents[^1]);
+                    : Path.Combine(RootPath.Resolve(root, linkComponents.Take(linkComponents.Count - 1), createDirectories: false), linkComponents[^1]);
                 if (!(File.Exists(source) || IsSymlink(source)) || Directory.Exists(source))
                 {
                     throw new UnsafeLayerEntryException(layerName, entry.Name, $"is a hard link to '{entry.LinkName}', which is not a file inside the root filesystem");
@@ -179,68 +178,6 @@ public static class RootfsUnpacker
         }
 
         return components;
-    }
-
-    /// <summary>Resolves a relative path inside <paramref name="root"/> as a chroot would.</summary>
-    private static string ResolveInRoot(string root, IEnumerable<string> components, bool createDirectories)
-    {
-        var resolved = new List<string>();
-        var pending = new Stack<string>(components.Reverse());
-        var hops = 0;
-        while (pending.Count > 0)
-        {
-            var part = pending.Pop();
-            if (part.Length == 0 || string.Equals(part, ".", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            if (string.Equals(part, "..", StringComparison.Ordinal))
-            {
-                if (resolved.Count > 0)
-                {
-                    resolved.RemoveAt(resolved.Count - 1);
-                }
-
-                continue;
-            }
-
-            var candidate = Path.Combine(root, Path.Combine([.. resolved, part]));
-            var info = new FileInfo(candidate);
-            if (info.LinkTarget is { } link)
-            {
-                if (++hops > MaxSymlinkHops)
-                {
-                    throw new OciException($"Too many symbolic links while resolving '{candidate}' inside the root filesystem '{root}'.");
-                }
-
-                if (link.StartsWith('/'))
-                {
-                    resolved.Clear();
-                }
-
-                foreach (var linkPart in Enumerable.Reverse(link.Split('/')))
-                {
-                    pending.Push(linkPart);
-                }
-
-                continue;
-            }
-
-            if (createDirectories && !Directory.Exists(candidate))
-            {
-                if (File.Exists(candidate))
-                {
-                    File.Delete(candidate);
-                }
-
-                Directory.CreateDirectory(candidate);
-            }
-
-            resolved.Add(part);
-        }
-
-        return resolved.Count == 0 ? root : Path.Combine(root, Path.Combine([.. resolved]));
     }
 
     private static bool IsInside(string root, string path) =>

@@ -48,11 +48,11 @@ public static class ContainerHost
         Directory.CreateDirectory(ContainerDirectory.ContainersDirectory(cacheDirectory));
         await ReapAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
         var directory = await ContainerDirectory.CreateAsync(cacheDirectory, cancellationToken).ConfigureAwait(false);
+        ContainerLaunch? launch = null;
         try
         {
             var (image, owner) = await options.Image.LoadAsync(new ImageLoadContext(ContainerImageSource.HostPlatform, cacheDirectory, log), cancellationToken).ConfigureAwait(false);
             RunningContainer? container = null;
-            ContainerLaunch launch;
             var failures = new List<string>();
             var lastLogs = new ContainerLogs();
             using (owner)
@@ -92,6 +92,12 @@ public static class ContainerHost
         }
         catch
         {
+            // A container that ran was disposed (with its resources) by MakeReadyAsync; these are a start that failed before.
+            if (launch is not null)
+            {
+                await launch.Resources.DisposeAsync().ConfigureAwait(false);
+            }
+
             directory.Remove();
             throw;
         }

@@ -1,3 +1,4 @@
+using Containers.Host.Networking;
 using Containers.Host.Runtimes;
 
 namespace Containers.Host.Lifecycle;
@@ -32,6 +33,7 @@ internal static class ContainerReaper
                     await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
                 }
 
+                await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
                 ContainerDirectory.Remove(directory);
                 reaped++;
                 log?.Invoke($"Removed container {id}, left by a test process that is gone.");
@@ -58,6 +60,66 @@ internal static class ContainerReaper
                 {
                     await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
                     reaped++;
+                }
+            }
+        }
+
+        reaped += await ReapNetworksAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+        reaped += ReapVolumes(cacheDirectory, log);
+        foreach (var runtime in runtimes)
+        {
+            reaped += await runtime.ReapOrphansAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Named network namespaces are host-wide, not per cache: one is reaped with its container's (or network's)
+        // directory, which exists from before the namespace is made until after it is deleted.
+        return reaped;
+    }
+
+    // Volumes that are not kept and whose owner is gone.
+    private static int ReapVolumes(string cacheDirectory, Action<string>? log)
+    {
+        var volumesDirectory = Storage.ContainerVolume.VolumesDirectory(cacheDirectory);
+        var reaped = 0;
+        foreach (var directory in Directory.Exists(volumesDirectory) ? Directory.GetDirectories(volumesDirectory) : [])
+        {
+            if (!File.Exists(Path.Combine(directory, "keep")) && !OwnerStamp.IsFileOwnerAlive(Path.Combine(directory, "owner")))
+            {
+                ContainerDirectory.DeleteDirectory(directory);
+                reaped++;
+                log?.Invoke($"Removed volume {Path.GetFileName(directory)}, left by a test process that is gone.");
+            }
+        }
+
+        return reaped;
+    }
+
+    // Bridge networks whose owner is gone: their namespace (with the bridge and the veth ends) and directory.
+    private static async Task<int> ReapNetworksAsync(string cacheDirectory, Action<string>? log, CancellationToken cancellationToken)
+    {
+        var networksDirectory = ContainerNetwork.NetworksDirectory(cacheDirectory);
+        var reaped = 0;
+        if (Directory.Exists(networksDirectory))
+        {
+            foreach (var directory in Directory.GetDirectories(networksDirectory, ContainerNetwork.IdPrefix + "*"))
+            {
+                var id = Path.GetFileName(directory);
+                if (OwnerStamp.IsFileOwnerAlive(Path.Combine(directory, "owner")))
+                {
+                    continue;
+                }
+
+                await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
+                ContainerDirectory.DeleteDirectory(directory);
+                reaped++;
+                log?.Invoke($"Removed network {id}, left by a test process that is gone.");
+            }
+
+            foreach (var staging in new DirectoryInfo(networksDirectory).EnumerateDirectories(".new-*"))
+            {
+                if (staging.LastWriteTimeUtc < DateTime.UtcNow.AddMinutes(-1))
+                {
+                    ContainerDirectory.DeleteDirectory(staging.FullName);
                 }
             }
         }

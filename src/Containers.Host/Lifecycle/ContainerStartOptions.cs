@@ -1,6 +1,8 @@
 using Containers.Host.Images;
+using Containers.Host.Networking;
 using Containers.Host.Readiness;
 using Containers.Host.Runtimes;
+using Containers.Host.Storage;
 
 namespace Containers.Host.Lifecycle;
 
@@ -20,6 +22,33 @@ public sealed class ContainerStartOptions
     /// Container TCP ports to publish on free 127.0.0.1 ports; empty publishes the image's ExposedPorts (TCP).
     /// </summary>
     public IList<int> PublishedPorts { get; } = [];
+
+    /// <summary>
+    /// Networks to join, each with the aliases the other members reach this container by; the container keeps its own
+    /// network namespace (and 127.0.0.1 publishing). None: a namespace with loopback only.
+    /// </summary>
+    public IList<ContainerNetworkAttachment> Networks { get; } = [];
+
+    /// <summary>Files and directories copied into the container's root filesystem before it starts.</summary>
+    public IList<ContainerFile> Files { get; } = [];
+
+    /// <summary>Host paths, volumes and tmpfs mounted into the container.</summary>
+    public IList<ContainerMount> Mounts { get; } = [];
+
+    /// <summary>Replaces the image's user (<c>name</c>, <c>uid</c>, <c>name:group</c>, <c>uid:gid</c>); null runs the image's own.</summary>
+    public string? User { get; init; }
+
+    /// <summary>
+    /// The most memory the container may use, in bytes (its processes are killed beyond it, exit code 137); null: no limit.
+    /// Applied by runc and the podman/docker CLI through cgroups; the namespaces backend and rootless runc cannot and say so in the log.
+    /// </summary>
+    public long? MemoryLimitBytes { get; init; }
+
+    /// <summary>The most CPU time the container may use, in CPUs (0.5: half of one core); null: no limit. Applied where <see cref="MemoryLimitBytes"/> is.</summary>
+    public double? CpuLimit { get; init; }
+
+    /// <summary>The container's host name; null: its first alias on its first network, else the short container id.</summary>
+    public string? Hostname { get; init; }
 
     /// <summary>Checks that must all pass before <see cref="ContainerHost.StartAsync"/> returns; none means "the process started".</summary>
     public IList<IContainerWaitStrategy> WaitStrategies { get; } = [];

@@ -10,6 +10,7 @@ namespace Containers.Host.Lifecycle;
 public sealed class RunningContainer : IAsyncDisposable
 {
     private readonly ContainerDirectory _directory;
+    private readonly LaunchResources _resources;
     private readonly IContainerRuntime _runtime;
     private readonly Process _process;
     private readonly TimeSpan _stopGracePeriod;
@@ -17,17 +18,18 @@ public sealed class RunningContainer : IAsyncDisposable
     private IPublishedPorts _ports = NoPublishedPorts.Instance;
     private int _disposed;
 
-    private RunningContainer(ContainerDirectory directory, IContainerRuntime runtime, Process process, int pid, ImageConfig config, ContainerLogs logs, TimeSpan stopGracePeriod, Action<RunningContainer>? onDisposing)
+    private RunningContainer(ContainerLaunch launch, IContainerRuntime runtime, Process process, int pid, ContainerLogs logs)
     {
-        _onDisposing = onDisposing;
-        Id = directory.Id;
-        _directory = directory;
+        _onDisposing = launch.Options.OnDisposing;
+        Id = launch.Id;
+        _directory = launch.Directory;
+        _resources = launch.Resources;
         _runtime = runtime;
         _process = process;
         Pid = pid;
-        ImageConfig = config;
+        ImageConfig = launch.Config;
         Logs = logs;
-        _stopGracePeriod = stopGracePeriod;
+        _stopGracePeriod = launch.Options.StopGracePeriod;
         Exited = WaitForProcessAsync();
     }
 
@@ -105,8 +107,48 @@ public sealed class RunningContainer : IAsyncDisposable
         await _ports.DisposeAsync().ConfigureAwait(false);
         await _runtime.DeleteAsync(Id, CancellationToken.None).ConfigureAwait(false);
         _process.Dispose();
+        await _resources.DisposeAsync().ConfigureAwait(false);
         _directory.Remove();
     }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> inside the running container — its namespaces, root filesystem and environment
+    /// (plus <paramref name="environment"/>), as <paramref name="user"/> (<c>name</c>, <c>uid</c>, <c>name:group</c>,
+    /// <c>uid:gid</c>; null: the image's user) — and returns its exit code and output. Cancelling kills it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The container is not running.</exception>
+    public Task<ContainerExecResult> ExecAsync(IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment = null, string? user = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Count == 0)
+        {
+            throw new ArgumentException("Name the command to run, e.g. [\"pg_isready\"].", nameof(command));
+        }
+
+        if (Exited.IsCompleted)
+        {
+            throw new InvalidOperationException($"Container {Id} exited with code {Exited.Result}; exec needs a running container.");
+        }
+
+        return _runtime.ExecAsync(this, command, environment ?? new Dictionary<string, string>(), user, cancellationToken);
+    }
+
+    /// <summary>The content of the file at <paramref name="path"/> (absolute, inside the container) in the running or stopped container, with what its mounts show while it runs.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    public Task<byte[]> ReadFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!path.StartsWith('/'))
+        {
+            throw new ArgumentException($"'{path}' is not an absolute path inside the container; write it like /etc/hosts.", nameof(path));
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _runtime.ReadFileAsync(this, path, cancellationToken);
+    }
+
+    /// <summary>The container's directory (bundle, root filesystem, pid file).</summary>
+    internal ContainerDirectory Directory => _directory;
 
     /// <summary>True when a TCP connection to <paramref name="port"/> inside the container's network succeeds.</summary>
     internal Task<bool> CanConnectInsideAsync(int port, CancellationToken cancellationToken) => _ports.CanConnectInsideAsync(port, cancellationToken);
@@ -135,14 +177,13 @@ public sealed class RunningContainer : IAsyncDisposable
         process.BeginErrorReadLine();
         process.StandardInput.Close();
 
-        var options = launch.Options;
         // The runtime writes the pid file once the container exists; exiting before that is the runtime's failure.
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                return new RunningContainer(launch.Directory, runtime, process, pid, launch.Config, logs, options.StopGracePeriod, options.OnDisposing);
+                return new RunningContainer(launch, runtime, process, pid, logs);
             }
 
             if (process.HasExited)
@@ -151,7 +192,7 @@ public sealed class RunningContainer : IAsyncDisposable
                 if (File.Exists(pidFile + ".started"))
                 {
                     // The app started and already finished (a quick job): not a backend failure.
-                    return new RunningContainer(launch.Directory, runtime, process, 0, launch.Config, logs, options.StopGracePeriod, options.OnDisposing);
+                    return new RunningContainer(launch, runtime, process, 0, logs);
                 }
 
                 process.Dispose();

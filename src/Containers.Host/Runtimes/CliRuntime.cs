@@ -50,7 +50,21 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
 
         // Waits run outside the container: through the CLI, a port a TCP wait checks must be published too.
         _ports = launch.Ports.Union(Wait.TcpPorts(launch.Options.WaitStrategies)).ToList();
-        _runArguments = RunArguments(launch.Id, imageName, launch.Directory.Owner, _ports, new Dictionary<string, string>(launch.Options.Environment), launch.Options.Command, launch.Config.Config?.StopSignal);
+        var networks = new List<string>();
+        foreach (var attachment in launch.Options.Networks)
+        {
+            if (attachment.Network.Driver is not CliNetworkDriver driver)
+            {
+                throw new OciException($"The {attachment.Network} was made for another backend than this container's ({Name}); create the network with the same Backend as the containers that join it.");
+            }
+
+            var member = attachment.Network.Join(launch.Id, attachment.Aliases, endpoint: null);
+            launch.Resources.Add(new NetworkLease(member));
+            networks.Add(driver.RunArgument(member));
+        }
+
+        var storage = await StorageArgumentsAsync(launch, cancellationToken).ConfigureAwait(false);
+        _runArguments = RunArguments(launch, imageName, _ports, [.. networks.SelectMany(n => new[] { "--network", n }), .. storage]);
     }
 
     /// <summary>
@@ -114,20 +128,96 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         File.Move(temporary, listFile, overwrite: true);
     }
 
+    // Files (copied into the container's directory and bound from there, so later changes on the host do not reach
+    // the container), mounts, user and limits, as run arguments.
+    private async Task<List<string>> StorageArgumentsAsync(ContainerLaunch launch, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string>();
+        var files = Path.Combine(launch.Directory.Path, "files");
+        for (var i = 0; i < launch.Options.Files.Count; i++)
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                throw new PlatformNotSupportedException("ContainerStartOptions.Files needs Unix file modes; on Windows, bind a host directory with ContainerMount.Bind instead.");
+            }
+
+            var file = launch.Options.Files[i];
+            var staged = Path.Combine(files, i.ToString(CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(staged);
+            await Storage.FileCopy.CopyIntoRootAsync(staged, file, cancellationToken).ConfigureAwait(false);
+            arguments.AddRange(["--volume", Storage.FileCopy.Staged(staged, file) + ":" + file.ContainerPath]);
+        }
+
+        foreach (var mount in launch.Options.Mounts)
+        {
+            var readOnly = mount.ReadOnly ? ",ro" : "";
+            switch (mount)
+            {
+                case Storage.BindMount bind:
+                    arguments.AddRange(["--mount", $"type=bind,source={bind.HostPath},destination={bind.ContainerPath}{readOnly}"]);
+                    break;
+                case Storage.VolumeMount volume:
+                    await EnsureVolumeAsync(volume.Source, cancellationToken).ConfigureAwait(false);
+                    arguments.AddRange(["--mount", $"type=volume,source={volume.Source.CliName},destination={volume.ContainerPath}{readOnly}"]);
+                    break;
+                case Storage.TmpfsMount tmpfs:
+                    arguments.AddRange(["--mount", $"type=tmpfs,destination={tmpfs.ContainerPath}," + string.Join(',', tmpfs.Options.Select(o => "tmpfs-" + o))]);
+                    break;
+            }
+        }
+
+        if (launch.Options.User is { } user)
+        {
+            arguments.AddRange(["--user", user]);
+        }
+
+        if (launch.Options.MemoryLimitBytes is { } memory)
+        {
+            arguments.AddRange(["--memory", memory.ToString(CultureInfo.InvariantCulture) + "b", "--memory-swap", memory.ToString(CultureInfo.InvariantCulture) + "b"]);
+        }
+
+        if (launch.Options.CpuLimit is { } cpus)
+        {
+            arguments.AddRange(["--cpus", cpus.ToString("0.###", CultureInfo.InvariantCulture)]);
+        }
+
+        return arguments;
+    }
+
+    // The CLI's copy of a volume: made once (kept ones labelled so, others with the owner for reaping); the CLI fills an
+    // empty one with the image's content at the mount point, as the other backends do.
+    private async Task EnsureVolumeAsync(Storage.ContainerVolume volume, CancellationToken cancellationToken)
+    {
+        volume.AddCliVolume(Executable);
+        if ((await HostTools.RunAsync(Executable, ["volume", "inspect", volume.CliName], cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+        {
+            return;
+        }
+
+        var label = volume.Keep ? "dev.containers-sdk.kept=true" : Networking.CliNetworkDriver.OwnerLabel + "=" + Lifecycle.OwnerStamp.Current;
+        var (code, output) = await HostTools.RunAsync(Executable, ["volume", "create", "--label", label, volume.CliName], cancellationToken).ConfigureAwait(false);
+        if (code != 0 && (await HostTools.RunAsync(Executable, ["volume", "inspect", volume.CliName], cancellationToken).ConfigureAwait(false)).ExitCode != 0)
+        {
+            throw new OciException($"'{Name} volume create' could not make the volume {volume.CliName}: {output.Trim()}");
+        }
+    }
+
     /// <summary>
     /// The command line that runs <paramref name="imageName"/> in the foreground (its output is the process's), named
-    /// <paramref name="id"/>, with <paramref name="ports"/> published on free 127.0.0.1 ports.
+    /// after the container, with <paramref name="ports"/> published on free 127.0.0.1 ports, and <paramref name="extra"/> options.
     /// </summary>
-    private static List<string> RunArguments(string id, string imageName, string ownerStamp, IReadOnlyList<int> ports, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? command, string? stopSignal)
+    private static List<string> RunArguments(ContainerLaunch launch, string imageName, IReadOnlyList<int> ports, IReadOnlyList<string> extra)
     {
-        var arguments = new List<string> { "run", "--name", id, "--label", "dev.containers-sdk.owner=" + ownerStamp };
+        var arguments = new List<string> { "run", "--name", launch.Id, "--label", "dev.containers-sdk.owner=" + launch.Directory.Owner, "--hostname", launch.Hostname };
+        arguments.AddRange(extra);
+
         foreach (var port in ports)
         {
             arguments.Add("--publish");
             arguments.Add($"127.0.0.1::{port.ToString(CultureInfo.InvariantCulture)}");
         }
 
-        foreach (var (key, value) in environment)
+        foreach (var (key, value) in launch.Options.Environment)
         {
             arguments.Add("--env");
             arguments.Add(key + "=" + value);
@@ -145,14 +235,14 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
 
         arguments.Add("--ulimit");
         arguments.Add("nproc=32768:32768");
-        if (!string.IsNullOrEmpty(stopSignal))
+        if (launch.Config.Config?.StopSignal is { Length: > 0 } stopSignal)
         {
             arguments.Add("--stop-signal");
             arguments.Add(stopSignal);
         }
 
         arguments.Add(imageName);
-        arguments.AddRange(command ?? []);
+        arguments.AddRange(launch.Options.Command ?? []);
         return arguments;
     }
 
@@ -213,6 +303,164 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         HostTools.RunAsync(Executable, ["rm", "--force", id], cancellationToken);
 
     public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public async Task<ContainerExecResult> ExecAsync(RunningContainer container, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, string? user, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string> { "exec" };
+        foreach (var (name, value) in environment)
+        {
+            arguments.Add("--env");
+            arguments.Add(name + "=" + value);
+        }
+
+        if (user is not null)
+        {
+            arguments.Add("--user");
+            arguments.Add(user);
+        }
+
+        arguments.Add(container.Id);
+        arguments.AddRange(command);
+
+        // A killed exec client leaves the command running in the container: on cancel, its processes are found by
+        // their pid namespace (the container's) and their parent outside it (the CLI's exec monitor) and killed.
+        var before = OperatingSystem.IsLinux() ? ProcessesInNamespaceOf(container.Pid) : [];
+        var (code, stdout, stderr) = await HostTools.RunSeparatelyAsync(
+            HostTools.StartInfo(Executable, arguments),
+            () =>
+            {
+                KillExecProcesses(container.Pid, before);
+                return Task.CompletedTask;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return new ContainerExecResult(code, stdout, stderr);
+    }
+
+    private static HashSet<int> ProcessesInNamespaceOf(int pid)
+    {
+        var found = new HashSet<int>();
+        var target = pid > 0 ? NamespaceOf(pid) : null;
+        if (target is null)
+        {
+            return found;
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var candidate) && NamespaceOf(candidate) == target)
+            {
+                found.Add(candidate);
+            }
+        }
+
+        return found;
+    }
+
+    private static void KillExecProcesses(int containerPid, HashSet<int> before)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // An exec's first process has its parent outside the namespace; it and everything below it go.
+        var now = ProcessesInNamespaceOf(containerPid);
+        var parents = now.ToDictionary(p => p, ParentOf);
+        var doomed = now.Where(p => !before.Contains(p) && parents[p] is { } parent && !now.Contains(parent)).ToHashSet();
+        for (var grew = true; grew;)
+        {
+            grew = false;
+            foreach (var (pid, parent) in parents)
+            {
+                if (parent is { } p && doomed.Contains(p) && doomed.Add(pid))
+                {
+                    grew = true;
+                }
+            }
+        }
+
+        foreach (var pid in doomed)
+        {
+            NativeMethods.Kill(pid, 9);
+        }
+    }
+
+    private static string? NamespaceOf(int pid)
+    {
+        try
+        {
+            return new FileInfo($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/ns/pid").LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Reads the file with <c>cp &lt;id&gt;:&lt;path&gt; -</c>, which writes a tar of it to stdout.</summary>
+    public async Task<byte[]> ReadFileAsync(RunningContainer container, string path, CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(HostTools.StartInfo(Executable, ["cp", container.Id + ":" + path, "-"])) ?? throw new IOException($"Could not start {Executable}.");
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var tar = new MemoryStream();
+        await process.StandardOutput.BaseStream.CopyToAsync(tar, cancellationToken).ConfigureAwait(false);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        var error = await stderr.ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw error.Contains("no such file", StringComparison.OrdinalIgnoreCase) || error.Contains("not exist", StringComparison.OrdinalIgnoreCase)
+                ? new FileNotFoundException($"Container {container.Id} has no file {path}.", path)
+                : new OciException($"'{Name} cp' could not read {path} from container {container.Id}: {error.Trim()}");
+        }
+
+        tar.Position = 0;
+        using var reader = new System.Formats.Tar.TarReader(tar);
+        var entry = reader.GetNextEntry(copyData: true);
+        if (entry is null || entry.EntryType is not (System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile))
+        {
+            throw new OciException($"{path} in container {container.Id} is not a file{(entry is null ? "" : " (it is a " + entry.EntryType + ")")}; name a file.");
+        }
+
+        using var content = new MemoryStream();
+        await entry.DataStream!.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
+        return content.ToArray();
+    }
+
+    public async Task<int> ReapOrphansAsync(CancellationToken cancellationToken)
+    {
+        var reaped = await CliNetworkDriver.ReapAsync(Executable, cancellationToken).ConfigureAwait(false);
+
+        // Volumes of owners that are gone (kept ones carry no owner label).
+        var (code, output) = await HostTools.RunAsync(Executable, ["volume", "ls", "--filter", "label=" + CliNetworkDriver.OwnerLabel, "--format", "{{.Name}}\t{{index .Labels \"" + CliNetworkDriver.OwnerLabel + "\"}}"], cancellationToken).ConfigureAwait(false);
+        foreach (var line in code == 0 ? output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [])
+        {
+            var parts = line.Split('\t');
+            if (parts.Length == 2 && parts[0].StartsWith(Storage.ContainerVolume.CliNamePrefix, StringComparison.Ordinal) && !OwnerStamp.IsAlive(parts[1]))
+            {
+                await HostTools.RunAsync(Executable, ["volume", "rm", "--force", parts[0]], cancellationToken).ConfigureAwait(false);
+                reaped++;
+            }
+        }
+
+        return reaped;
+    }
+
+    public async Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken) =>
+        await CliNetworkDriver.CreateAsync(Name, Executable, id, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Reads the ports the CLI published (the container was started with them).</summary>
     public async Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken)
@@ -291,5 +539,15 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         {
             return false;
         }
+    }
+}
+
+/// <summary>A CLI network membership, left when the container goes.</summary>
+internal sealed class NetworkLease(NetworkMember member) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync()
+    {
+        member.Network.Leave(member);
+        return ValueTask.CompletedTask;
     }
 }

@@ -9,4 +9,11 @@ internal sealed record ContainerLaunch(ContainerDirectory Directory, IImage Imag
     public string Id => Directory.Id;
 
     public ImageConfig Config => Image.Config;
+
+    /// <summary>The container's host name: the one asked for, else its first alias, else the short container id.</summary>
+    public string Hostname =>
+        Options.Hostname ?? Options.Networks.SelectMany(n => n.Aliases).FirstOrDefault() ?? Id[ContainerHost.IdPrefix.Length..];
+
+    /// <summary>What the start made besides the runtime's state, undone when the container goes.</summary>
+    public LaunchResources Resources { get; } = new();
 }

@@ -23,11 +23,23 @@ internal interface IContainerRuntime
     /// <summary>Publishes the launch's ports on 127.0.0.1 once the container runs.</summary>
     Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken);
 
+    /// <summary>Runs <paramref name="command"/> in the running container (its namespaces, root, environment plus <paramref name="environment"/>, as <paramref name="user"/> or the image's user).</summary>
+    Task<ContainerExecResult> ExecAsync(RunningContainer container, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, string? user, CancellationToken cancellationToken);
+
+    /// <summary>The content of the file at <paramref name="path"/> in the container, running or stopped (not yet disposed).</summary>
+    Task<byte[]> ReadFileAsync(RunningContainer container, string path, CancellationToken cancellationToken);
+
     /// <summary>Sends <paramref name="signal"/> (e.g. SIGTERM) to the container's first process.</summary>
     Task<(int ExitCode, string Output)> KillAsync(string id, string signal, CancellationToken cancellationToken);
 
     /// <summary>Kills whatever is left of the container and removes its state.</summary>
     Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Makes the network <paramref name="id"/> for containers of this kind of runtime.</summary>
+    Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken);
+
+    /// <summary>Removes what this kind of runtime keeps outside container directories for owners that are gone (the CLI's networks); returns how many.</summary>
+    Task<int> ReapOrphansAsync(CancellationToken cancellationToken);
 
     /// <summary>The ids of the containers this runtime keeps state for (for reaping state whose directory is gone); empty when it keeps none.</summary>
     Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using Containers.Host.Images;
 using Containers.Host.Lifecycle;
 using Containers.Host.Networking;
 
@@ -43,7 +44,50 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         return Find("ip") is null ? "ip (iproute2) is not on PATH" : null;
     }
 
-    public Task PrepareAsync(ContainerLaunch launch, CancellationToken cancellationToken) => Bundle.PrepareAsync(launch, rootless, cancellationToken);
+    public Task PrepareAsync(ContainerLaunch launch, CancellationToken cancellationToken) => Bundle.PrepareAsync(launch, rootless, applyLimits: false, cancellationToken);
+
+    public async Task<ContainerExecResult> ExecAsync(RunningContainer container, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, string? user, CancellationToken cancellationToken)
+    {
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(container.Directory.Path, "config.json"), cancellationToken).ConfigureAwait(false))!;
+        var process = spec["process"]!;
+        var execUser = Bundle.ExecUser(container, user, rootless);
+
+        // nsenter joins every namespace of the container's process and its root; the environment is the container's, plus the caller's.
+        var arguments = new List<string> { "--target", container.Pid.ToString(CultureInfo.InvariantCulture) };
+        arguments.AddRange(rootless ? ["--user", "--mount", "--uts", "--ipc", "--pid"] : ["--mount", "--uts", "--ipc", "--net", "--pid"]);
+        // --wd opens its directory before entering the root: named through the container's root, it lies inside it.
+        arguments.AddRange(["--root", "--wd=" + $"/proc/{container.Pid.ToString(CultureInfo.InvariantCulture)}/root" + (string)process["cwd"]!]);
+        if (!rootless)
+        {
+            arguments.AddRange(["--setgid", execUser.Gid.ToString(CultureInfo.InvariantCulture), "--setuid", execUser.Uid.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        arguments.Add("--");
+        arguments.AddRange(command);
+        var start = HostTools.StartInfo(Find("nsenter") ?? throw new Oci.OciException("exec with the namespaces backend needs util-linux nsenter; install util-linux."), arguments);
+        start.Environment.Clear();
+        foreach (var variable in process["env"]!.AsArray().Select(v => (string)v!))
+        {
+            var equals = variable.IndexOf('=', StringComparison.Ordinal);
+            start.Environment[equals < 0 ? variable : variable[..equals]] = equals < 0 ? "" : variable[(equals + 1)..];
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var (code, stdout, stderr) = await HostTools.RunSeparatelyAsync(start, null, cancellationToken).ConfigureAwait(false);
+        return new ContainerExecResult(code, stdout, stderr);
+    }
+
+    public Task<byte[]> ReadFileAsync(RunningContainer container, string path, CancellationToken cancellationToken) =>
+        Bundle.ReadFileAsync(container, path, cancellationToken);
+
+    public Task<int> ReapOrphansAsync(CancellationToken cancellationToken) => Task.FromResult(0);
+
+    public Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken) =>
+        Bundle.CreateNetworkAsync(id, rootless, cancellationToken);
 
     public Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken) =>
         Bundle.PublishPortsAsync(container, launch, rootless, cancellationToken);
@@ -72,7 +116,11 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         script.Append("ln -s /proc/self/fd \"$R/dev/fd\"; ln -s /proc/self/fd/0 \"$R/dev/stdin\"; ln -s /proc/self/fd/1 \"$R/dev/stdout\"; ln -s /proc/self/fd/2 \"$R/dev/stderr\"\n");
         script.Append("mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs \"$R/tmp\"\n");
         script.Append("mount -t sysfs -o ro,nosuid,noexec,nodev sysfs \"$R/sys\" 2>/dev/null || mount --rbind /sys \"$R/sys\" 2>/dev/null || true\n");
-        if (!rootless)
+        AppendAddedMounts(script, spec, root);
+
+        // A network namespace made by the host (container networks) already has loopback up; otherwise unshare makes one.
+        var networkNamespace = RuntimeSpec.NetworkNamespacePath(spec);
+        if (!rootless && networkNamespace is null)
         {
             script.Append("ip link set lo up\n");
         }
@@ -115,8 +163,13 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
 
         string[] namespaces = rootless
             ? ["--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc"]
-            : ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net"];
-        var start = HostTools.StartInfo(Find(UnshareTool)!, [.. namespaces, "--propagation", "private", "--", "/bin/sh", "-c", script.ToString()]);
+            : ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", .. (networkNamespace is null ? new[] { "--net" } : [])];
+        string[] unshareCommand = [Find(UnshareTool)!, .. namespaces, "--propagation", "private", "--", "/bin/sh", "-c", script.ToString()];
+
+        // nsenter joins the prepared namespace and then execs unshare (no fork: the process tree stays the same).
+        var start = networkNamespace is null
+            ? HostTools.StartInfo(unshareCommand[0], unshareCommand[1..])
+            : HostTools.StartInfo(Find("nsenter") ?? throw new Oci.OciException("The namespaces backend needs util-linux nsenter for container networks; install util-linux."), ["--net=" + networkNamespace, "--", .. unshareCommand]);
 
         var unshare = Process.Start(start) ?? throw new IOException("Could not start unshare.");
 
@@ -135,6 +188,32 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
             }
         });
         return unshare;
+    }
+
+    // Bind mounts and tmpfs the caller asked for, at destinations resolved inside the root as a chroot would (an image's
+    // symbolic link must not send a mount onto a host path).
+    private static void AppendAddedMounts(StringBuilder script, JsonNode spec, string root)
+    {
+        foreach (var mount in RuntimeSpec.AddedMounts(spec))
+        {
+            var destination = RootPath.ResolveFully(root, (string)mount["destination"]!, createDirectories: false);
+            var options = mount["options"]!.AsArray().Select(o => (string)o!).ToList();
+            if ((string?)mount["type"] == "tmpfs")
+            {
+                script.Append("mkdir -p ").Append(Quote(destination)).Append(" && mount -t tmpfs -o ")
+                    .Append(Quote(string.Join(',', options))).Append(" tmpfs ").Append(Quote(destination)).Append('\n');
+                continue;
+            }
+
+            var source = (string)mount["source"]!;
+            script.Append("if [ -d ").Append(Quote(source)).Append(" ]; then mkdir -p ").Append(Quote(destination))
+                .Append("; else mkdir -p ").Append(Quote(Path.GetDirectoryName(destination)!)).Append(" && { [ -e ").Append(Quote(destination)).Append(" ] || : > ").Append(Quote(destination)).Append("; }; fi\n");
+            script.Append("mount --rbind ").Append(Quote(source)).Append(' ').Append(Quote(destination)).Append('\n');
+            if (options.Contains("ro"))
+            {
+                script.Append("mount -o remount,bind,ro ").Append(Quote(destination)).Append('\n');
+            }
+        }
     }
 
     public Task<(int ExitCode, string Output)> KillAsync(string id, string signal, CancellationToken cancellationToken)

@@ -41,7 +41,7 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
     public async Task PrepareAsync(ContainerLaunch launch, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(StateRoot);
-        await Bundle.PrepareAsync(launch, rootless, cancellationToken).ConfigureAwait(false);
+        await Bundle.PrepareAsync(launch, rootless, applyLimits: true, cancellationToken).ConfigureAwait(false);
     }
 
     public Process StartRun(ContainerLaunch launch, string pidFile)
@@ -49,6 +49,54 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
         var start = Start(["run", "--bundle", launch.Directory.Path, "--pid-file", pidFile, launch.Id]);
         return Process.Start(start) ?? throw new IOException($"Could not start {Executable}.");
     }
+
+    public async Task<ContainerExecResult> ExecAsync(RunningContainer container, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, string? user, CancellationToken cancellationToken)
+    {
+        // runc exec starts from the bundle's process (environment, working directory, capabilities, user); the flags change it.
+        var execUser = Bundle.ExecUser(container, user, rootless);
+        var pidFile = Path.Combine(container.Directory.Path, "exec-" + Guid.NewGuid().ToString("N")[..8] + ".pid");
+        var arguments = new List<string> { "exec", "--pid-file", pidFile, "--user", execUser.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + execUser.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (var gid in execUser.AdditionalGids)
+        {
+            arguments.Add("--additional-gids");
+            arguments.Add(gid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            arguments.Add("--env");
+            arguments.Add(name + "=" + value);
+        }
+
+        arguments.Add(container.Id);
+        arguments.AddRange(command);
+        try
+        {
+            var (code, stdout, stderr) = await HostTools.RunSeparatelyAsync(Start(arguments), () => KillExecAsync(pidFile), cancellationToken).ConfigureAwait(false);
+            return new ContainerExecResult(code, stdout, stderr);
+        }
+        finally
+        {
+            File.Delete(pidFile);
+        }
+    }
+
+    public Task<byte[]> ReadFileAsync(RunningContainer container, string path, CancellationToken cancellationToken) =>
+        Bundle.ReadFileAsync(container, path, cancellationToken);
+
+    // runc forwards signals it gets to the exec'd process, but a killed runc leaves it running: kill it by its pid.
+    private static async Task KillExecAsync(string pidFile)
+    {
+        if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile, CancellationToken.None).ConfigureAwait(false)).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+        {
+            NativeMethods.Kill(pid, 9);
+        }
+    }
+
+    public Task<int> ReapOrphansAsync(CancellationToken cancellationToken) => Task.FromResult(0);
+
+    public Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken) =>
+        Bundle.CreateNetworkAsync(id, rootless, cancellationToken);
 
     public Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken) =>
         Bundle.PublishPortsAsync(container, launch, rootless, cancellationToken);

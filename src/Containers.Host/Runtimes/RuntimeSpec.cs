@@ -96,6 +96,51 @@ internal static class RuntimeSpec
         return spec;
     }
 
+    /// <summary>Makes the container join the network namespace at <paramref name="path"/> instead of getting a new one.</summary>
+    public static void JoinNetworkNamespace(JsonObject spec, string path)
+    {
+        var namespaces = spec["linux"]!["namespaces"]!.AsArray();
+        foreach (var network in namespaces.Where(n => (string?)n!["type"] == "network").ToList())
+        {
+            namespaces.Remove(network);
+        }
+
+        namespaces.Add(new JsonObject { ["type"] = "network", ["path"] = path });
+    }
+
+    /// <summary>The named network namespace the container joins, or null when it gets a new one.</summary>
+    public static string? NetworkNamespacePath(JsonNode spec) =>
+        spec["linux"]?["namespaces"]?.AsArray().FirstOrDefault(n => (string?)n!["type"] == "network")?["path"]?.GetValue<string>();
+
+    /// <summary>Adds a bind mount of the host's <paramref name="source"/> (file or directory) at <paramref name="destination"/>.</summary>
+    public static void AddBindMount(JsonObject spec, string source, string destination, bool readOnly) =>
+        spec["mounts"]!.AsArray().Add(Mount(destination, "bind", source, ["rbind", readOnly ? "ro" : "rw", "nosuid", "nodev"]));
+
+    /// <summary>Adds a tmpfs at <paramref name="destination"/>.</summary>
+    public static void AddTmpfs(JsonObject spec, string destination, IEnumerable<string> options) =>
+        spec["mounts"]!.AsArray().Add(Mount(destination, "tmpfs", "tmpfs", ["nosuid", "nodev", .. options]));
+
+    /// <summary>Sets the cgroup limits: memory (and memory+swap, so nothing is swapped beyond it) in bytes, CPU as a quota of a 100 ms period.</summary>
+    public static void SetLimits(JsonObject spec, long? memoryBytes, double? cpus)
+    {
+        var resources = new JsonObject();
+        if (memoryBytes is { } memory)
+        {
+            resources["memory"] = new JsonObject { ["limit"] = memory, ["swap"] = memory };
+        }
+
+        if (cpus is { } cpu)
+        {
+            const long period = 100_000;
+            resources["cpu"] = new JsonObject { ["quota"] = (long)Math.Max(1000, Math.Round(cpu * period)), ["period"] = period };
+        }
+
+        spec["linux"]!["resources"] = resources;
+    }
+
+    /// <summary>The mounts added beyond the standard ones (binds and tmpfs the caller asked for), in order.</summary>
+    public static IEnumerable<JsonNode> AddedMounts(JsonNode spec) => spec["mounts"]!.AsArray().Skip(StandardMountCount).OfType<JsonNode>();
+
     /// <summary>The process environment: the image's, then the caller's overrides, PATH and HOME filled in when missing.</summary>
     public static List<string> Environment(ImageConfig config, IDictionary<string, string> overrides, ImageUser user)
     {
@@ -134,6 +179,9 @@ internal static class RuntimeSpec
 
         return order.Select(name => name + "=" + values[name]).ToList();
     }
+
+    // The mounts Create writes: /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys, /tmp.
+    private const int StandardMountCount = 7;
 
     private static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)v)]);
 

@@ -9,7 +9,7 @@ namespace Containers.Host.Tests.Lifecycle;
 /// minbase, so no app needs publishing) published on loopback, every wait strategy, failures that must
 /// be fast and readable, stop signals, and cleanup — also of containers whose test process died.
 /// </summary>
-public abstract class ContainerHostTests
+public abstract partial class ContainerHostTests
 {
     // Answers every request with its path, the user id and $GREETING; prints "listening" when ready.
     private const string PerlServer = """
@@ -409,5 +409,9 @@ public sealed class NamespacesContainerHostTests : ContainerHostTests
 public static class LifecycleCacheCleanup
 {
     [AssemblyCleanup]
-    public static void RemoveSharedCache() => ContainerHostTests.RemoveSharedCache();
+    public static void RemoveSharedCache()
+    {
+        ContainerHostTests.RemoveSharedCache();
+        Networking.NetworkTests.RemoveSharedCache();
+    }
 }
