@@ -124,6 +124,7 @@ public static class ContainerHost
         try
         {
             await container.PublishPortsAsync(launch, cancellationToken).ConfigureAwait(false);
+            launch.Options.Launched?.Invoke(container);
             await ReadinessCheck.WaitUntilReadyAsync(container, launch.Options.WaitStrategies, launch.Options.StartupTimeout, cancellationToken).ConfigureAwait(false);
             return container;
         }

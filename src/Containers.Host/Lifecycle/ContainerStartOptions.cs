@@ -73,4 +73,59 @@ public sealed class ContainerStartOptions
 
     /// <summary>The root filesystem cache and container state; default <c>/var/tmp/containers-sdk-host</c> (or <c>$XDG_CACHE_HOME/containers-sdk-host</c> when not root).</summary>
     public string? CacheDirectory { get; init; }
+
+    /// <summary>Called once the container's process runs, before its waits (a graph's "started" dependencies go on from here).</summary>
+    internal Action<RunningContainer>? Launched { get; init; }
+
+    /// <summary>A copy (collections copied too) with the graph's hooks and settings where given.</summary>
+    internal ContainerStartOptions Copy(Action<RunningContainer>? launched = null, Action<RunningContainer>? onDisposing = null, Action<string>? log = null, ContainerBackendKind? backend = null, string? cacheDirectory = null)
+    {
+        var copy = new ContainerStartOptions
+        {
+            Image = Image,
+            Command = Command,
+            User = User,
+            MemoryLimitBytes = MemoryLimitBytes,
+            CpuLimit = CpuLimit,
+            Hostname = Hostname,
+            StartupTimeout = StartupTimeout,
+            StopGracePeriod = StopGracePeriod,
+            Backend = backend ?? Backend,
+            Log = log ?? Log,
+            OnDisposing = onDisposing ?? OnDisposing,
+            CacheDirectory = cacheDirectory ?? CacheDirectory,
+            Launched = launched ?? Launched,
+        };
+        foreach (var (name, value) in Environment)
+        {
+            copy.Environment[name] = value;
+        }
+
+        foreach (var port in PublishedPorts)
+        {
+            copy.PublishedPorts.Add(port);
+        }
+
+        foreach (var network in Networks)
+        {
+            copy.Networks.Add(network);
+        }
+
+        foreach (var file in Files)
+        {
+            copy.Files.Add(file);
+        }
+
+        foreach (var mount in Mounts)
+        {
+            copy.Mounts.Add(mount);
+        }
+
+        foreach (var wait in WaitStrategies)
+        {
+            copy.WaitStrategies.Add(wait);
+        }
+
+        return copy;
+    }
 }
