@@ -148,7 +148,7 @@ public abstract class ContainerGraphTests
     {
         var graph = new ContainerGraph("split");
         graph.Add("db", Server("db", 0, "s")).OnNetwork("back");
-        var writer = Perl("open my $f, '>', '/shared/note' or die; print $f qq(from writer\\n); close $f; print qq(written\\n); sleep 600;");
+        var writer = Perl("$| = 1; open my $f, '>', '/shared/note' or die; print $f qq(from writer\\n); close $f; print qq(written\\n); sleep 600;");
         writer.WaitStrategies.Add(Wait.ForLogLine("^written$"));
         graph.Add("writer", writer).OnNetwork("front", "web").MountVolume("shared", "/shared");
         var readerOptions = new ContainerStartOptions
