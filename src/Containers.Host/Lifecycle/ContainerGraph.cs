@@ -54,18 +54,18 @@ public sealed class ContainerGraph
 
     /// <summary>The member named <paramref name="name"/>.</summary>
     public ContainerGraphMember this[string name] =>
-        _members.FirstOrDefault(m => m.Name == name) ?? throw new KeyNotFoundException($"The graph {Name} has no member '{name}'; it has {string.Join(", ", _members.Select(m => m.Name))}.");
+        _members.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) ?? throw new KeyNotFoundException($"The graph {Name} has no member '{name}'; it has {string.Join(", ", _members.Select(m => m.Name))}.");
 
     /// <summary>Adds a member; <paramref name="options"/> say what it runs (the graph's backend, cache and log apply).</summary>
     public ContainerGraphMember Add(string name, ContainerStartOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (ContainerNetwork.ValidateName(name) is { } problem)
+        if (ValidateMemberName(name) is { } problem)
         {
-            throw new OciException($"'{name}' is not a member name: {problem} (it is the member's default alias)");
+            throw new OciException($"'{name}' is not a member name: {problem} (lower-cased, it is the member's default alias)");
         }
 
-        if (_members.Any(m => m.Name == name))
+        if (_members.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)))
         {
             throw new OciException($"The graph {Name} has a member '{name}' already; give each member its own name.");
         }
@@ -114,6 +114,13 @@ public sealed class ContainerGraph
     public Task<RunningContainerGraph> StartAsync(ContainerGraphOptions? options = null, CancellationToken cancellationToken = default) =>
         ContainerGraphStarter.StartAsync(this, options ?? new ContainerGraphOptions(), cancellationToken);
 
+    /// <summary>Null when <paramref name="name"/> is a valid member name (what <see cref="ContainerNetwork.ValidateName"/> allows, in either case), else why not.</summary>
+    public static string? ValidateMemberName(string? name) => ContainerNetwork.ValidateName(name?.ToLowerInvariant());
+
+    /// <summary>Checks the graph without starting anything: every dependency names a member and none closes a circle.</summary>
+    /// <exception cref="OciException">A dependency names no member, or the dependencies form a circle; the message names them.</exception>
+    public void Validate() => InDependencyOrder();
+
     /// <summary>The members in an order where every member comes after its dependencies.</summary>
     /// <exception cref="OciException">A dependency names no member, or the dependencies form a cycle.</exception>
     internal IReadOnlyList<ContainerGraphMember> InDependencyOrder()
@@ -136,7 +143,7 @@ public sealed class ContainerGraph
             path.Push(member.Name);
             foreach (var (dependency, _) in member.Dependencies)
             {
-                var target = _members.FirstOrDefault(m => m.Name == dependency)
+                var target = _members.FirstOrDefault(m => string.Equals(m.Name, dependency, StringComparison.OrdinalIgnoreCase))
                     ?? throw new OciException($"Member {member.Name} of graph {Name} depends on '{dependency}', which is not a member; add it, or remove the dependency.");
                 Visit(target, path);
             }
@@ -171,8 +178,11 @@ public sealed class ContainerGraphMember
         Options = options;
     }
 
-    /// <summary>Its name: its default alias on the networks it joins.</summary>
+    /// <summary>Its name; lower-cased, its default alias on the networks it joins.</summary>
     public string Name { get; }
+
+    /// <summary>The name the other members reach it by when it names no aliases: <see cref="Name"/> in lower case.</summary>
+    public string DefaultAlias => Name.ToLowerInvariant();
 
     /// <summary>What it runs.</summary>
     public ContainerStartOptions Options { get; }
@@ -180,7 +190,7 @@ public sealed class ContainerGraphMember
     /// <summary>The members it waits for, and for what.</summary>
     public IReadOnlyList<(string Member, ContainerDependencyCondition Condition)> Dependencies => _dependencies;
 
-    /// <summary>The networks it joins with its aliases; none: <see cref="ContainerGraph.DefaultNetwork"/> with its name.</summary>
+    /// <summary>The networks it joins with its aliases; none: <see cref="ContainerGraph.DefaultNetwork"/> with its <see cref="DefaultAlias"/>.</summary>
     public IReadOnlyList<(string Network, IReadOnlyList<string> Aliases)> Networks => _networks;
 
     /// <summary>The graph volumes it mounts.</summary>
@@ -211,7 +221,7 @@ public sealed class ContainerGraphMember
         }
 
         _networks.RemoveAll(n => n.Network == network);
-        _networks.Add((network, aliases.Length == 0 ? [Name] : aliases));
+        _networks.Add((network, aliases.Length == 0 ? [DefaultAlias] : aliases));
         return this;
     }
 
@@ -294,11 +304,11 @@ public sealed class RunningContainerGraph : IAsyncDisposable
     public ContainerGraph Graph { get; }
 
     /// <summary>The members by name.</summary>
-    public IReadOnlyDictionary<string, RunningContainer> Members => _startOrder.ToDictionary(m => m.Name, m => m.Container, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, RunningContainer> Members => _startOrder.ToDictionary(m => m.Name, m => m.Container, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The member named <paramref name="name"/>.</summary>
     public RunningContainer this[string name] =>
-        _startOrder.FirstOrDefault(m => m.Name == name).Container ?? throw new KeyNotFoundException($"The graph {Graph.Name} has no member '{name}'; it has {string.Join(", ", _startOrder.Select(m => m.Name))}.");
+        _startOrder.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).Container ?? throw new KeyNotFoundException($"The graph {Graph.Name} has no member '{name}'; it has {string.Join(", ", _startOrder.Select(m => m.Name))}.");
 
     /// <summary>The graph's networks by name.</summary>
     public IReadOnlyDictionary<string, ContainerNetwork> Networks { get; }

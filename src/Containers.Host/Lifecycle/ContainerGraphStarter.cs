@@ -14,8 +14,8 @@ internal static class ContainerGraphStarter
         var log = options.Log ?? (_ => { });
         var resources = new List<IAsyncDisposable>();
         var started = new List<(string Name, RunningContainer Container)>();
-        var startTimes = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
-        var memberLogs = new Dictionary<string, ContainerLogs>(StringComparer.Ordinal);
+        var startTimes = new Dictionary<string, TimeSpan>(StringComparer.OrdinalIgnoreCase);
+        var memberLogs = new Dictionary<string, ContainerLogs>(StringComparer.OrdinalIgnoreCase);
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         (string Member, Exception Error)? firstFailure = null;
         try
@@ -27,7 +27,7 @@ internal static class ContainerGraphStarter
             }
 
             var networkOptions = new ContainerNetworkOptions { Backend = options.Backend, CacheDirectory = options.CacheDirectory, Log = log };
-            var networks = new Dictionary<string, ContainerNetwork>(StringComparer.Ordinal);
+            var networks = new Dictionary<string, ContainerNetwork>(StringComparer.OrdinalIgnoreCase);
             foreach (var (name, network) in networkNames.Zip(await Task.WhenAll(networkNames.Select(n => ContainerNetwork.CreateAsync(n, networkOptions, cancellationToken))).ConfigureAwait(false)))
             {
                 networks[name] = network;
@@ -35,7 +35,7 @@ internal static class ContainerGraphStarter
             }
 
             // Volume names are the cache's: the graph's name keeps two graphs' "data" apart.
-            var volumes = new Dictionary<string, ContainerVolume>(StringComparer.Ordinal);
+            var volumes = new Dictionary<string, ContainerVolume>(StringComparer.OrdinalIgnoreCase);
             foreach (var (name, keep) in graph.Volumes)
             {
                 var volume = await ContainerVolume.CreateAsync(graph.Name + "-" + name, new ContainerVolumeOptions { Keep = keep, CacheDirectory = options.CacheDirectory, Log = log }, cancellationToken).ConfigureAwait(false);
@@ -43,8 +43,8 @@ internal static class ContainerGraphStarter
                 resources.Add(volume);
             }
 
-            var launched = order.ToDictionary(m => m.Name, _ => new TaskCompletionSource<RunningContainer>(TaskCreationOptions.RunContinuationsAsynchronously), StringComparer.Ordinal);
-            var ready = new Dictionary<string, Task<RunningContainer>>(StringComparer.Ordinal);
+            var launched = order.ToDictionary(m => m.Name, _ => new TaskCompletionSource<RunningContainer>(TaskCreationOptions.RunContinuationsAsynchronously), StringComparer.OrdinalIgnoreCase);
+            var ready = new Dictionary<string, Task<RunningContainer>>(StringComparer.OrdinalIgnoreCase);
             foreach (var member in order)
             {
                 ready[member.Name] = StartMemberAsync(member);
@@ -74,7 +74,7 @@ internal static class ContainerGraphStarter
                         memberOptions.Environment[name] = value(graph);
                     }
 
-                    foreach (var (network, aliases) in member.Networks.Count == 0 ? [(ContainerGraph.DefaultNetwork, (IReadOnlyList<string>)[member.Name])] : member.Networks)
+                    foreach (var (network, aliases) in member.Networks.Count == 0 ? [(ContainerGraph.DefaultNetwork, (IReadOnlyList<string>)[member.DefaultAlias])] : member.Networks)
                     {
                         memberOptions.Networks.Add(new ContainerNetworkAttachment(networks[network], aliases));
                     }

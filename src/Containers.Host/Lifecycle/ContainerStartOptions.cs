@@ -53,8 +53,11 @@ public sealed class ContainerStartOptions
     /// <summary>Checks that must all pass before <see cref="ContainerHost.StartAsync"/> returns; none means "the process started".</summary>
     public IList<IContainerWaitStrategy> WaitStrategies { get; } = [];
 
+    /// <summary>The default of <see cref="StartupTimeout"/>: 60 s.</summary>
+    public static readonly TimeSpan DefaultStartupTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>How long the waits may take in total.</summary>
-    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan StartupTimeout { get; init; } = DefaultStartupTimeout;
 
     /// <summary>How long a stop waits after SIGTERM before SIGKILL.</summary>
     public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(10);

@@ -35,4 +35,7 @@ public enum ContainerWaitKind
 
     /// <summary><see cref="Wait.ForExit"/>: the container's exit is what is waited for, not a failure.</summary>
     Exit,
+
+    /// <summary><see cref="Wait.ForImageDefaults"/>: the image's health check or exposed port, chosen when the container runs.</summary>
+    ImageDefault,
 }

@@ -29,6 +29,59 @@ public static class Wait
     /// <summary>Until the container exits, with <paramref name="expectedExitCode"/> (null: any).</summary>
     public static IContainerWaitStrategy ForExit(int? expectedExitCode = 0) => new ExitWait(expectedExitCode);
 
+    /// <summary>
+    /// What the image itself says readiness is, decided when the container runs: its declared health check
+    /// (<c>[assembly: ContainerHealthCheck]</c>), else a TCP connect to the port an ASP.NET Core app listens on
+    /// (<c>ASPNETCORE_HTTP_PORTS</c> in its environment) when it exposes it, else to its first exposed TCP port, else
+    /// nothing to wait for. What a handle with no waits of its own uses.
+    /// </summary>
+    public static IContainerWaitStrategy ForImageDefaults() => new ImageDefaultWait();
+
+    /// <summary>
+    /// A wait from its text form, as MSBuild items and the command line write it: <c>tcp:5432</c>, <c>http:/healthz</c>,
+    /// <c>http:8080/healthz</c>, <c>http:/ready=204</c> (expected status), <c>log:REGEX</c>, <c>healthcheck</c>,
+    /// <c>exit</c> (any code) or <c>exit:0</c>. <paramref name="source"/> names where the text came from in the error.
+    /// </summary>
+    /// <exception cref="Containers.Oci.OciException">The text is none of these forms; the message shows them.</exception>
+    public static IContainerWaitStrategy Parse(string text, string source = "the wait")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        var colon = trimmed.IndexOf(':', StringComparison.Ordinal);
+        var kind = (colon < 0 ? trimmed : trimmed[..colon]).ToLowerInvariant();
+        var argument = colon < 0 ? null : trimmed[(colon + 1)..];
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        switch (kind)
+        {
+            case "tcp" when int.TryParse(argument, System.Globalization.NumberStyles.None, invariant, out var port) && port is > 0 and < 65536:
+                return ForTcpPort(port);
+            case "http" when argument is not null && Regex.Match(argument, @"^(?<port>\d{1,5})?(?<path>/[^=\s]*)(=(?<status>\d{3}))?$", RegexOptions.CultureInvariant) is { Success: true } http:
+                return ForHttp(
+                    http.Groups["path"].Value,
+                    http.Groups["port"].Success ? int.Parse(http.Groups["port"].Value, invariant) : null,
+                    http.Groups["status"].Success ? int.Parse(http.Groups["status"].Value, invariant) : 200);
+            case "log" when !string.IsNullOrEmpty(argument):
+                try
+                {
+                    return ForLogLine(argument);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new Containers.Oci.OciException($"{source} 'log:{argument}' is not a valid regular expression: {ex.Message}");
+                }
+
+            case "healthcheck" when argument is null:
+                return ForHealthCheck();
+            case "exit" when argument is null:
+                return ForExit(null);
+            case "exit" when int.TryParse(argument, System.Globalization.NumberStyles.AllowLeadingSign, invariant, out var code):
+                return ForExit(code);
+            default:
+                throw new Containers.Oci.OciException(
+                    $"{source} '{text}' is not a wait; write one of tcp:PORT, http:/PATH, http:PORT/PATH, http:/PATH=STATUS, log:REGEX, healthcheck, exit or exit:CODE.");
+        }
+    }
+
     /// <summary>The container ports TCP waits connect to (the CLI backend must publish them to reach them from outside).</summary>
     internal static IEnumerable<int> TcpPorts(IEnumerable<IContainerWaitStrategy> strategies) =>
         strategies.OfType<TcpWait>().Select(wait => wait.Port);
@@ -119,6 +172,48 @@ public static class Wait
             var path = document.RootElement.GetProperty("path").GetString()!;
             var port = document.RootElement.GetProperty("port").GetInt32();
             return new HttpWait(path, port == 0 ? null : port, 200).WaitAsync(container, cancellationToken);
+        }
+    }
+
+    private sealed class ImageDefaultWait : IContainerWaitStrategy
+    {
+        private IContainerWaitStrategy? _chosen;
+
+        public ContainerWaitKind Kind => ContainerWaitKind.ImageDefault;
+
+        public string Description => _chosen?.Description ?? "the image's own readiness (its health check, else its exposed port)";
+
+        public Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
+        {
+            _chosen = Choose(container.ImageConfig);
+            return _chosen?.WaitAsync(container, cancellationToken) ?? Task.CompletedTask;
+        }
+
+        internal static IContainerWaitStrategy? Choose(Oci.ImageConfig image)
+        {
+            var config = image.Config;
+            if (config?.Labels?.ContainsKey(HealthCheckWait.Label) == true)
+            {
+                return new HealthCheckWait();
+            }
+
+            var exposed = (config?.ExposedPorts?.Keys ?? [])
+                .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
+                .Select(key => int.TryParse(key.Split('/')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 0)
+                .Where(port => port > 0)
+                .ToList();
+
+            // A base image exposes its own default (8080) even when the app listens elsewhere: the app's setting wins.
+            var aspNetPorts = config?.Env?.Select(variable => variable.Split('=', 2)).FirstOrDefault(pair => pair.Length == 2 && pair[0] == "ASPNETCORE_HTTP_PORTS")?[1];
+            foreach (var candidate in (aspNetPorts ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (int.TryParse(candidate, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && exposed.Contains(port))
+                {
+                    return new TcpWait(port);
+                }
+            }
+
+            return exposed.Count > 0 ? new TcpWait(exposed[0]) : null;
         }
     }
 
