@@ -1,17 +1,17 @@
 using System.Collections.Immutable;
-using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Containers.Testing.Generators;
+using Containers.Testing.Manifest;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Containers.Testing.Tests;
 
 /// <summary>
-/// <see cref="ContainersUnderTestGenerator"/>: the <c>ContainersUnderTest</c> class it emits from the
-/// <c>ContainersUnderTestForGenerator</c> property (as Containers.Testing's targets encode it) compiles against
-/// Containers.Testing, names each app safely, and is not regenerated when nothing changed.
+/// <see cref="ContainersUnderTestGenerator"/>: the <c>ContainersUnderTest</c> class it emits from the manifest the
+/// package's build writes compiles against Containers.Testing, carries every item's settings into real handles, names
+/// each container safely, builds the graph of all of them, and is not regenerated when nothing changed.
 /// </summary>
 [TestClass]
 public sealed class ContainersUnderTestGeneratorTests
@@ -27,10 +27,10 @@ public sealed class ContainersUnderTestGeneratorTests
     private static readonly ImmutableArray<MetadataReference> References = LoadReferences();
 
     [TestMethod]
-    public void No_ContainerUnderTest_items_generate_nothing()
+    public void No_manifest_or_an_empty_one_generates_nothing()
     {
         var (_, sources, _) = Run(null);
-        var (_, blank, _) = Run("  ");
+        var (_, blank, _) = Run("# nothing\n");
 
         Assert.IsEmpty(sources);
         Assert.IsEmpty(blank);
@@ -39,7 +39,7 @@ public sealed class ContainersUnderTestGeneratorTests
     [TestMethod]
     public void Each_app_gets_a_typed_handle_pointing_at_its_layout_and_All_keeps_item_order()
     {
-        var (output, sources, assembly) = Run(@"WebApi=/work/tests/obj/containers/WebApi/,Worker=/work/tests/obj/containers/Worker/", withUsage: true);
+        var (output, sources, assembly) = Run(Manifest(App("WebApi", "/work/tests/obj/containers/WebApi/"), App("Worker", "/work/tests/obj/containers/Worker/")), withUsage: true);
 
         var source = sources["ContainersUnderTest.g.cs"];
         StringAssert.Contains(source, "public static global::Containers.Testing.ContainerUnderTest WebApi { get; }");
@@ -53,45 +53,90 @@ public sealed class ContainersUnderTestGeneratorTests
     }
 
     [TestMethod]
-    public void Escaped_names_and_paths_are_decoded_and_emitted_as_valid_literals()
+    public void Dependencies_and_every_setting_reach_the_handles_and_the_graph_holds_all_of_them()
     {
-        // The targets escape ',' '=' and '\' as \x2C, \x3D and \\ so they survive the property encoding.
-        var (_, _, assembly) = Run(@"My\x2CApp=/tmp/a\x3Db/with ""quotes"" and \\backslash/,App2=C:\\layouts\\app2", withUsage: true);
+        var app = App("TodoApi", "/obj/containers/TodoApi/")
+            .Add("env", "ConnectionStrings__Db=Host=db;Password=\"quoted\"\tand tab")
+            .Add("env", "EMPTY=")
+            .Add("dependsOn", "db").Add("dependsOn", "cache:started")
+            .Add("alias", "api").Add("network", "front").Add("network", "back")
+            .Add("port", "8080").Add("wait", "http:/healthz").Add("command", "--urls").Add("command", "http://+:8080")
+            .Add("timeout", "90.5");
+        var db = new TestContainerManifestEntry(TestContainerManifest.Dependency, "db").Add("image", "postgres:15").Add("wait", "tcp:5432").Add("env", "POSTGRES_PASSWORD=secret");
+        var cache = new TestContainerManifestEntry(TestContainerManifest.Dependency, "redis-cache").Add("image", "oci:/images:redis-7");
+        var graph = new TestContainerManifestEntry(TestContainerManifest.Graph, "todoapi.smoketests").Add("reuse", "true");
 
-        var names = (string[])assembly!.GetType("Uses")!.GetProperty("Names")!.GetValue(null)!;
-        CollectionAssert.AreEqual(
-            new[] { "My,App|/tmp/a=b/with \"quotes\" and \\backslash/|test", @"App2|C:\layouts\app2|test" },
-            names);
+        var (_, sources, assembly) = Run(Manifest(app, db, cache, graph), withUsage: true);
+
+        var type = assembly!.GetType("ContainersUnderTest")!;
+        var todo = (ContainerUnderTest)type.GetProperty("TodoApi")!.GetValue(null)!;
+        CollectionAssert.AreEqual(new Dictionary<string, string> { ["ConnectionStrings__Db"] = "Host=db;Password=\"quoted\"\tand tab", ["EMPTY"] = "" }, todo.Environment.ToDictionary());
+        CollectionAssert.AreEqual(new[] { "db", "cache:started" }, todo.DependsOn.ToArray());
+        CollectionAssert.AreEqual(new[] { "api" }, todo.Aliases.ToArray());
+        CollectionAssert.AreEqual(new[] { "front", "back" }, todo.Networks.ToArray());
+        CollectionAssert.AreEqual(new[] { 8080 }, todo.Ports.ToArray());
+        CollectionAssert.AreEqual(new[] { "http:/healthz" }, todo.Waits.ToArray());
+        CollectionAssert.AreEqual(new[] { "--urls", "http://+:8080" }, todo.Command.ToArray());
+        Assert.AreEqual(TimeSpan.FromSeconds(90.5), todo.StartupTimeout);
+
+        var postgres = (ContainerDependency)type.GetProperty("Db")!.GetValue(null)!;
+        Assert.AreEqual("postgres:15", postgres.ImageReference);
+        Assert.AreEqual("secret", postgres.Environment["POSTGRES_PASSWORD"]);
+        var redis = (ContainerDependency)type.GetProperty("RedisCache")!.GetValue(null)!;
+        Assert.AreEqual("redis-cache", redis.Name, "the property reads like a .NET name; the handle keeps the item's");
+
+        var all = (TestContainerGraph)type.GetProperty("Graph")!.GetValue(null)!;
+        Assert.AreEqual("todoapi.smoketests", all.Name);
+        Assert.IsTrue(all.Reuse);
+        CollectionAssert.AreEqual(new TestContainer[] { todo, postgres, redis }, all.Members.ToArray(), "the graph holds the same handles, in item order");
+        StringAssert.Contains(sources["ContainersUnderTest.g.cs"], "public static global::Containers.Testing.TestContainerGraph Graph { get; }");
     }
 
     [TestMethod]
     public void Names_that_are_not_identifiers_are_made_into_distinct_ones()
     {
-        var (output, sources, _) = Run("Web-Api=/a,Web_Api=/b,2Fast=/c,Web.Api=/d");
+        var (output, sources, _) = Run(Manifest(App("Web-Api", "/a"), App("WebApi", "/b"), App("2Fast", "/c"), App("Web.Api", "/d"), App("All", "/e")));
 
         var source = sources["ContainersUnderTest.g.cs"];
         var properties = output.GetTypeByMetadataName("ContainersUnderTest")!.GetMembers().OfType<IPropertySymbol>().Select(p => p.Name).ToArray();
-        CollectionAssert.AreEquivalent(new[] { "Web_Api", "Web_Api_", "_2Fast", "Web_Api__", "All" }, properties);
-        StringAssert.Contains(source, "new(\"Web-Api\", \"/a\")", "the handle keeps the app's real name");
+        CollectionAssert.AreEquivalent(new[] { "WebApi", "WebApi_", "_2Fast", "WebApi__", "All_", "All" }, properties);
+        StringAssert.Contains(source, "new(\"Web-Api\", \"/a\", \"test\")", "the handle keeps the app's real name");
     }
 
     [TestMethod]
-    public void An_unchanged_property_is_not_read_or_emitted_again()
+    public void An_unchanged_manifest_is_not_read_or_emitted_again()
     {
         var compilation = Compile(TestCode);
-        var driver = CreateDriver("WebApi=/layouts/web").RunGenerators(compilation);
+        var driver = CreateDriver(Manifest(App("WebApi", "/layouts/web"))).RunGenerators(compilation);
 
         driver = driver.RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Other { }", new CSharpParseOptions(LanguageVersion.Latest))));
 
         var steps = driver.GetRunResult().Results.Single().TrackedSteps[ContainersUnderTestGenerator.ReadStep];
-        Assert.IsTrue(steps.SelectMany(step => step.Outputs).All(o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged), "a code edit does not re-run the app list");
+        Assert.IsTrue(steps.SelectMany(step => step.Outputs).All(o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged), "a code edit does not re-run the container list");
         var outputSteps = driver.GetRunResult().Results.Single().TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs);
         Assert.IsTrue(outputSteps.All(o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
     }
 
-    private static (Compilation Output, IReadOnlyDictionary<string, string> Sources, Assembly? Loaded) Run(string? property, bool withUsage = false)
+    [TestMethod]
+    public void The_manifest_format_round_trips_tabs_line_breaks_and_backslashes()
     {
-        var driver = CreateDriver(property).RunGeneratorsAndUpdateCompilation(Compile(withUsage ? TestCode : "public static class Empty { }"), out var output, out var generatorDiagnostics);
+        var entry = new TestContainerManifestEntry("app", "a\tb").Add("env", "X=1\n2\\3\r").Add("k=ey", "v=alue");
+
+        var read = TestContainerManifest.Read(TestContainerManifest.Write([entry])).Single();
+
+        Assert.AreEqual("a\tb", read.Name);
+        Assert.AreEqual("X=1\n2\\3\r", read.First("env"));
+        Assert.AreEqual("ey=v=alue", read.First("k"), "a key holds no '=': the first one ends it");
+    }
+
+    private static TestContainerManifestEntry App(string name, string layout) =>
+        new TestContainerManifestEntry(TestContainerManifest.App, name).Add("layout", layout).Add("tag", "test");
+
+    private static string Manifest(params TestContainerManifestEntry[] entries) => TestContainerManifest.Write(entries);
+
+    private static (Compilation Output, IReadOnlyDictionary<string, string> Sources, Assembly? Loaded) Run(string? manifest, bool withUsage = false)
+    {
+        var driver = CreateDriver(manifest).RunGeneratorsAndUpdateCompilation(Compile(withUsage ? TestCode : "public static class Empty { }"), out var output, out var generatorDiagnostics);
         Assert.IsEmpty(generatorDiagnostics);
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.IsEmpty(problems, string.Join("\n", problems));
@@ -115,13 +160,11 @@ public sealed class ContainersUnderTestGeneratorTests
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    private static GeneratorDriver CreateDriver(string? property) =>
+    private static GeneratorDriver CreateDriver(string? manifest) =>
         CSharpGeneratorDriver.Create(
             [new ContainersUnderTestGenerator().AsSourceGenerator()],
+            additionalTexts: manifest is null ? [] : [new ManifestText("/work/tests/obj/Release/net10.0/" + TestContainerManifest.FileName, manifest), new ManifestText("/work/tests/other.txt", "not a manifest")],
             parseOptions: new CSharpParseOptions(LanguageVersion.Latest),
-            optionsProvider: new OptionsProvider(property is null
-                ? ImmutableDictionary<string, string>.Empty
-                : ImmutableDictionary<string, string>.Empty.Add("build_property." + ContainersUnderTestGenerator.PropertyName, property)),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     // The runtime's own assemblies plus Containers.Testing and what its public API names.
@@ -138,19 +181,10 @@ public sealed class ContainersUnderTestGeneratorTests
             .ToImmutableArray();
     }
 
-    private sealed class OptionsProvider(ImmutableDictionary<string, string> values) : AnalyzerConfigOptionsProvider
+    private sealed class ManifestText(string path, string text) : AdditionalText
     {
-        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(values);
+        public override string Path { get; } = path;
 
-        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
-
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
-    }
-
-    private sealed class Options(ImmutableDictionary<string, string> values) : AnalyzerConfigOptions
-    {
-        public static readonly Options Empty = new(ImmutableDictionary<string, string>.Empty);
-
-        public override bool TryGetValue(string key, [NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text);
     }
 }
