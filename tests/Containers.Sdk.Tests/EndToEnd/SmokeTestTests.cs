@@ -12,7 +12,7 @@ namespace Containers.Sdk.Tests.EndToEnd;
 /// </summary>
 public sealed partial class PublishContainerTests
 {
-    private async Task<(ToolResult Result, string Output, string Root)> RunSmokeTestsAsync(string sample, string backend = "")
+    private async Task<(ToolResult Result, string Output, string Root)> RunSmokeTestsAsync(string sample, string backend = "", params string[] environment)
     {
         var root = PackageFeed.NewWorkDirectory("smoke");
         var samples = Path.Combine(PackageFeed.RepositoryRoot, "samples");
@@ -28,6 +28,7 @@ public sealed partial class PublishContainerTests
                 $"-p:ContainersSdkVersion={PackageFeed.PackageVersion}", $"-p:ContainerBaseRegistry={Registry.Host}",
                 "--logger", "console;verbosity=detailed",
                 .. (backend.Length > 0 ? new[] { "-e", "CONTAINERS_HOST_BACKEND=" + backend } : []),
+                .. environment.SelectMany(variable => new[] { "-e", variable }),
             ],
             root,
             TestContext.CancellationToken);
@@ -79,6 +80,33 @@ public sealed partial class PublishContainerTests
         {
             StringAssert.Contains(output, backend == "Cli" ? "started with podman" : "started with namespaces (unshare)", "the smoke tests ran on the backend asked for");
         }
+    }
+
+    /// <summary>
+    /// The app graph sample: PostgreSQL and Redis images (eng/dependency-images.sh) pushed to the test registry as
+    /// library/postgres:15 and library/redis:7, which the smoke tests name as postgres:15 and redis:7 (Docker Hub) and
+    /// get through the host's registry mirror setting; the app and both run on one private network.
+    /// </summary>
+    [TestMethod]
+    [DataRow("")]
+    [DataRow("Namespaces")]
+    [DataRow("Cli")]
+    public async Task TodoApi_smoke_tests_start_the_app_with_postgres_and_redis_and_pass(string backend)
+    {
+        RuncRunner.RequireRunc();
+        if (backend == "Cli")
+        {
+            TestTools.Require("podman", "podman");
+        }
+
+        await TestDependencyImages.PushAsync(Registry.Registry, TestContext.CancellationToken);
+
+        var (result, output, _) = await RunSmokeTestsAsync("TodoApi", backend, "CONTAINERS_HOST_REGISTRY_MIRRORS=docker.io=" + Registry.Host);
+
+        Assert.AreEqual(0, result.ExitCode, output);
+        StringAssert.Matches(output, new Regex(@"Total tests: 2\s+Passed: 2\s"));
+        StringAssert.Contains(output, "Pulling docker.io/library/postgres:15 from the mirror", "the dependency came from the registry, through the mirror");
+        StringAssert.Contains(output, "Graph todoapi.smoketests ready after", "the graph said when it was ready");
     }
 
     [TestMethod]
