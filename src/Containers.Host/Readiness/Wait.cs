@@ -185,36 +185,37 @@ public static class Wait
 
         public Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
         {
-            _chosen = Choose(container.ImageConfig);
+            _chosen = ImageDefaultFor(container.ImageConfig);
             return _chosen?.WaitAsync(container, cancellationToken) ?? Task.CompletedTask;
         }
+    }
 
-        internal static IContainerWaitStrategy? Choose(Oci.ImageConfig image)
+    /// <summary>What <see cref="ForImageDefaults"/> waits for on <paramref name="image"/>; null: nothing.</summary>
+    internal static IContainerWaitStrategy? ImageDefaultFor(Oci.ImageConfig image)
+    {
+        var config = image.Config;
+        if (config?.Labels?.ContainsKey(HealthCheckWait.Label) == true)
         {
-            var config = image.Config;
-            if (config?.Labels?.ContainsKey(HealthCheckWait.Label) == true)
-            {
-                return new HealthCheckWait();
-            }
-
-            var exposed = (config?.ExposedPorts?.Keys ?? [])
-                .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
-                .Select(key => int.TryParse(key.Split('/')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 0)
-                .Where(port => port > 0)
-                .ToList();
-
-            // A base image exposes its own default (8080) even when the app listens elsewhere: the app's setting wins.
-            var aspNetPorts = config?.Env?.Select(variable => variable.Split('=', 2)).FirstOrDefault(pair => pair.Length == 2 && pair[0] == "ASPNETCORE_HTTP_PORTS")?[1];
-            foreach (var candidate in (aspNetPorts ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (int.TryParse(candidate, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && exposed.Contains(port))
-                {
-                    return new TcpWait(port);
-                }
-            }
-
-            return exposed.Count > 0 ? new TcpWait(exposed[0]) : null;
+            return new HealthCheckWait();
         }
+
+        var exposed = (config?.ExposedPorts?.Keys ?? [])
+            .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
+            .Select(key => int.TryParse(key.Split('/')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 0)
+            .Where(port => port > 0)
+            .ToList();
+
+        // A base image exposes its own default (8080) even when the app listens elsewhere: the app's setting wins.
+        var aspNetPorts = config?.Env?.Select(variable => variable.Split('=', 2)).FirstOrDefault(pair => pair.Length == 2 && pair[0] == "ASPNETCORE_HTTP_PORTS")?[1];
+        foreach (var candidate in (aspNetPorts ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (int.TryParse(candidate, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && exposed.Contains(port))
+            {
+                return new TcpWait(port);
+            }
+        }
+
+        return exposed.Count > 0 ? new TcpWait(exposed[0]) : null;
     }
 
     private sealed class ExitWait(int? expected) : IContainerWaitStrategy
