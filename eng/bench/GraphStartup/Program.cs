@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using Containers.Host.Images;
+using Containers.Host.Lifecycle;
+using Containers.Host.Readiness;
+
+// Usage: GraphStartup <registry host:port> <TodoApi OCI layout> <tag> <runs>
+// The graph: db (library/postgres:15), cache (library/redis:7) and app (samples/TodoApi), app after both are ready;
+// StartAsync returns at the app's first GET /healthz 200 (with both neighbours answering).
+// 1. cold: an empty host cache (pull, unpack, start), once.
+// 2. warm: the same cache, <runs> times.
+// 3. each member alone, warm: db and cache started by themselves; the app's own share from the graph's member times.
+var registry = args[0];
+var layout = args[1];
+var tag = args[2];
+var runs = int.Parse(args[3], CultureInfo.InvariantCulture);
+var cache = Directory.CreateTempSubdirectory("graph-startup-cache-").FullName;
+var invariant = CultureInfo.InvariantCulture;
+try
+{
+    ContainerStartOptions Db()
+    {
+        var options = new ContainerStartOptions { Image = ContainerImageSource.FromRegistry($"{registry}/library/postgres:15"), Command = ["postgres", "-c", "fsync=off"], StopGracePeriod = TimeSpan.FromSeconds(5) };
+        options.Environment["POSTGRES_USER"] = "todo";
+        options.Environment["POSTGRES_PASSWORD"] = "todo-secret";
+        options.Environment["POSTGRES_DB"] = "todo";
+        options.WaitStrategies.Add(Wait.ForTcpPort(5432));
+        return options;
+    }
+
+    ContainerStartOptions Cache()
+    {
+        var options = new ContainerStartOptions { Image = ContainerImageSource.FromRegistry($"{registry}/library/redis:7") };
+        options.WaitStrategies.Add(Wait.ForTcpPort(6379));
+        return options;
+    }
+
+    ContainerGraph Graph()
+    {
+        var graph = new ContainerGraph("todo-bench");
+        graph.Add("db", Db());
+        graph.Add("cache", Cache());
+        var app = new ContainerStartOptions { Image = ContainerImageSource.FromOciLayout(layout, tag) };
+        app.Environment["ConnectionStrings__Db"] = "Host=db;Username=todo;Password=todo-secret;Database=todo";
+        app.Environment["ConnectionStrings__Redis"] = "cache:6379";
+        app.WaitStrategies.Add(Wait.ForHttp("/healthz"));
+        graph.Add("app", app).DependsOn("db").DependsOn("cache");
+        return graph;
+    }
+
+    var graphOptions = new ContainerGraphOptions { CacheDirectory = cache };
+
+    async Task<(double Total, IReadOnlyDictionary<string, TimeSpan> Members)> GraphRunAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        await using var running = await Graph().StartAsync(graphOptions);
+        var total = clock.Elapsed.TotalMilliseconds;
+        return (total, running.MemberStartTimes);
+    }
+
+    async Task<double> AloneAsync(Func<ContainerStartOptions> make)
+    {
+        var options = make();
+        var started = new ContainerStartOptions { Image = options.Image, Command = options.Command, CacheDirectory = cache, StopGracePeriod = options.StopGracePeriod };
+        foreach (var (name, value) in options.Environment)
+        {
+            started.Environment[name] = value;
+        }
+
+        foreach (var wait in options.WaitStrategies)
+        {
+            started.WaitStrategies.Add(wait);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using var container = await ContainerHost.StartAsync(started);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    var cold = await GraphRunAsync();
+    Console.WriteLine($"cold (empty cache: pull, unpack, start): {cold.Total:0} ms (db {cold.Members["db"].TotalMilliseconds:0}, cache {cold.Members["cache"].TotalMilliseconds:0}, app {cold.Members["app"].TotalMilliseconds:0})");
+
+    var warm = new List<(double Total, IReadOnlyDictionary<string, TimeSpan> Members)>();
+    var db = new List<double>();
+    var redis = new List<double>();
+    for (var i = 0; i < runs; i++)
+    {
+        warm.Add(await GraphRunAsync());
+        db.Add(await AloneAsync(Db));
+        redis.Add(await AloneAsync(Cache));
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    var graphMedian = Median(warm.Select(w => w.Total));
+    var dbAlone = Median(db);
+    var cacheAlone = Median(redis);
+    var app = Median(warm.Select(w => w.Members["app"].TotalMilliseconds));
+    var slowestDependency = Math.Max(dbAlone, cacheAlone);
+    Console.WriteLine($"warm graph, start call to the app's first 200 (median of {runs}): {graphMedian:0} ms");
+    Console.WriteLine($"alone (median): db {dbAlone:0} ms, cache {cacheAlone:0} ms; app after its dependencies (in the graph) {app:0} ms");
+    Console.WriteLine($"one after the other would be db + cache + app = {dbAlone + cacheAlone + app:0} ms");
+    Console.WriteLine($"critical path: slowest dependency + app = {slowestDependency + app:0} ms; graph overhead over it: {graphMedian - slowestDependency - app:0} ms (goal <= 300 ms)");
+    Console.WriteLine(string.Create(invariant, $"RESULT cold={cold.Total:0} warm={graphMedian:0} db={dbAlone:0} cache={cacheAlone:0} app={app:0} overhead={graphMedian - slowestDependency - app:0}"));
+}
+finally
+{
+    await ContainerHost.ReapAsync(cache);
+    Directory.Delete(cache, recursive: true);
+}
