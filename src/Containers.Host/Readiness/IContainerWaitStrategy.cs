@@ -35,4 +35,7 @@ public enum ContainerWaitKind
 
     /// <summary><see cref="Wait.ForExit"/>: the container's exit is what is waited for, not a failure.</summary>
     Exit,
+
+    /// <summary><see cref="Wait.ForCommand"/>: a command run inside the container until it exits 0.</summary>
+    Command,
 }
