@@ -5,13 +5,11 @@ using Containers.TestSupport;
 namespace Containers.Host.Tests.Compose;
 
 /// <summary>
-/// Compose files started for real with runc: health checks as waits (an HTTP one from outside, a command one inside),
-/// dependencies on health, aliases, a second network that isolates, a shared named volume, bind-mounted scripts, and
-/// nothing left afterwards; then PostgreSQL and Redis from the dependency images.
+/// Compose files started for real on each backend: health checks as waits (an HTTP one from outside, a command one
+/// inside), dependencies on health, aliases, a second network that isolates, a shared named volume, bind-mounted
+/// scripts, and nothing left afterwards; with runc also PostgreSQL and Redis from the dependency images.
 /// </summary>
-[TestClass]
-[DoNotParallelize]
-public sealed class ComposeGraphStartTests
+public abstract class ComposeGraphStartTests
 {
     // An HTTP server on 8080 that starts listening only after a second; answers "api <API_NAME> <path>".
     private const string Api = """
@@ -109,17 +107,21 @@ public sealed class ComposeGraphStartTests
 
     public TestContext TestContext { get; set; } = null!;
 
+    protected abstract ContainerBackendKind Backend { get; }
+
+    protected string ProjectDirectory => _directory;
+
     [TestInitialize]
     public void Initialize()
     {
-        TestTools.Require("runc", "runc");
+        TestTools.Require(Backend == ContainerBackendKind.Cli ? "podman" : Backend == ContainerBackendKind.OciRuntime ? "runc" : "unshare", Backend == ContainerBackendKind.Cli ? "podman" : Backend == ContainerBackendKind.OciRuntime ? "runc" : "util-linux");
         if (System.Environment.UserName != "root")
         {
             Assert.Inconclusive("graph networks need root here (rootless ones are tested in Rootless/)");
         }
 
-        _directory = Directory.CreateTempSubdirectory("compose-start-").FullName;
-        _cache = Directory.CreateTempSubdirectory("compose-cache-").FullName;
+        _directory = System.IO.Directory.CreateTempSubdirectory("compose-start-").FullName;
+        _cache = System.IO.Directory.CreateTempSubdirectory("compose-cache-").FullName;
     }
 
     [TestCleanup]
@@ -127,25 +129,32 @@ public sealed class ComposeGraphStartTests
     {
         try
         {
-            Assert.IsEmpty(Directory.Exists(Path.Combine(_cache, "containers")) ? Directory.GetDirectories(Path.Combine(_cache, "containers")) : [], "no container of the graph is left");
-            Assert.IsEmpty(Directory.Exists(Path.Combine(_cache, "networks")) ? Directory.GetDirectories(Path.Combine(_cache, "networks")) : [], "no network is left");
-            Assert.IsEmpty(Directory.Exists(Path.Combine(_cache, "volumes")) ? Directory.GetDirectories(Path.Combine(_cache, "volumes")) : [], "no volume is left");
-            Assert.IsEmpty(Directory.Exists(Path.Combine(_cache, "runtime", "runc")) ? Directory.GetDirectories(Path.Combine(_cache, "runtime", "runc")) : [], "runc keeps no state");
+            Assert.IsEmpty(System.IO.Directory.Exists(Path.Combine(_cache, "containers")) ? System.IO.Directory.GetDirectories(Path.Combine(_cache, "containers")) : [], "no container of the graph is left");
+            Assert.IsEmpty(System.IO.Directory.Exists(Path.Combine(_cache, "networks")) ? System.IO.Directory.GetDirectories(Path.Combine(_cache, "networks")) : [], "no network is left");
+            Assert.IsEmpty(System.IO.Directory.Exists(Path.Combine(_cache, "volumes")) ? System.IO.Directory.GetDirectories(Path.Combine(_cache, "volumes")) : [], "no volume is left");
+            Assert.IsEmpty(System.IO.Directory.Exists(Path.Combine(_cache, "runtime", "runc")) ? System.IO.Directory.GetDirectories(Path.Combine(_cache, "runtime", "runc")) : [], "runc keeps no state");
             Assert.IsFalse(File.ReadAllText("/proc/mounts").Contains(_cache, StringComparison.Ordinal), "no mount is left");
+            if (Backend == ContainerBackendKind.Cli)
+            {
+                var containers = TestTools.RunCheckedAsync("podman", ["ps", "--all", "--quiet", "--filter", "name=" + ContainerHost.IdPrefix]).GetAwaiter().GetResult();
+                Assert.AreEqual("", containers.StandardOutput.Trim(), "podman keeps no container of ours");
+                var volumes = TestTools.RunCheckedAsync("podman", ["volume", "ls", "--quiet", "--filter", "name=" + Storage.ContainerVolume.CliNamePrefix]).GetAwaiter().GetResult();
+                Assert.AreEqual("", volumes.StandardOutput.Trim(), "podman keeps no volume of ours");
+            }
         }
         finally
         {
-            Directory.Delete(_directory, recursive: true);
-            Directory.Delete(_cache, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_cache, recursive: true);
         }
     }
 
-    private ContainerGraphOptions GraphOptions => new() { Backend = ContainerBackendKind.OciRuntime, CacheDirectory = _cache, Log = TestContext.WriteLine };
+    protected ContainerGraphOptions GraphOptions => new() { Backend = Backend, CacheDirectory = _cache, Log = TestContext.WriteLine };
 
     [TestMethod]
     public async Task Three_services_start_in_health_order_on_their_networks_with_a_shared_volume()
     {
-        Directory.CreateDirectory(Path.Combine(_directory, "scripts"));
+        System.IO.Directory.CreateDirectory(Path.Combine(_directory, "scripts"));
         await File.WriteAllTextAsync(Path.Combine(_directory, "scripts", "api.pl"), Api, TestContext.CancellationToken);
         await File.WriteAllTextAsync(Path.Combine(_directory, "scripts", "worker.pl"), Worker, TestContext.CancellationToken);
         await File.WriteAllTextAsync(Path.Combine(_directory, ".env"), "API_NAME=from-dotenv\nPROJECT=composed\n", TestContext.CancellationToken);
@@ -184,12 +193,19 @@ public sealed class ComposeGraphStartTests
 
         TestContext.WriteLine($"stopped and removed in {clock.ElapsedMilliseconds} ms");
     }
+}
+
+[TestClass]
+[DoNotParallelize]
+public sealed class OciRuntimeComposeGraphStartTests : ComposeGraphStartTests
+{
+    protected override ContainerBackendKind Backend => ContainerBackendKind.OciRuntime;
 
     [TestMethod]
     public async Task PostgreSQL_and_Redis_from_the_dependency_images_get_healthy_and_are_reached_by_name()
     {
         var dependencies = TestDependencyImages.LayoutDirectory;
-        await File.WriteAllTextAsync(Path.Combine(_directory, "compose.yaml"), $$"""
+        await File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "compose.yaml"), $$"""
             name: shop
             services:
               db:
@@ -234,7 +250,7 @@ public sealed class ComposeGraphStartTests
             volumes:
               pgdata: {}
             """, TestContext.CancellationToken);
-        var graph = ComposeFile.Load(Path.Combine(_directory, "compose.yaml")).ToGraph(new ComposeGraphOptions { StartupTimeout = TimeSpan.FromMinutes(3) });
+        var graph = ComposeFile.Load(Path.Combine(ProjectDirectory, "compose.yaml")).ToGraph(new ComposeGraphOptions { StartupTimeout = TimeSpan.FromMinutes(3) });
         Assert.AreEqual(ContainerWaitKind.TcpPort, graph["db"].Options.WaitStrategies.Single().Kind, "pg_isready: a TCP wait from outside");
         Assert.AreEqual(ContainerWaitKind.TcpPort, graph["cache"].Options.WaitStrategies.Single().Kind, "redis-cli ping: a TCP wait from outside");
 
@@ -253,4 +269,18 @@ public sealed class ComposeGraphStartTests
         var ping = await running["cache"].ExecAsync(["redis-cli", "ping"], cancellationToken: TestContext.CancellationToken);
         Assert.AreEqual("PONG\n", ping.StandardOutput);
     }
+}
+
+[TestClass]
+[DoNotParallelize]
+public sealed class NamespacesComposeGraphStartTests : ComposeGraphStartTests
+{
+    protected override ContainerBackendKind Backend => ContainerBackendKind.Namespaces;
+}
+
+[TestClass]
+[DoNotParallelize]
+public sealed class CliComposeGraphStartTests : ComposeGraphStartTests
+{
+    protected override ContainerBackendKind Backend => ContainerBackendKind.Cli;
 }
