@@ -8,9 +8,40 @@ namespace Containers.Host.Compose;
 /// <summary>Maps a read compose file onto a <see cref="ContainerGraph"/>.</summary>
 internal static class ComposeGraphBuilder
 {
-    /// <summary>Checks what needs the whole file: health conditions against the dependencies' checks.</summary>
+    /// <summary>Checks what needs the whole file: dependency cycles, health conditions against the dependencies' checks.</summary>
     public static void Validate(ComposeFile file)
     {
+        var state = new Dictionary<string, int>(StringComparer.Ordinal);
+        var path = new List<string>();
+        void Visit(ComposeService service)
+        {
+            if (state.GetValueOrDefault(service.Name) == 2)
+            {
+                return;
+            }
+
+            if (state.GetValueOrDefault(service.Name) == 1)
+            {
+                var cycle = path.SkipWhile(n => n != service.Name).Append(service.Name);
+                throw file.Error($"services.{path[^1]}.depends_on", $"the services depend on each other in a circle ({string.Join(" -> ", cycle)}); remove one of these dependencies.");
+            }
+
+            state[service.Name] = 1;
+            path.Add(service.Name);
+            foreach (var dependency in service.DependsOn)
+            {
+                Visit(file[dependency.Service]);
+            }
+
+            path.RemoveAt(path.Count - 1);
+            state[service.Name] = 2;
+        }
+
+        foreach (var service in file.Services)
+        {
+            Visit(service);
+        }
+
         foreach (var service in file.Services)
         {
             foreach (var dependency in service.DependsOn.Where(d => d.Condition == ComposeDependencyCondition.ServiceHealthy))

@@ -409,27 +409,27 @@ internal sealed class ComposeReader
 
         if (Child(service, "environment") is { } variables)
         {
-            foreach (var (name, value) in KeyValues(variables, path + ".environment", "environment variables", fromVariables: true))
+            var unset = new List<string>();
+            foreach (var (name, value) in KeyValues(variables, path + ".environment", "environment variables", fromVariables: true, unset))
             {
                 environment[name] = value;
             }
 
             // A name alone with no value to take is unset, even when an env file set it (compose's precedence).
-            foreach (var name in _unsetNames)
+            foreach (var name in unset)
             {
                 environment.Remove(name);
             }
-
-            _unsetNames.Clear();
         }
 
         return environment;
     }
 
-    private readonly List<string> _unsetNames = [];
-
-    /// <summary>A map or a list of NAME=VALUE; <paramref name="fromVariables"/>: a name alone takes the variable's value (or is unset).</summary>
-    private Dictionary<string, string> KeyValues(YamlNode node, string path, string what, bool fromVariables)
+    /// <summary>
+    /// A map or a list of NAME=VALUE; <paramref name="fromVariables"/>: a name alone takes the variable's value, or is
+    /// left out (and added to <paramref name="unset"/>) when it has none.
+    /// </summary>
+    private Dictionary<string, string> KeyValues(YamlNode node, string path, string what, bool fromVariables, List<string>? unset = null)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         if (IsNull(node))
@@ -449,7 +449,7 @@ internal sealed class ComposeReader
                 value = _lookup(name);
                 if (value is null)
                 {
-                    _unsetNames.Add(name);
+                    unset?.Add(name);
                     return;
                 }
             }

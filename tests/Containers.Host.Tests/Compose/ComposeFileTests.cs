@@ -241,6 +241,9 @@ public sealed class ComposeFileTests
                   UNSET_ONE:
               list:
                 image: x
+                build:
+                  context: .
+                  args: [UNSET_ONE, B]
                 env_file:
                   - path: common.env
                   - path: raw.env
@@ -379,6 +382,9 @@ public sealed class ComposeFileTests
         var unknown = Fails("services:\n  app:\n    image: x\n    depends_on: [db]\n");
         Assert.AreEqual("compose.yaml(4,18): services.app.depends_on[0]: 'db' is not a service of this file; the services are app. Fix the name, or mark the dependency required: false.", unknown.Message);
         StringAssert.Contains(Fails("services:\n  app:\n    image: x\n    depends_on: { app: {} }\n").Message, "the service app depends on itself");
+        Assert.AreEqual(
+            "compose.yaml(10,5): services.c.depends_on: the services depend on each other in a circle (a -> b -> c -> a); remove one of these dependencies.",
+            Fails("services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [c]\n  c:\n    image: x\n    depends_on: [a]\n").Message);
         StringAssert.Contains(Fails("services:\n  a:\n    image: x\n  b:\n    image: x\n    depends_on: { a: { condition: service_ready } }\n").Message, "'service_ready' is not a condition; expected service_started, service_healthy or service_completed_successfully.");
         var disabled = Fails("services:\n  db:\n    image: x\n    healthcheck: { disable: true }\n  app:\n    image: x\n    depends_on: { db: { condition: service_healthy } }\n");
         Assert.AreEqual("compose.yaml(7,19): services.app.depends_on.db: the condition is service_healthy, but the health check of db is disabled, so it never gets healthy; enable it, or depend on it with service_started.", disabled.Message);
