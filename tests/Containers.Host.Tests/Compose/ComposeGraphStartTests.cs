@@ -136,9 +136,11 @@ public abstract class ComposeGraphStartTests
             Assert.IsFalse(File.ReadAllText("/proc/mounts").Contains(_cache, StringComparison.Ordinal), "no mount is left");
             if (Backend == ContainerBackendKind.Cli)
             {
-                var containers = TestTools.RunCheckedAsync("podman", ["ps", "--all", "--quiet", "--filter", "name=" + ContainerHost.IdPrefix]).GetAwaiter().GetResult();
+                // Only this process's: other test runs on the machine share podman's store.
+                var owner = "label=" + Containers.Host.Networking.CliNetworkDriver.OwnerLabel + "=" + OwnerStamp.Current;
+                var containers = TestTools.RunCheckedAsync("podman", ["ps", "--all", "--quiet", "--filter", owner]).GetAwaiter().GetResult();
                 Assert.AreEqual("", containers.StandardOutput.Trim(), "podman keeps no container of ours");
-                var volumes = TestTools.RunCheckedAsync("podman", ["volume", "ls", "--quiet", "--filter", "name=" + Storage.ContainerVolume.CliNamePrefix]).GetAwaiter().GetResult();
+                var volumes = TestTools.RunCheckedAsync("podman", ["volume", "ls", "--quiet", "--filter", owner]).GetAwaiter().GetResult();
                 Assert.AreEqual("", volumes.StandardOutput.Trim(), "podman keeps no volume of ours");
             }
         }
