@@ -15,6 +15,21 @@ public sealed class ContainerStartOptions
     /// <summary>Replaces the image's Cmd (its Entrypoint is kept); null runs the image's own.</summary>
     public IReadOnlyList<string>? Command { get; init; }
 
+    /// <summary>
+    /// Replaces the image's Entrypoint (empty: none); null keeps the image's own. As with <c>docker run --entrypoint</c>,
+    /// a replaced Entrypoint also drops the image's Cmd: the process is this Entrypoint plus <see cref="Command"/>.
+    /// </summary>
+    public IReadOnlyList<string>? Entrypoint { get; init; }
+
+    /// <summary>Replaces the image's WorkingDir (absolute; created when the image lacks it, as docker does — except by podman 4.3, which refuses to start then); null keeps the image's own.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>The signal <see cref="RunningContainer.StopAsync"/> sends first (e.g. <c>SIGINT</c>); null: the image's StopSignal, else SIGTERM.</summary>
+    public string? StopSignal { get; init; }
+
+    /// <summary>Labels of the container (annotations in the OCI runtime's bundle, <c>--label</c> for the podman/docker CLI).</summary>
+    public IDictionary<string, string> Labels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Environment variables added to (or replacing those of) the image's Env.</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -87,6 +102,9 @@ public sealed class ContainerStartOptions
         {
             Image = Image,
             Command = Command,
+            Entrypoint = Entrypoint,
+            WorkingDirectory = WorkingDirectory,
+            StopSignal = StopSignal,
             User = User,
             MemoryLimitBytes = MemoryLimitBytes,
             CpuLimit = CpuLimit,
@@ -102,6 +120,11 @@ public sealed class ContainerStartOptions
         foreach (var (name, value) in Environment)
         {
             copy.Environment[name] = value;
+        }
+
+        foreach (var (name, value) in Labels)
+        {
+            copy.Labels[name] = value;
         }
 
         foreach (var port in PublishedPorts)

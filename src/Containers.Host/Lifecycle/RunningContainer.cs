@@ -14,6 +14,7 @@ public sealed class RunningContainer : IAsyncDisposable
     private readonly IContainerRuntime _runtime;
     private readonly Process _process;
     private readonly TimeSpan _stopGracePeriod;
+    private readonly string _stopSignal;
     private readonly Action<RunningContainer>? _onDisposing;
     private IPublishedPorts _ports = NoPublishedPorts.Instance;
     private int _disposed;
@@ -30,6 +31,7 @@ public sealed class RunningContainer : IAsyncDisposable
         ImageConfig = launch.Config;
         Logs = logs;
         _stopGracePeriod = launch.Options.StopGracePeriod;
+        _stopSignal = launch.StopSignal;
         Exited = WaitForProcessAsync();
     }
 
@@ -69,7 +71,7 @@ public sealed class RunningContainer : IAsyncDisposable
     /// <summary>Waits until the container exits and returns its exit code.</summary>
     public Task<int> WaitForExitAsync(CancellationToken cancellationToken = default) => Exited.WaitAsync(cancellationToken);
 
-    /// <summary>Stops the container: SIGTERM (or the image's StopSignal), then SIGKILL after the grace period.</summary>
+    /// <summary>Stops the container: SIGTERM (or <see cref="ContainerStartOptions.StopSignal"/>, else the image's StopSignal), then SIGKILL after the grace period.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (Exited.IsCompleted)
@@ -77,8 +79,7 @@ public sealed class RunningContainer : IAsyncDisposable
             return;
         }
 
-        var signal = string.IsNullOrEmpty(ImageConfig.Config?.StopSignal) ? "SIGTERM" : ImageConfig.Config!.StopSignal!;
-        await _runtime.KillAsync(Id, signal, cancellationToken).ConfigureAwait(false);
+        await _runtime.KillAsync(Id, _stopSignal, cancellationToken).ConfigureAwait(false);
         if (await Task.WhenAny(Exited, Task.Delay(_stopGracePeriod, cancellationToken)).ConfigureAwait(false) != Exited)
         {
             await _runtime.KillAsync(Id, "SIGKILL", cancellationToken).ConfigureAwait(false);

@@ -38,4 +38,7 @@ public enum ContainerWaitKind
 
     /// <summary><see cref="Wait.ForImageDefaults"/>: the image's health check or exposed port, chosen when the container runs.</summary>
     ImageDefault,
+
+    /// <summary><see cref="Wait.ForCommand"/>: a command run inside the container until it exits 0.</summary>
+    Command,
 }

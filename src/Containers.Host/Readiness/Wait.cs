@@ -6,7 +6,10 @@ using Containers.Host.Lifecycle;
 
 namespace Containers.Host.Readiness;
 
-/// <summary>The wait strategies. All run from outside the container: nothing is executed inside it, so they work on distroless images.</summary>
+/// <summary>
+/// The wait strategies. All but <see cref="ForCommand"/> run from outside the container: nothing is executed inside it,
+/// so they work on distroless images.
+/// </summary>
 public static class Wait
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
@@ -82,6 +85,32 @@ public static class Wait
         }
     }
 
+    /// <summary>
+    /// Until <paramref name="command"/>, run inside the container (<see cref="RunningContainer.ExecAsync"/>, as the image's
+    /// user), exits 0 — a health check like compose's <c>["CMD", "pg_isready"]</c>. It runs at once, then every
+    /// <paramref name="interval"/> (default 1 s); an attempt that takes longer than <paramref name="timeout"/> (default
+    /// 30 s) is killed and fails. After <paramref name="startPeriod"/>, <paramref name="retries"/> failures in a row (null:
+    /// no limit but the startup timeout) fail the wait with the last attempt's output. The image must contain the command.
+    /// </summary>
+    public static IContainerWaitStrategy ForCommand(IReadOnlyList<string> command, TimeSpan? interval = null, TimeSpan? timeout = null, int? retries = null, TimeSpan? startPeriod = null)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Count == 0)
+        {
+            throw new ArgumentException("Name the command to run, e.g. [\"pg_isready\", \"-U\", \"postgres\"].", nameof(command));
+        }
+
+        if (retries is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(retries), retries, "At least one attempt must be allowed to fail before the wait fails; pass null for no limit.");
+        }
+
+        return new CommandWait([.. command], interval ?? TimeSpan.FromSeconds(1), timeout ?? TimeSpan.FromSeconds(30), retries, startPeriod ?? TimeSpan.Zero);
+    }
+
+    /// <summary>Until <c>GET <paramref name="path"/></c> answers a status below 400, as <c>curl -f</c> and <c>wget</c> accept (compose health checks).</summary>
+    internal static IContainerWaitStrategy ForHttpSuccess(string path, int containerPort) => new HttpWait(path, containerPort, null);
+
     /// <summary>The container ports TCP waits connect to (the CLI backend must publish them to reach them from outside).</summary>
     internal static IEnumerable<int> TcpPorts(IEnumerable<IContainerWaitStrategy> strategies) =>
         strategies.OfType<TcpWait>().Select(wait => wait.Port);
@@ -103,11 +132,12 @@ public static class Wait
         }
     }
 
-    private sealed class HttpWait(string path, int? port, int expectedStatus) : IContainerWaitStrategy
+    // expectedStatus null: any status below 400 (what curl -f and wget take for success).
+    private sealed class HttpWait(string path, int? port, int? expectedStatus) : IContainerWaitStrategy
     {
         public ContainerWaitKind Kind => ContainerWaitKind.Http;
 
-        public string Description => $"GET {path} on port {port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(first published)"} to answer {expectedStatus}";
+        public string Description => $"GET {path} on port {port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(first published)"} to answer {(expectedStatus is { } status ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : "a status below 400")}";
 
         public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
         {
@@ -118,7 +148,7 @@ public static class Wait
                 try
                 {
                     using var response = await http.GetAsync(path, cancellationToken).ConfigureAwait(false);
-                    if ((int)response.StatusCode == expectedStatus)
+                    if (expectedStatus is { } status ? (int)response.StatusCode == status : (int)response.StatusCode < 400)
                     {
                         return;
                     }
@@ -129,6 +159,52 @@ public static class Wait
                 }
 
                 await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class CommandWait(string[] command, TimeSpan interval, TimeSpan timeout, int? retries, TimeSpan startPeriod) : IContainerWaitStrategy
+    {
+        public ContainerWaitKind Kind => ContainerWaitKind.Command;
+
+        public IReadOnlyList<string> Command => command;
+
+        public string Description => $"the command '{string.Join(' ', command)}' to exit 0 inside the container";
+
+        public async Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var failuresInARow = 0;
+            while (true)
+            {
+                string failure;
+                using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    attempt.CancelAfter(timeout);
+                    try
+                    {
+                        var result = await container.ExecAsync(command, cancellationToken: attempt.Token).ConfigureAwait(false);
+                        if (result.ExitCode == 0)
+                        {
+                            return;
+                        }
+
+                        var output = (result.StandardOutput + result.StandardError).Trim();
+                        failure = $"exit code {result.ExitCode}" + (output.Length == 0 ? "" : ": " + (output.Length > 500 ? output[^500..] : output));
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        failure = $"no answer within {timeout.TotalSeconds:0.#} s";
+                    }
+                }
+
+                // Failures in the start period do not count, as in docker's health checks.
+                if (started.Elapsed >= startPeriod && retries is { } allowed && ++failuresInARow >= allowed)
+                {
+                    throw new InvalidOperationException($"'{string.Join(' ', command)}' failed {allowed} time(s) in a row, the last with {failure}.");
+                }
+
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
             }
         }
     }

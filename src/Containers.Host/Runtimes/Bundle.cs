@@ -57,11 +57,21 @@ internal static class Bundle
             user = user with { Uid = 0, Gid = 0, AdditionalGids = [] };
         }
 
-        var command = launch.Options.Command ?? config.Config?.Cmd ?? [];
-        IReadOnlyList<string> args = [.. config.Config?.Entrypoint ?? [], .. command];
+        var args = ProcessArguments(launch.Options, config);
         if (args.Count == 0)
         {
             throw new OciException($"The image {launch.Options.Image} has neither Entrypoint nor Cmd; pass ContainerStartOptions.Command.");
+        }
+
+        var workingDirectory = launch.Options.WorkingDirectory ?? (string.IsNullOrEmpty(config.Config?.WorkingDir) ? "/" : config.Config!.WorkingDir!);
+        if (launch.Options.WorkingDirectory is not null)
+        {
+            // Docker creates a working directory the image lacks; the runtimes would refuse to start in it.
+            var existing = RootPath.ResolveFully(rootfs, workingDirectory, createDirectories: false);
+            if (!Directory.Exists(existing) && !File.Exists(existing))
+            {
+                RootPath.ResolveFully(rootfs, workingDirectory, createDirectories: true);
+            }
         }
 
         var hostname = launch.Hostname;
@@ -70,9 +80,14 @@ internal static class Bundle
             hostname,
             args,
             RuntimeSpec.Environment(config, launch.Options.Environment, user),
-            string.IsNullOrEmpty(config.Config?.WorkingDir) ? "/" : config.Config!.WorkingDir!,
+            workingDirectory,
             user,
             rootless ? (NativeMethods.GetEffectiveUserId(), NativeMethods.GetEffectiveGroupId()) : null);
+        if (launch.Options.Labels.Count > 0)
+        {
+            RuntimeSpec.SetAnnotations(spec, launch.Options.Labels);
+        }
+
         if (launch.Options.Networks.Count > 0)
         {
             if (rootless)
@@ -115,6 +130,13 @@ internal static class Bundle
         }
 
         await File.WriteAllTextAsync(configPath, spec.ToJsonString(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The process: the Entrypoint (the options' or the image's) plus the Command (the options', else the image's Cmd unless the Entrypoint was replaced).</summary>
+    internal static IReadOnlyList<string> ProcessArguments(ContainerStartOptions options, ImageConfig config)
+    {
+        var command = options.Command ?? (options.Entrypoint is null ? config.Config?.Cmd : null) ?? [];
+        return [.. options.Entrypoint ?? config.Config?.Entrypoint ?? [], .. command];
     }
 
     // An empty volume gets what the image has at its mount point first (content, owners, modes), as docker's volumes do:

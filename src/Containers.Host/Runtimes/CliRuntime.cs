@@ -235,13 +235,35 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
 
         arguments.Add("--ulimit");
         arguments.Add("nproc=32768:32768");
-        if (launch.Config.Config?.StopSignal is { Length: > 0 } stopSignal)
+        if (launch.Options.StopSignal is not null || launch.Config.Config?.StopSignal is { Length: > 0 })
         {
             arguments.Add("--stop-signal");
-            arguments.Add(stopSignal);
+            arguments.Add(launch.StopSignal);
+        }
+
+        foreach (var (name, value) in launch.Options.Labels)
+        {
+            arguments.Add("--label");
+            arguments.Add(name + "=" + value);
+        }
+
+        if (launch.Options.WorkingDirectory is { } workingDirectory)
+        {
+            arguments.Add("--workdir");
+            arguments.Add(workingDirectory);
+        }
+
+        // --entrypoint takes one executable (docker's CLI has no list form): the rest of a replaced entrypoint goes in
+        // front of the command; a replaced entrypoint also drops the image's Cmd, as in the other backends.
+        var entrypoint = launch.Options.Entrypoint;
+        if (entrypoint is not null)
+        {
+            arguments.Add("--entrypoint");
+            arguments.Add(entrypoint.Count == 0 ? "" : entrypoint[0]);
         }
 
         arguments.Add(imageName);
+        arguments.AddRange(entrypoint?.Skip(1) ?? []);
         arguments.AddRange(launch.Options.Command ?? []);
         return arguments;
     }

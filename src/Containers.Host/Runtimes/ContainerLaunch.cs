@@ -14,6 +14,11 @@ internal sealed record ContainerLaunch(ContainerDirectory Directory, IImage Imag
     public string Hostname =>
         Options.Hostname ?? Options.Networks.SelectMany(n => n.Aliases).FirstOrDefault() ?? Id[ContainerHost.IdPrefix.Length..];
 
+    /// <summary>The first signal a stop sends: the one asked for, else the image's StopSignal, else SIGTERM.</summary>
+    public string StopSignal =>
+        Options.StopSignal is { Length: > 0 } asked ? asked
+        : string.IsNullOrEmpty(Config.Config?.StopSignal) ? "SIGTERM" : Config.Config!.StopSignal!;
+
     /// <summary>What the start made besides the runtime's state, undone when the container goes.</summary>
     public LaunchResources Resources { get; } = new();
 }

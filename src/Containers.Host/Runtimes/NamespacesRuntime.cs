@@ -224,12 +224,16 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
             return Task.FromResult((1, "no such container process"));
         }
 
-        var number = signal.TrimStart().ToUpperInvariant() switch
+        var name = signal.Trim().ToUpperInvariant();
+        var number = int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var given) ? given : (name.StartsWith("SIG", StringComparison.Ordinal) ? name[3..] : name) switch
         {
-            "SIGKILL" or "KILL" or "9" => 9,
-            "SIGINT" or "INT" or "2" => 2,
-            "SIGQUIT" or "QUIT" or "3" => 3,
-            "SIGHUP" or "HUP" or "1" => 1,
+            "KILL" => 9,
+            "INT" => 2,
+            "QUIT" => 3,
+            "HUP" => 1,
+            "USR1" => 10,
+            "USR2" => 12,
+            "WINCH" => 28,
             _ => 15,
         };
         return Task.FromResult(Kill(pid.Value, number) == 0 ? (0, "") : (1, Marshal.GetLastPInvokeErrorMessage()));

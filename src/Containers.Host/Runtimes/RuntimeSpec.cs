@@ -138,6 +138,18 @@ internal static class RuntimeSpec
         spec["linux"]!["resources"] = resources;
     }
 
+    /// <summary>Records the container's labels as the spec's annotations.</summary>
+    public static void SetAnnotations(JsonObject spec, IEnumerable<KeyValuePair<string, string>> labels)
+    {
+        var annotations = new JsonObject();
+        foreach (var (name, value) in labels)
+        {
+            annotations[name] = value;
+        }
+
+        spec["annotations"] = annotations;
+    }
+
     /// <summary>The mounts added beyond the standard ones (binds and tmpfs the caller asked for), in order.</summary>
     public static IEnumerable<JsonNode> AddedMounts(JsonNode spec) => spec["mounts"]!.AsArray().Skip(StandardMountCount).OfType<JsonNode>();
 
