@@ -107,6 +107,12 @@ public sealed partial class PublishContainerTests
         StringAssert.Matches(output, new Regex(@"Total tests: 2\s+Passed: 2\s"));
         StringAssert.Contains(output, "Pulling docker.io/library/postgres:15 from the mirror", "the dependency came from the registry, through the mirror");
         StringAssert.Contains(output, "Graph todoapi.smoketests ready after", "the graph said when it was ready");
+
+        // Nothing of the run is left: no container or network directory, namespace, veth, mount, process or runtime state.
+        var ids = HostLeftovers.IdsInLog(output);
+        Assert.IsGreaterThanOrEqualTo(7, ids.Count, "two tests of three containers and a network each: " + string.Join(", ", ids));
+        var left = await HostLeftovers.FindAsync("/var/tmp/containers-sdk-host", ids, TestContext.CancellationToken);
+        Assert.IsEmpty(left, string.Join("\n", left));
     }
 
     [TestMethod]
