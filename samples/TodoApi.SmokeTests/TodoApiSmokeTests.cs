@@ -13,6 +13,18 @@ public sealed class TodoApiSmokeTests
     {
         // PostgreSQL, Redis and the app on one private network, each started once what it depends on is ready.
         await using var graph = await ContainersUnderTest.Graph.StartAsync(TestContext);
+        await WriteAndReadBackAsync(graph);
+    }
+
+    [TestMethod]
+    public async Task The_compose_file_starts_the_same_three_services_and_passes_the_same_test()
+    {
+        await using var graph = await ContainersUnderTest.Compose.StartAsync(TestContext);
+        await WriteAndReadBackAsync(graph);
+    }
+
+    private async Task WriteAndReadBackAsync(RunningContainerGraph graph)
+    {
         using var http = graph["TodoApi"].CreateHttpClient();
 
         var created = await http.PostAsJsonAsync("/todos", new { title = "Ship the image without Docker" }, TestContext.CancellationToken);

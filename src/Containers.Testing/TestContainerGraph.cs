@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Containers.Host.Compose;
+using Containers.Host.Images;
 using Containers.Host.Lifecycle;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
@@ -38,6 +40,13 @@ public sealed class TestContainerGraph
         _define = log => Define(log);
     }
 
+    private TestContainerGraph(string name, Func<Action<string>?, ContainerGraph> define)
+    {
+        Name = GraphName(name);
+        Members = [];
+        _define = define;
+    }
+
     /// <summary>The graph's name (in logs, networks and volumes).</summary>
     public string Name { get; }
 
@@ -54,6 +63,36 @@ public sealed class TestContainerGraph
     public TestContainer this[string name] =>
         Members.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new KeyNotFoundException($"The graph {Name} has no member '{name}'; it has {string.Join(", ", Members.Select(m => m.Name))}.");
+
+    /// <summary>
+    /// The graph of a compose file (docs/compose.md): its services, networks, volumes and health checks. Services built
+    /// from a .NET project (<c>build:</c>) run the image the test project built for them: <paramref name="builtImages"/>
+    /// maps each build context (as the file resolves it) to the OCI layout of its image, tagged <paramref name="tag"/>.
+    /// The file is read when the graph starts; what it asks for that the host does not do is written to the test's log.
+    /// <see cref="Members"/> is empty: the services are in <see cref="ToContainerGraph"/>.
+    /// </summary>
+    public static TestContainerGraph FromCompose(string name, string composeFile, IReadOnlyDictionary<string, string>? builtImages = null, string tag = ContainerUnderTest.DefaultTag)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(composeFile);
+        var images = new Dictionary<string, string>(builtImages ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        return new TestContainerGraph(name, log =>
+        {
+            var compose = ComposeFile.Load(composeFile);
+            foreach (var warning in compose.Warnings)
+            {
+                log?.Invoke("Compose: " + warning);
+            }
+
+            return compose.ToGraph(new ComposeGraphOptions
+            {
+                BuildImage = service => images.TryGetValue(service.Build!.Context, out var layout)
+                    ? (Directory.Exists(layout)
+                        ? ContainerImageSource.FromOciLayout(layout, tag)
+                        : throw new InvalidOperationException($"The image of compose service {service.Name} is not built: '{layout}' does not exist. Build the test project (its ContainerCompose items publish the projects their services build), and check the build output for the publish errors."))
+                    : throw new InvalidOperationException($"The compose service {service.Name} is built from {service.Build.Context}, which the test project's build did not publish; add the file as a ContainerCompose item, or give its image."),
+            });
+        });
+    }
 
     /// <summary>
     /// Starts every member and waits until all are ready, cancelled by the test's token. Every member's output is written
