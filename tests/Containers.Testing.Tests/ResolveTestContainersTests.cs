@@ -100,6 +100,62 @@ public sealed class ResolveTestContainersTests
         StringAssert.Contains(errors[1].Message, "Two containers of this test project are named 'DB'");
     }
 
+    [TestMethod]
+    public void A_compose_file_publishes_each_built_project_once_and_warns_about_keys_it_does_not_do()
+    {
+        var api = Directory.CreateDirectory(Path.Combine(_directory, "Api")).FullName;
+        File.WriteAllText(Path.Combine(api, "Api.csproj"), "<Project />");
+        var worker = Directory.CreateDirectory(Path.Combine(_directory, "Worker")).FullName;
+        File.WriteAllText(Path.Combine(worker, "Worker.csproj"), "<Project />");
+        File.WriteAllText(Path.Combine(_directory, "compose.yaml"), """
+            services:
+              api:
+                build: ./Api
+                restart: always
+              worker:
+                build:
+                  context: ./Worker
+              db:
+                image: postgres:15
+            """);
+        var engine = new RecordingEngine();
+        var app = Item(Path.Combine(api, "Api.csproj"), ("LayoutDirectory", "/obj/containers/Api/"));
+        var compose = Item(Path.Combine(_directory, "compose.yaml"), ("Name", "Shop"));
+        var task = new ResolveContainerCompose { BuildEngine = engine, ComposeFiles = [compose], Apps = [app], LayoutRoot = "/obj/containers/" };
+
+        Assert.IsTrue(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message)));
+
+        var resolved = task.ResolvedComposeFiles.Single();
+        Assert.AreEqual("Shop", resolved.GetMetadata("HandleName"));
+        CollectionAssert.AreEquivalent(new[] { api + "=/obj/containers/Api/", worker + "=/obj/containers/Shop-worker/" }, resolved.GetMetadata("BuiltImages").Split('|'), "the app's own layout is shared");
+        Assert.AreEqual(Path.Combine(worker, "Worker.csproj"), task.ProjectsToPublish.Single().ItemSpec, "only the project no ContainerUnderTest publishes");
+        var warning = engine.Warnings.Single();
+        Assert.AreEqual("CONTAINER9021", warning.Code);
+        StringAssert.StartsWith(warning.Message, "services.api.restart: ");
+        Assert.AreEqual(4, warning.LineNumber);
+    }
+
+    [TestMethod]
+    public void A_compose_file_that_cannot_be_read_is_an_error_at_its_line_and_key()
+    {
+        File.WriteAllText(Path.Combine(_directory, "compose.yaml"), """
+            services:
+              db:
+                image: postgres:15
+                ports: ["not a port"]
+            """);
+        var engine = new RecordingEngine();
+        var task = new ResolveContainerCompose { BuildEngine = engine, ComposeFiles = [Item(Path.Combine(_directory, "compose.yaml"))], LayoutRoot = "/obj/containers/" };
+
+        Assert.IsFalse(task.Execute());
+
+        var error = engine.Errors.Single();
+        Assert.AreEqual("CONTAINER9020", error.Code);
+        Assert.AreEqual(Path.Combine(_directory, "compose.yaml"), error.File);
+        Assert.AreEqual(4, error.LineNumber);
+        StringAssert.StartsWith(error.Message, "services.db.ports");
+    }
+
     private static TaskItem Item(string include, params (string Name, string Value)[] metadata)
     {
         var item = new TaskItem(include);
@@ -132,6 +188,8 @@ public sealed class ResolveTestContainersTests
     {
         public List<BuildErrorEventArgs> Errors { get; } = [];
 
+        public List<BuildWarningEventArgs> Warnings { get; } = [];
+
         public bool ContinueOnError => false;
 
         public int LineNumberOfTaskNode => 0;
@@ -152,8 +210,6 @@ public sealed class ResolveTestContainersTests
         {
         }
 
-        public void LogWarningEvent(BuildWarningEventArgs e)
-        {
-        }
+        public void LogWarningEvent(BuildWarningEventArgs e) => Warnings.Add(e);
     }
 }
