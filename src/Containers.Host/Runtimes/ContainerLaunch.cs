@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Containers.Host.Lifecycle;
 using Containers.Oci;
 
@@ -16,4 +17,8 @@ internal sealed record ContainerLaunch(ContainerDirectory Directory, IImage Imag
 
     /// <summary>What the start made besides the runtime's state, undone when the container goes.</summary>
     public LaunchResources Resources { get; } = new();
+
+    /// <summary>Starts the runtime's process for this container (every backend starts it through here).</summary>
+    public Process StartProcess(ProcessStartInfo start) =>
+        Process.Start(start) ?? throw new IOException($"Could not start {start.FileName} for container {Id}.");
 }
