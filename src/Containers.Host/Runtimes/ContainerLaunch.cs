@@ -18,7 +18,12 @@ internal sealed record ContainerLaunch(ContainerDirectory Directory, IImage Imag
     /// <summary>What the start made besides the runtime's state, undone when the container goes.</summary>
     public LaunchResources Resources { get; } = new();
 
-    /// <summary>Starts the runtime's process for this container (every backend starts it through here).</summary>
+    /// <summary>
+    /// Starts the runtime's process for this container: a child of this process whose output is piped, or for a member of
+    /// a reused graph one detached from it (<see cref="DetachedRun"/>) that outlives the test run.
+    /// </summary>
     public Process StartProcess(ProcessStartInfo start) =>
-        Process.Start(start) ?? throw new IOException($"Could not start {start.FileName} for container {Id}.");
+        Options.Supervisor is null
+            ? Process.Start(start) ?? throw new IOException($"Could not start {start.FileName} for container {Id}.")
+            : DetachedRun.Start(start, Directory.Path);
 }
