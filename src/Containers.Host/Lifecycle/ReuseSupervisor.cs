@@ -49,6 +49,7 @@ internal sealed class ReuseSupervisor
         Requested,
         Signal,
         Abandoned,
+        Removed,
     }
 
     private TimeSpan IdleTimeout => TimeSpan.FromSeconds(_settings.IdleTimeoutSeconds);
@@ -316,6 +317,14 @@ internal sealed class ReuseSupervisor
         while (!_stop.Task.IsCompleted)
         {
             await Task.Delay(poll).ConfigureAwait(false);
+
+            // Its directory removed by hand (the cache deleted, say): the graph cannot be found or locked any more.
+            if (!Directory.Exists(_paths.Directory))
+            {
+                _stop.TrySetResult(new Stop(StopReason.Removed, null, null));
+                return;
+            }
+
             bool idle;
             lock (_gate)
             {
@@ -393,6 +402,7 @@ internal sealed class ReuseSupervisor
             StopReason.Idle => $"idle for {Describe(IdleTimeout)}: stopped",
             StopReason.Requested => $"stopped as {stop.By} asked",
             StopReason.Signal => $"stopped on {stop.By}",
+            StopReason.Removed => $"stopped: its directory {_paths.Directory} was removed",
             _ => $"removed: its start by {stop.By} did not finish",
         };
         Log($"Graph {_settings.Graph} {what} ({(state?.Members.Count ?? 0).ToString(CultureInfo.InvariantCulture)} member(s), {removed.ToString(CultureInfo.InvariantCulture)} thing(s) removed in {clock.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture)} ms).");
