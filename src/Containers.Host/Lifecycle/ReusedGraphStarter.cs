@@ -42,7 +42,6 @@ internal static class ReusedGraphStarter
 
         // The same description has the same key: a start that attaches need not hash it (SHA-256's first use loads OpenSSL).
         var key = recorded is not null && recorded.Description == description ? recorded.Key : ReuseKey.Hash(description);
-        WarnAboutUnstableWiring(graph, log);
 
         using var graphLock = await LockAsync(paths, log, cancellationToken).ConfigureAwait(false);
         try
@@ -58,6 +57,7 @@ internal static class ReusedGraphStarter
                 else if (state.Key != key)
                 {
                     log($"Graph {graph.Name} changed (key {ReuseKey.Short(state.Key)}≠{ReuseKey.Short(key)}: {ReuseKey.Differences(state.Description, description)}): replacing it.");
+                    WarnAboutUnstableWiring(graph, log);
                 }
                 else if (await TryAttachAsync(graph, options, paths, state, clock, log, cancellationToken).ConfigureAwait(false) is { } attached)
                 {
