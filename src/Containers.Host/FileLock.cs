@@ -20,6 +20,62 @@ internal sealed class FileLock : IDisposable
     /// <summary>An exclusive lock on <paramref name="path"/> if nobody holds any lock on it right now; otherwise null.</summary>
     public static FileLock? TryExclusive(string path) => Acquire(path, NativeMethods.LockExclusive | NativeMethods.LockNonBlocking);
 
+    /// <summary>
+    /// An exclusive lock on <paramref name="path"/> (its directory and the file made when missing), waiting while others
+    /// hold it. A lock file may be deleted by its holder (<see cref="DeleteFile"/>): a lock then got on the deleted file
+    /// is let go and the new file locked instead, so two processes never both believe they hold it.
+    /// </summary>
+    public static async Task<FileLock> ExclusiveAsync(string path, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var held = TryExclusiveCurrent(path);
+            if (held is not null)
+            {
+                return held;
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Like <see cref="TryExclusive"/>, but never a lock on a file that was deleted meanwhile (see <see cref="ExclusiveAsync"/>).</summary>
+    public static FileLock? TryExclusiveCurrent(string path)
+    {
+        FileLock? held;
+        try
+        {
+            held = TryExclusive(path);
+        }
+        catch (IOException) when (!Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            // Its directory was removed between making and opening: the caller tries again.
+            return null;
+        }
+
+        if (held is not null && held.IsDeleted())
+        {
+            held.Dispose();
+            return null;
+        }
+
+        return held;
+    }
+
+    /// <summary>Deletes the lock file while holding it; whoever waits for it then locks a new one.</summary>
+    public void DeleteFile()
+    {
+        if (File.ResolveLinkTarget($"/proc/self/fd/{_descriptor}", returnFinalTarget: false) is { } file && !IsDeleted())
+        {
+            File.Delete(file.FullName);
+        }
+    }
+
+    // The kernel names an open file that was unlinked "<path> (deleted)".
+    private bool IsDeleted() =>
+        File.ResolveLinkTarget($"/proc/self/fd/{_descriptor}", returnFinalTarget: false)?.FullName.EndsWith(" (deleted)", StringComparison.Ordinal) ?? true;
+
     private static FileLock? Acquire(string path, int operation)
     {
         var descriptor = NativeMethods.Open(path, NativeMethods.OpenReadWriteCreateCloseOnExec, Convert.ToInt32("666", 8));

@@ -85,11 +85,27 @@ public abstract class ContainerImageSource
     /// <summary>Reads the image for the context's platform; the owner (if any) keeps its layers readable until disposed.</summary>
     internal abstract Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A string that stays the same exactly as long as <see cref="LoadAsync"/> would give the same image (a file's path,
+    /// size and time; a reference by digest), so a reused graph need not read the image again to know; null when only
+    /// loading can tell (a registry tag names another digest when the registry says so).
+    /// </summary>
+    internal virtual string? Fingerprint => null;
+
+    private protected static string? FileFingerprint(string path)
+    {
+        var file = new FileInfo(path);
+        return file.Exists ? $"{file.FullName} {file.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)} {file.LastWriteTimeUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : null;
+    }
+
     /// <summary>Describes the source for messages.</summary>
     public abstract override string ToString();
 
     private sealed class LayoutSource(string directory, string? reference) : ContainerImageSource
     {
+        // Blobs are named by their digests: only index.json says which image a name is.
+        internal override string? Fingerprint => FileFingerprint(Path.Combine(directory, "index.json")) is { } index ? $"oci-layout {index} {reference}" : null;
+
         internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken)
         {
             var layout = OciLayout.Open(directory);
@@ -110,6 +126,8 @@ public abstract class ContainerImageSource
 
     private sealed class ArchiveSource(string path) : ContainerImageSource
     {
+        internal override string? Fingerprint => FileFingerprint(path) is { } file ? "archive " + file : null;
+
         internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken)
         {
             OciArchiveFile archive;
@@ -139,6 +157,8 @@ public abstract class ContainerImageSource
 
     private sealed class RegistrySource(ImageReference reference, RegistryClientOptions? options) : ContainerImageSource
     {
+        internal override string? Fingerprint => reference.Digest is null ? null : "registry " + reference;
+
         internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken) =>
             (await new ImageStore(context.CacheDirectory).GetAsync(reference, context.Platform, options, context.Log, cancellationToken).ConfigureAwait(false), null);
 

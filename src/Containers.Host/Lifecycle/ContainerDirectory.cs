@@ -9,11 +9,12 @@ namespace Containers.Host.Lifecycle;
 /// </summary>
 internal sealed class ContainerDirectory
 {
-    private ContainerDirectory(string id, string path, string cacheDirectory)
+    private ContainerDirectory(string id, string path, string cacheDirectory, string? owner = null)
     {
         Id = id;
         Path = path;
         CacheDirectory = cacheDirectory;
+        Owner = owner ?? OwnerStamp.Current;
     }
 
     /// <summary>The container id, <see cref="ContainerHost.IdPrefix"/> and 12 hex digits.</summary>
@@ -26,7 +27,7 @@ internal sealed class ContainerDirectory
     public string CacheDirectory { get; }
 
     /// <summary>The owner stamp written into it.</summary>
-    public string Owner { get; } = OwnerStamp.Current;
+    public string Owner { get; }
 
     public static string ContainersDirectory(string cacheDirectory) => System.IO.Path.Combine(cacheDirectory, "containers");
 
@@ -46,6 +47,10 @@ internal sealed class ContainerDirectory
         Directory.Move(staging, path);
         return new ContainerDirectory(id, path, cacheDirectory);
     }
+
+    /// <summary>The directory of a container that exists already (a reused graph's, which its supervisor owns).</summary>
+    public static ContainerDirectory Open(string cacheDirectory, string id) =>
+        new(id, System.IO.Path.Combine(ContainersDirectory(cacheDirectory), id), cacheDirectory, OwnerStamp.Read(System.IO.Path.Combine(ContainersDirectory(cacheDirectory), id, "owner")));
 
     /// <summary>Unmounts the container's root (if mounted) and deletes the directory.</summary>
     public void Remove() => Remove(Path);

@@ -111,8 +111,25 @@ public sealed class ContainerGraph
     /// independent members at the same time. Returns when every member is ready (its waits passed).
     /// </summary>
     /// <exception cref="ContainerGraphStartException">A member could not start; the message names it and ends with its output.</exception>
-    public Task<RunningContainerGraph> StartAsync(ContainerGraphOptions? options = null, CancellationToken cancellationToken = default) =>
-        ContainerGraphStarter.StartAsync(this, options ?? new ContainerGraphOptions(), cancellationToken);
+    public Task<RunningContainerGraph> StartAsync(ContainerGraphOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ContainerGraphOptions();
+        if (options.Reuse is not null && !OperatingSystem.IsLinux())
+        {
+            options.Log?.Invoke($"Reuse of graph {Name} needs Linux; it runs for this test run only.");
+        }
+
+        return options.Reuse is not null && OperatingSystem.IsLinux()
+            ? ReusedGraphStarter.StartAsync(this, options, cancellationToken)
+            : ContainerGraphStarter.StartAsync(this, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops the reused graph named <paramref name="name"/> (in <paramref name="options"/>' cache) if one runs, and removes
+    /// everything of it, as its idle timeout would; returns false when none ran. Test processes attached to it lose it.
+    /// </summary>
+    public static Task<bool> StopReusedAsync(string name, ContainerGraphOptions? options = null, CancellationToken cancellationToken = default) =>
+        OperatingSystem.IsLinux() ? ReusedGraphStarter.StopAsync(name, options ?? new ContainerGraphOptions(), cancellationToken) : Task.FromResult(false);
 
     /// <summary>Null when <paramref name="name"/> is a valid member name (what <see cref="ContainerNetwork.ValidateName"/> allows, in either case), else why not.</summary>
     public static string? ValidateMemberName(string? name) => ContainerNetwork.ValidateName(name?.ToLowerInvariant());
@@ -279,18 +296,35 @@ public sealed class ContainerGraphOptions
     /// <summary>Receives host diagnostics, each line prefixed with the member's name.</summary>
     public Action<string>? Log { get; init; }
 
-    /// <summary>Called for each member when it is disposed, after it stopped (e.g. to attach its output to a test).</summary>
+    /// <summary>Called for each member when it is disposed, after it stopped (e.g. to attach its output to a test); for a reused graph, when it is let go (it goes on running).</summary>
     public Action<string, RunningContainer>? OnMemberDisposing { get; init; }
+
+    /// <summary>
+    /// Reuse the graph across test runs (null: start it for this run only). A reused graph outlives the test process: the
+    /// next <see cref="ContainerGraph.StartAsync"/> of a graph with the same name and the same definition (image digests,
+    /// commands, environment, ports, networks, volumes, files, waits, backend) finds it running and attaches to it in
+    /// milliseconds; a changed definition replaces it; it stops after <see cref="ContainerReuseOptions.IdleTimeout"/>
+    /// without a test process using it. <c>CONTAINERS_HOST_REUSE=false</c> turns reuse off everywhere (e.g. in CI).
+    /// </summary>
+    public ContainerReuseOptions? Reuse { get; init; }
+
+    /// <summary>The supervisor a reused graph's members are handed to (set by the reuse start, not by callers).</summary>
+    internal SupervisorConnection? Supervisor { get; init; }
 }
 
-/// <summary>A started <see cref="ContainerGraph"/>. Dispose it to stop every member (dependents first) and remove the graph's networks and volumes.</summary>
+/// <summary>
+/// A started <see cref="ContainerGraph"/>. Dispose it to stop every member (dependents first) and remove the graph's networks
+/// and volumes — or, for a reused graph (<see cref="ContainerGraphOptions.Reuse"/>), to let go of it: it goes on running for
+/// the next test run.
+/// </summary>
 public sealed class RunningContainerGraph : IAsyncDisposable
 {
     private readonly IReadOnlyList<(string Name, RunningContainer Container)> _startOrder;
     private readonly IReadOnlyList<IAsyncDisposable> _resources;
+    private readonly SupervisorConnection? _lease;
     private int _disposed;
 
-    internal RunningContainerGraph(ContainerGraph graph, IReadOnlyList<(string Name, RunningContainer Container)> startOrder, IReadOnlyDictionary<string, ContainerNetwork> networks, IReadOnlyList<IAsyncDisposable> resources, IReadOnlyDictionary<string, TimeSpan> startTimes, TimeSpan elapsed)
+    internal RunningContainerGraph(ContainerGraph graph, IReadOnlyList<(string Name, RunningContainer Container)> startOrder, IReadOnlyDictionary<string, ContainerNetwork> networks, IReadOnlyList<IAsyncDisposable> resources, IReadOnlyDictionary<string, TimeSpan> startTimes, TimeSpan elapsed, SupervisorConnection? lease = null, string? reuseKey = null, bool foundRunning = false)
     {
         Graph = graph;
         _startOrder = startOrder;
@@ -298,6 +332,9 @@ public sealed class RunningContainerGraph : IAsyncDisposable
         _resources = resources;
         MemberStartTimes = startTimes;
         StartTime = elapsed;
+        _lease = lease;
+        ReuseKey = reuseKey;
+        FoundRunning = foundRunning;
     }
 
     /// <summary>The graph's definition.</summary>
@@ -313,17 +350,23 @@ public sealed class RunningContainerGraph : IAsyncDisposable
     /// <summary>The graph's networks by name.</summary>
     public IReadOnlyDictionary<string, ContainerNetwork> Networks { get; }
 
-    /// <summary>How long each member took from its own start call until it was ready.</summary>
+    /// <summary>How long each member took from its own start call until it was ready (found running: until its waits passed again).</summary>
     public IReadOnlyDictionary<string, TimeSpan> MemberStartTimes { get; }
 
     /// <summary>How long the whole start took.</summary>
     public TimeSpan StartTime { get; }
 
+    /// <summary>The reuse key (<c>sha256:…</c> of the graph's definition as it starts) when the graph is reused; null otherwise.</summary>
+    public string? ReuseKey { get; }
+
+    /// <summary>True when this start found the reused graph running (started by an earlier test run) instead of starting it.</summary>
+    public bool FoundRunning { get; }
+
     /// <summary>The last <paramref name="lines"/> lines of every member's output, member by member.</summary>
     public string DescribeLogs(int lines = 50) =>
         string.Join(System.Environment.NewLine, _startOrder.Select(m => $"--- {m.Name} ({m.Container.Id}, {(m.Container.Exited.IsCompleted ? "exit code " + m.Container.Exited.Result : "running")}) ---{System.Environment.NewLine}{m.Container.Logs.Tail(lines)}"));
 
-    /// <summary>Stops every member, dependents first, then removes the networks and volumes.</summary>
+    /// <summary>Stops every member, dependents first, then removes the networks and volumes; a reused graph is let go instead and goes on running.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -336,10 +379,34 @@ public sealed class RunningContainerGraph : IAsyncDisposable
             await container.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (_lease is not null)
+        {
+            await _lease.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
         foreach (var resource in _resources.Reverse())
         {
             await resource.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The members in start order.</summary>
+    internal IReadOnlyList<(string Name, RunningContainer Container)> StartOrder => _startOrder;
+
+    /// <summary>The networks and volumes the start made.</summary>
+    internal IReadOnlyList<IAsyncDisposable> Resources => _resources;
+
+    /// <summary>The same graph, now owned by its reuse supervisor: disposing it releases <paramref name="lease"/> and leaves everything running.</summary>
+    internal RunningContainerGraph HandOver(SupervisorConnection lease, string key)
+    {
+        foreach (var (_, container) in _startOrder)
+        {
+            container.HandOver();
+        }
+
+        Interlocked.Exchange(ref _disposed, 1);
+        return new RunningContainerGraph(Graph, _startOrder, Networks, [], MemberStartTimes, StartTime, lease, key, foundRunning: false);
     }
 }
 

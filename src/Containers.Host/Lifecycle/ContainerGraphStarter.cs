@@ -68,7 +68,8 @@ internal static class ContainerGraphStarter
                         },
                         log: line => log($"[{member.Name}] {line}"),
                         backend: options.Backend,
-                        cacheDirectory: options.CacheDirectory);
+                        cacheDirectory: options.CacheDirectory,
+                        supervisor: options.Supervisor);
                     foreach (var (name, value) in member.WiredEnvironment)
                     {
                         memberOptions.Environment[name] = value(graph);

@@ -4,17 +4,25 @@ using Containers.Host.Runtimes;
 namespace Containers.Host.Lifecycle;
 
 /// <summary>
-/// Removes what test processes that are gone (killed test runs) left in a cache: their containers (stopped and
-/// deleted from every runtime that might have run them) and directories, and runtime state of ours that has no
-/// directory. Containers of live processes are never touched, even while they are being created.
+/// Removes what processes that are gone (killed test runs, a reused graph's killed supervisor) left in a cache: their
+/// containers (stopped and deleted from every runtime that might have run them) and directories, runtime state of ours
+/// that has no directory, networks, volumes and reused graphs' state. Containers of live processes are never touched,
+/// even while they are being created.
 /// </summary>
 internal static class ContainerReaper
 {
-    public static async Task<int> ReapAsync(string cacheDirectory, Action<string>? log, CancellationToken cancellationToken)
+    /// <param name="cacheDirectory">The cache.</param>
+    /// <param name="log">Receives a line per removal.</param>
+    /// <param name="cancellationToken">Cancels the reaping.</param>
+    /// <param name="reclaimOwner">An owner stamp whose things go too although it lives: a reused graph's supervisor removing its own.</param>
+    public static async Task<int> ReapAsync(string cacheDirectory, Action<string>? log, CancellationToken cancellationToken, string? reclaimOwner = null)
     {
         var containersDirectory = ContainerDirectory.ContainersDirectory(cacheDirectory);
         var reaped = 0;
         var runtimes = RuntimeSelector.ForCleanup(cacheDirectory);
+        bool OwnerLives(string ownerFile) =>
+            (reclaimOwner is null || OwnerStamp.Read(ownerFile) != reclaimOwner) && OwnerStamp.IsFileOwnerAlive(ownerFile);
+        var gone = reclaimOwner is null ? "left by a process that is gone" : "of the stopped graph";
 
         var live = new HashSet<string>(StringComparer.Ordinal);
         if (Directory.Exists(containersDirectory))
@@ -22,7 +30,7 @@ internal static class ContainerReaper
             foreach (var directory in Directory.GetDirectories(containersDirectory, ContainerHost.IdPrefix + "*"))
             {
                 var id = Path.GetFileName(directory);
-                if (OwnerStamp.IsFileOwnerAlive(Path.Combine(directory, "owner")))
+                if (OwnerLives(Path.Combine(directory, "owner")))
                 {
                     live.Add(id);
                     continue;
@@ -33,10 +41,12 @@ internal static class ContainerReaper
                     await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
                 }
 
+                // A detached container's waiting shell writes its exit code into the directory as the container ends.
+                await DetachedRun.WaitForWaiterAsync(directory, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
                 ContainerDirectory.Remove(directory);
                 reaped++;
-                log?.Invoke($"Removed container {id}, left by a test process that is gone.");
+                log?.Invoke($"Removed container {id}, {gone}.");
             }
 
             // Directories of starts killed before they were renamed into place; a minute is far longer than that takes.
@@ -64,8 +74,9 @@ internal static class ContainerReaper
             }
         }
 
-        reaped += await ReapNetworksAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
-        reaped += ReapVolumes(cacheDirectory, log);
+        reaped += await ReapNetworksAsync(cacheDirectory, OwnerLives, gone, log, cancellationToken).ConfigureAwait(false);
+        reaped += ReapVolumes(cacheDirectory, OwnerLives, gone, log);
+        reaped += ReapReusedGraphs(cacheDirectory, log);
         foreach (var runtime in runtimes)
         {
             reaped += await runtime.ReapOrphansAsync(cancellationToken).ConfigureAwait(false);
@@ -77,17 +88,17 @@ internal static class ContainerReaper
     }
 
     // Volumes that are not kept and whose owner is gone.
-    private static int ReapVolumes(string cacheDirectory, Action<string>? log)
+    private static int ReapVolumes(string cacheDirectory, Func<string, bool> ownerLives, string gone, Action<string>? log)
     {
         var volumesDirectory = Storage.ContainerVolume.VolumesDirectory(cacheDirectory);
         var reaped = 0;
         foreach (var directory in Directory.Exists(volumesDirectory) ? Directory.GetDirectories(volumesDirectory) : [])
         {
-            if (!File.Exists(Path.Combine(directory, "keep")) && !OwnerStamp.IsFileOwnerAlive(Path.Combine(directory, "owner")))
+            if (!File.Exists(Path.Combine(directory, "keep")) && !ownerLives(Path.Combine(directory, "owner")))
             {
                 ContainerDirectory.DeleteDirectory(directory);
                 reaped++;
-                log?.Invoke($"Removed volume {Path.GetFileName(directory)}, left by a test process that is gone.");
+                log?.Invoke($"Removed volume {Path.GetFileName(directory)}, {gone}.");
             }
         }
 
@@ -95,7 +106,7 @@ internal static class ContainerReaper
     }
 
     // Bridge networks whose owner is gone: their namespace (with the bridge and the veth ends) and directory.
-    private static async Task<int> ReapNetworksAsync(string cacheDirectory, Action<string>? log, CancellationToken cancellationToken)
+    private static async Task<int> ReapNetworksAsync(string cacheDirectory, Func<string, bool> ownerLives, string gone, Action<string>? log, CancellationToken cancellationToken)
     {
         var networksDirectory = ContainerNetwork.NetworksDirectory(cacheDirectory);
         var reaped = 0;
@@ -104,7 +115,7 @@ internal static class ContainerReaper
             foreach (var directory in Directory.GetDirectories(networksDirectory, ContainerNetwork.IdPrefix + "*"))
             {
                 var id = Path.GetFileName(directory);
-                if (OwnerStamp.IsFileOwnerAlive(Path.Combine(directory, "owner")))
+                if (ownerLives(Path.Combine(directory, "owner")))
                 {
                     continue;
                 }
@@ -112,7 +123,7 @@ internal static class ContainerReaper
                 await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
                 ContainerDirectory.DeleteDirectory(directory);
                 reaped++;
-                log?.Invoke($"Removed network {id}, left by a test process that is gone.");
+                log?.Invoke($"Removed network {id}, {gone}.");
             }
 
             foreach (var staging in new DirectoryInfo(networksDirectory).EnumerateDirectories(".new-*"))
@@ -120,6 +131,56 @@ internal static class ContainerReaper
                 if (staging.LastWriteTimeUtc < DateTime.UtcNow.AddMinutes(-1))
                 {
                     ContainerDirectory.DeleteDirectory(staging.FullName);
+                }
+            }
+        }
+
+        return reaped;
+    }
+
+    // Reused graphs whose supervisor is gone (killed): their directory and lock (what they ran carried the supervisor's
+    // stamp and is reaped above). A graph being started or stopped holds its lock and is left alone.
+    private static int ReapReusedGraphs(string cacheDirectory, Action<string>? log)
+    {
+        var root = ReusePaths.RootOf(cacheDirectory);
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(root))
+        {
+            return 0;
+        }
+
+        var reaped = 0;
+        foreach (var directory in Directory.GetDirectories(root).Where(d => !Path.GetFileName(d).StartsWith('.')))
+        {
+            var paths = new ReusePaths(cacheDirectory, Path.GetFileName(directory));
+            if (OwnerStamp.IsFileOwnerAlive(paths.SupervisorStamp))
+            {
+                continue;
+            }
+
+            using var held = FileLock.TryExclusiveCurrent(paths.Lock);
+            if (held is null || OwnerStamp.IsFileOwnerAlive(paths.SupervisorStamp))
+            {
+                continue;
+            }
+
+            var stamp = OwnerStamp.Read(paths.SupervisorStamp);
+            ContainerDirectory.DeleteDirectory(directory);
+            held.DeleteFile();
+            reaped++;
+            log?.Invoke($"Removed reused graph {paths.Graph}, whose supervisor{(stamp is null ? "" : " (pid " + stamp.Split(' ')[0] + ")")} is gone.");
+        }
+
+        // Locks of graphs that are gone, left by a start that was killed.
+        foreach (var lockFile in Directory.GetFiles(root, "*.lock"))
+        {
+            if (!Directory.Exists(lockFile[..^".lock".Length]) && FileLock.TryExclusiveCurrent(lockFile) is { } held)
+            {
+                using (held)
+                {
+                    if (!Directory.Exists(lockFile[..^".lock".Length]))
+                    {
+                        held.DeleteFile();
+                    }
                 }
             }
         }

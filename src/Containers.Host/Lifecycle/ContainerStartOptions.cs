@@ -95,8 +95,14 @@ public sealed class ContainerStartOptions
     /// <summary>Called once the container's process runs, before its waits (a graph's "started" dependencies go on from here).</summary>
     internal Action<RunningContainer>? Launched { get; init; }
 
+    /// <summary>
+    /// Set for a member of a reused graph: the supervisor that will own it. The container's runtime process then runs
+    /// detached from this process, and ports this process would forward are published by the supervisor.
+    /// </summary>
+    internal SupervisorConnection? Supervisor { get; init; }
+
     /// <summary>A copy (collections copied too) with the graph's hooks and settings where given.</summary>
-    internal ContainerStartOptions Copy(Action<RunningContainer>? launched = null, Action<RunningContainer>? onDisposing = null, Action<string>? log = null, ContainerBackendKind? backend = null, string? cacheDirectory = null)
+    internal ContainerStartOptions Copy(Action<RunningContainer>? launched = null, Action<RunningContainer>? onDisposing = null, Action<string>? log = null, ContainerBackendKind? backend = null, string? cacheDirectory = null, SupervisorConnection? supervisor = null)
     {
         var copy = new ContainerStartOptions
         {
@@ -116,6 +122,7 @@ public sealed class ContainerStartOptions
             OnDisposing = onDisposing ?? OnDisposing,
             CacheDirectory = cacheDirectory ?? CacheDirectory,
             Launched = launched ?? Launched,
+            Supervisor = supervisor ?? Supervisor,
         };
         foreach (var (name, value) in Environment)
         {

@@ -12,27 +12,36 @@ public sealed class RunningContainer : IAsyncDisposable
     private readonly ContainerDirectory _directory;
     private readonly LaunchResources _resources;
     private readonly IContainerRuntime _runtime;
-    private readonly Process _process;
+    private readonly ContainerProcess _process;
     private readonly TimeSpan _stopGracePeriod;
     private readonly string _stopSignal;
     private readonly Action<RunningContainer>? _onDisposing;
+    private readonly Lazy<ImageConfig> _imageConfig;
     private IPublishedPorts _ports = NoPublishedPorts.Instance;
     private int _disposed;
 
-    private RunningContainer(ContainerLaunch launch, IContainerRuntime runtime, Process process, int pid, ContainerLogs logs)
+    // A member of a reused graph: its supervisor owns it, so disposing lets go of it instead of stopping it.
+    private bool _supervised;
+
+    private RunningContainer(ContainerLaunch launch, IContainerRuntime runtime, ContainerProcess process, int pid, ContainerLogs logs)
+        : this(launch.Id, launch.Directory, launch.Resources, runtime, process, pid, new Lazy<ImageConfig>(launch.Config), logs, launch.Options.StopGracePeriod, launch.StopSignal, launch.Options.OnDisposing)
     {
-        _onDisposing = launch.Options.OnDisposing;
-        Id = launch.Id;
-        _directory = launch.Directory;
-        _resources = launch.Resources;
+    }
+
+    private RunningContainer(string id, ContainerDirectory directory, LaunchResources resources, IContainerRuntime runtime, ContainerProcess process, int pid, Lazy<ImageConfig> imageConfig, ContainerLogs logs, TimeSpan stopGracePeriod, string stopSignal, Action<RunningContainer>? onDisposing)
+    {
+        _onDisposing = onDisposing;
+        Id = id;
+        _directory = directory;
+        _resources = resources;
         _runtime = runtime;
         _process = process;
         Pid = pid;
-        ImageConfig = launch.Config;
+        _imageConfig = imageConfig;
         Logs = logs;
-        _stopGracePeriod = launch.Options.StopGracePeriod;
-        _stopSignal = launch.StopSignal;
-        Exited = WaitForProcessAsync();
+        _stopGracePeriod = stopGracePeriod;
+        _stopSignal = stopSignal;
+        Exited = process.Exited;
     }
 
     /// <summary>The container id, <c>containers-sdk-</c> and 12 hex digits.</summary>
@@ -45,7 +54,7 @@ public sealed class RunningContainer : IAsyncDisposable
     public int Pid { get; }
 
     /// <summary>The image config the container was started from.</summary>
-    public ImageConfig ImageConfig { get; }
+    public ImageConfig ImageConfig => _imageConfig.Value;
 
     /// <summary>What the container wrote so far.</summary>
     public ContainerLogs Logs { get; }
@@ -87,11 +96,22 @@ public sealed class RunningContainer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the container and removes its runtime state, forwarders, bundle and root filesystem.</summary>
+    /// <summary>
+    /// Stops the container and removes its runtime state, forwarders, bundle and root filesystem. A member of a reused
+    /// graph (<see cref="ContainerGraphOptions.Reuse"/>) is only let go: it goes on running for the next test run.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
+            return;
+        }
+
+        if (_supervised)
+        {
+            _onDisposing?.Invoke(this);
+            await _ports.DisposeAsync().ConfigureAwait(false);
+            _process.Dispose();
             return;
         }
 
@@ -107,6 +127,7 @@ public sealed class RunningContainer : IAsyncDisposable
         _onDisposing?.Invoke(this);
         await _ports.DisposeAsync().ConfigureAwait(false);
         await _runtime.DeleteAsync(Id, CancellationToken.None).ConfigureAwait(false);
+        await _process.EndedAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         _process.Dispose();
         await _resources.DisposeAsync().ConfigureAwait(false);
         _directory.Remove();
@@ -159,24 +180,10 @@ public sealed class RunningContainer : IAsyncDisposable
     {
         var pidFile = Path.Combine(launch.Directory.Path, "pid");
         File.Delete(pidFile);
-        var process = runtime.StartRun(launch, pidFile);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                logs.Add(isError: false, e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                logs.Add(isError: true, e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.StandardInput.Close();
+        var started = runtime.StartRun(launch, pidFile);
+        ContainerProcess process = launch.Options.Supervisor is null
+            ? new ChildContainerProcess(started, logs)
+            : new DetachedContainerProcess(launch.Directory.Path, logs, started);
 
         // The runtime writes the pid file once the container exists; exiting before that is the runtime's failure.
         var deadline = Stopwatch.StartNew();
@@ -189,7 +196,7 @@ public sealed class RunningContainer : IAsyncDisposable
 
             if (process.HasExited)
             {
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                await process.Exited.ConfigureAwait(false);
                 if (File.Exists(pidFile + ".started"))
                 {
                     // The app started and already finished (a quick job): not a backend failure.
@@ -202,7 +209,7 @@ public sealed class RunningContainer : IAsyncDisposable
 
             if (deadline.Elapsed > TimeSpan.FromSeconds(30))
             {
-                process.Kill(entireProcessTree: true);
+                process.Kill();
                 process.Dispose();
                 throw new ContainerStartException($"{runtime.Name} did not create the container within 30 s.", logs);
             }
@@ -211,16 +218,41 @@ public sealed class RunningContainer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A container a reused graph's supervisor runs, as another process sees it: output and exit from the files of its
+    /// directory, ports as the supervisor publishes them. Disposing it lets go of it; it goes on running.
+    /// </summary>
+    internal static RunningContainer Attach(string id, ContainerDirectory directory, IContainerRuntime runtime, int pid, Func<ImageConfig> imageConfig, IPublishedPorts ports, TimeSpan stopGracePeriod, string stopSignal, Action<RunningContainer>? onDisposing)
+    {
+        var logs = new ContainerLogs();
+        var process = new DetachedContainerProcess(directory.Path, logs);
+        return new RunningContainer(id, directory, new LaunchResources(), runtime, process, pid, new Lazy<ImageConfig>(imageConfig), logs, stopGracePeriod, stopSignal, onDisposing)
+        {
+            _ports = ports,
+            _supervised = true,
+        };
+    }
+
+    /// <summary>The first signal a stop sends (the options', else the image's StopSignal, else SIGTERM).</summary>
+    internal string StopSignal => _stopSignal;
+
+    /// <summary>From now on the reused graph's supervisor owns the container: disposing lets go of it instead of stopping it.</summary>
+    internal void HandOver() => _supervised = true;
+
     /// <summary>Publishes the launch's ports through the runtime that runs the container.</summary>
-    internal async Task PublishPortsAsync(ContainerLaunch launch, CancellationToken cancellationToken) =>
+    internal async Task PublishPortsAsync(ContainerLaunch launch, CancellationToken cancellationToken)
+    {
         _ports = await _runtime.PublishPortsAsync(this, launch, cancellationToken).ConfigureAwait(false);
+        if (launch.Options.Supervisor is { } supervisor)
+        {
+            // Ports that this process forwards would close with it: the reused graph's supervisor publishes them instead.
+            _ports = await supervisor.TakeOverPortsAsync(this, _ports, launch.Log, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The published ports, as recorded for a reused graph.</summary>
+    internal IPublishedPorts Ports => _ports;
 
     private int FirstPublishedPort() =>
         _ports.ContainerPorts.Count > 0 ? _ports.ContainerPorts[0] : throw new InvalidOperationException("The container publishes no port; set ContainerStartOptions.PublishedPorts or expose a port in the image.");
-
-    private async Task<int> WaitForProcessAsync()
-    {
-        await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        return _process.ExitCode;
-    }
 }

@@ -74,23 +74,40 @@ internal sealed class CliNetworkDriver : INetworkDriver
     /// <summary>Removes the CLI's networks of ours whose owner is gone.</summary>
     public static async Task<int> ReapAsync(string executable, CancellationToken cancellationToken)
     {
-        var (code, output) = await HostTools.RunAsync(executable, ["network", "ls", "--filter", "label=" + OwnerLabel, "--format", "{{.Name}}\t{{index .Labels \"" + OwnerLabel + "\"}}"], cancellationToken).ConfigureAwait(false);
-        if (code != 0)
-        {
-            return 0;
-        }
-
         var reaped = 0;
-        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var (name, owner) in await ListOwnedAsync(executable, cancellationToken).ConfigureAwait(false))
         {
-            var parts = line.Split('\t');
-            if (parts.Length == 2 && parts[0].StartsWith(ContainerNetwork.IdPrefix, StringComparison.Ordinal) && !OwnerStamp.IsAlive(parts[1]))
+            if (!OwnerStamp.IsAlive(owner))
             {
-                await HostTools.RunAsync(executable, ["network", "rm", "--force", parts[0]], cancellationToken).ConfigureAwait(false);
+                await HostTools.RunAsync(executable, ["network", "rm", "--force", name], cancellationToken).ConfigureAwait(false);
                 reaped++;
             }
         }
 
         return reaped;
+    }
+
+    /// <summary>The CLI's networks of ours, with their owners.</summary>
+    /// <remarks>
+    /// <c>{{index .Labels "…"}}</c> fails for networks in podman 4 ("cannot index slice/array with type string"): both podman
+    /// and docker print a network's labels as <c>key=value</c> pairs apart by commas, which are read here.
+    /// </remarks>
+    public static async Task<IReadOnlyList<(string Name, string Owner)>> ListOwnedAsync(string executable, CancellationToken cancellationToken)
+    {
+        var (code, output) = await HostTools.RunAsync(executable, ["network", "ls", "--filter", "label=" + OwnerLabel, "--format", "{{.Name}}\t{{.Labels}}"], cancellationToken).ConfigureAwait(false);
+        var owned = new List<(string, string)>();
+        foreach (var line in code == 0 ? output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [])
+        {
+            var parts = line.Split('\t');
+            var owner = parts.Length == 2
+                ? parts[1].Split(',').Select(label => label.Trim()).FirstOrDefault(label => label.StartsWith(OwnerLabel + "=", StringComparison.Ordinal))?[(OwnerLabel.Length + 1)..]
+                : null;
+            if (owner is not null && parts[0].StartsWith(ContainerNetwork.IdPrefix, StringComparison.Ordinal))
+            {
+                owned.Add((parts[0], owner));
+            }
+        }
+
+        return owned;
     }
 }

@@ -99,6 +99,21 @@ public sealed class ContainerNetwork : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A network that another process made and a reused graph's supervisor keeps, as it was recorded: its members are
+    /// listed, nothing can join it, and disposing it removes nothing.
+    /// </summary>
+    internal static ContainerNetwork Recorded(string name, string id, string subnet, IEnumerable<ContainerNetworkMember> members)
+    {
+        var network = new ContainerNetwork(name, id, directory: "", new RecordedNetworkDriver(subnet)) { _disposed = 1 };
+        foreach (var member in members)
+        {
+            network._members.Add(new NetworkMember(network, member.ContainerId, member.Address, member.Aliases, Endpoint: null));
+        }
+
+        return network;
+    }
+
     /// <summary>Null when <paramref name="name"/> is a valid network name or alias (lower-case letters, digits, '.', '_', '-'; a letter or digit first; at most 63 characters), else why not.</summary>
     public static string? ValidateName(string? name) =>
         string.IsNullOrEmpty(name) ? "it is empty"
@@ -212,3 +227,18 @@ public sealed class ContainerNetworkOptions
 
 /// <summary>A container's membership of one network.</summary>
 internal sealed record NetworkMember(ContainerNetwork Network, string ContainerId, string Address, IReadOnlyList<string> Aliases, ContainerEndpoint? Endpoint);
+
+/// <summary>What a recorded network (<see cref="ContainerNetwork.Recorded"/>) has of a driver: its subnet.</summary>
+internal sealed class RecordedNetworkDriver(string subnet) : INetworkDriver
+{
+    public NetworkDriverKind Kind => NetworkDriverKind.Bridge;
+
+    public string Subnet { get; } = subnet;
+
+    public string AllocateAddress(IReadOnlySet<string> taken) => throw new InvalidOperationException("A recorded network takes no members.");
+
+    public Task AttachAsync(NetworkMember member, string containerNamespace, string interfaceName, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("A recorded network takes no members.");
+
+    public Task DeleteAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -274,7 +274,7 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         var cidFile = pidFile + ".cid";
         File.Delete(cidFile);
         var start = HostTools.StartInfo(Executable, [_runArguments[0], "--cidfile", cidFile, .. _runArguments.Skip(1)]);
-        var process = Process.Start(start) ?? throw new IOException($"Could not start {Executable}.");
+        var process = launch.StartProcess(start);
 
         // The CLI writes the cid file once the container exists; its pid (0 once it has exited) then goes to the pid file
         // the launcher waits for.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Containers.Host.Lifecycle;
 using Containers.Oci;
 
@@ -21,4 +22,13 @@ internal sealed record ContainerLaunch(ContainerDirectory Directory, IImage Imag
 
     /// <summary>What the start made besides the runtime's state, undone when the container goes.</summary>
     public LaunchResources Resources { get; } = new();
+
+    /// <summary>
+    /// Starts the runtime's process for this container: a child of this process whose output is piped, or for a member of
+    /// a reused graph one detached from it (<see cref="DetachedRun"/>) that outlives the test run.
+    /// </summary>
+    public Process StartProcess(ProcessStartInfo start) =>
+        Options.Supervisor is null
+            ? Process.Start(start) ?? throw new IOException($"Could not start {start.FileName} for container {Id}.")
+            : DetachedRun.Start(start, Directory.Path);
 }

@@ -171,14 +171,14 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
             ? HostTools.StartInfo(unshareCommand[0], unshareCommand[1..])
             : HostTools.StartInfo(Find("nsenter") ?? throw new Oci.OciException("The namespaces backend needs util-linux nsenter for container networks; install util-linux."), ["--net=" + networkNamespace, "--", .. unshareCommand]);
 
-        var unshare = Process.Start(start) ?? throw new IOException("Could not start unshare.");
+        var unshare = launch.StartProcess(start);
 
         // The app is the child of unshare's forked shell; its host pid is what setns and kill need.
         _ = Task.Run(async () =>
         {
             for (var attempt = 0; attempt < 5000 && !unshare.HasExited; attempt++)
             {
-                if (File.Exists(pidFile + ".started") && FirstChild(unshare.Id) is { } shell && FirstChild(shell) is { } app)
+                if (File.Exists(pidFile + ".started") && AppProcess(unshare.Id, root) is { } app)
                 {
                     File.WriteAllText(pidFile, app.ToString(CultureInfo.InvariantCulture));
                     return;
@@ -264,6 +264,29 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         {
             return null;
         }
+    }
+
+    // The app down the line of first children from the started process (unshare, its shell, the app; a reused graph's
+    // member has a waiting shell above unshare): the first whose root is the container's.
+    private static int? AppProcess(int started, string root)
+    {
+        int? pid = started;
+        for (var depth = 0; depth < 5 && pid is { } candidate; depth++, pid = FirstChild(candidate))
+        {
+            try
+            {
+                if (new DirectoryInfo($"/proc/{candidate.ToString(CultureInfo.InvariantCulture)}/root").LinkTarget is { } target && Path.TrimEndingDirectorySeparator(target) == Path.TrimEndingDirectorySeparator(root))
+                {
+                    return candidate;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 
     private static int? FirstChild(int pid)

@@ -47,7 +47,7 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
     public Process StartRun(ContainerLaunch launch, string pidFile)
     {
         var start = Start(["run", "--bundle", launch.Directory.Path, "--pid-file", pidFile, launch.Id]);
-        return Process.Start(start) ?? throw new IOException($"Could not start {Executable}.");
+        return launch.StartProcess(start);
     }
 
     public async Task<ContainerExecResult> ExecAsync(RunningContainer container, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, string? user, CancellationToken cancellationToken)

@@ -87,6 +87,21 @@ internal static class RuntimeSelector
         return candidates;
     }
 
+    /// <summary>
+    /// The backend named <paramref name="name"/> (<see cref="IContainerRuntime.Name"/>: <c>runc</c>, <c>namespaces (unshare)</c>,
+    /// <c>podman</c>, …) as <see cref="Select"/> makes it here: for another process to drive containers a backend of that name started.
+    /// </summary>
+    /// <exception cref="OciException">No backend of that name can run here.</exception>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static IContainerRuntime Named(string name, string cacheDirectory)
+    {
+        var kind = name == new NamespacesRuntime(ContainersDirectory(cacheDirectory)).Name ? ContainerBackendKind.Namespaces
+            : OciRuntime.Candidates().Any(r => r.Name == name) ? ContainerBackendKind.OciRuntime
+            : ContainerBackendKind.Cli;
+        return Select(kind, cacheDirectory, _ => { }).FirstOrDefault(r => r.Name == name)
+            ?? throw new OciException($"The backend {name} that runs these containers is not available here any more.");
+    }
+
     /// <summary>Remembers that <paramref name="name"/> could not start a container here, so later starts of this process skip it.</summary>
     public static void MarkBroken(string name, string failure) => BrokenRuntimes[name] = failure;
 
