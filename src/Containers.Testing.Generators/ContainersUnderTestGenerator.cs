@@ -148,8 +148,21 @@ public sealed class ContainersUnderTestGenerator : IIncrementalGenerator
         text.Append(settings.Count == 0 ? ";\n\n" : "\n    {\n        " + string.Join(",\n        ", settings) + ",\n    };\n\n");
     }
 
-    private static void AppendReuse(StringBuilder text, TestContainerManifestEntry entry) =>
-        text.Append(entry.First("reuse") == "true" ? "\n    {\n        Reuse = true,\n    };\n" : ";\n");
+    private static void AppendReuse(StringBuilder text, TestContainerManifestEntry entry)
+    {
+        var settings = new List<string>();
+        if (entry.First("reuse") == "true")
+        {
+            settings.Add("Reuse = true");
+        }
+
+        if (entry.First("reuseIdleTimeout") is { } idle)
+        {
+            settings.Add("ReuseIdleTimeout = global::System.TimeSpan.FromSeconds(" + double.Parse(idle, NumberStyles.Float, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture) + ")");
+        }
+
+        text.Append(settings.Count == 0 ? ";\n" : "\n    {\n        " + string.Join(",\n        ", settings) + ",\n    };\n");
+    }
 
     private static string Unique(string identifier, HashSet<string> used)
     {

@@ -38,6 +38,9 @@ public sealed class ResolveTestContainers : MSBuildTask
     /// <summary><c>ContainerTestReuse</c>: true keeps the graphs running between test runs (opt-in).</summary>
     public string? Reuse { get; set; }
 
+    /// <summary><c>ContainerTestReuseIdleTimeout</c>: how long a reused graph runs unused before it stops (seconds or a time span); empty: the host's default.</summary>
+    public string? ReuseIdleTimeout { get; set; }
+
     /// <summary>The test project's directory: relative image paths are taken from it.</summary>
     [Required]
     public string ProjectDirectory { get; set; } = "";
@@ -113,14 +116,29 @@ public sealed class ResolveTestContainers : MSBuildTask
         }
 
         var reuse = string.Equals(Reuse?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
-        if (entries.Any(e => e.Kind is TestContainerManifest.App or TestContainerManifest.Dependency))
+        string? idle = null;
+        if (ReuseIdleTimeout is { Length: > 0 } idleText)
         {
-            entries.Add(new TestContainerManifestEntry(TestContainerManifest.Graph, NetworkName(GraphName)).Add("reuse", reuse ? "true" : "false"));
+            idle = Seconds(idleText);
+            if (idle is null)
+            {
+                Error(TestingErrorCodes.InvalidTimeout, $"ContainerTestReuseIdleTimeout is '{idleText}'; write seconds (600) or a time span (00:10:00).");
+                return false;
+            }
         }
 
-        foreach (var compose in entries.Where(e => e.Kind == TestContainerManifest.Compose))
+        if (entries.Any(e => e.Kind is TestContainerManifest.App or TestContainerManifest.Dependency))
         {
-            compose.Add("reuse", reuse ? "true" : "false");
+            entries.Add(new TestContainerManifestEntry(TestContainerManifest.Graph, NetworkName(GraphName)));
+        }
+
+        foreach (var graph in entries.Where(e => e.Kind is TestContainerManifest.Graph or TestContainerManifest.Compose))
+        {
+            graph.Add("reuse", reuse ? "true" : "false");
+            if (idle is not null)
+            {
+                graph.Add("reuseIdleTimeout", idle);
+            }
         }
 
         WriteIfChanged(ManifestPath, TestContainerManifest.Write(entries));
@@ -241,13 +259,9 @@ public sealed class ResolveTestContainers : MSBuildTask
 
         if (item.GetMetadata("StartupTimeout") is { Length: > 0 } timeout)
         {
-            if (double.TryParse(timeout, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+            if (Seconds(timeout) is { } seconds)
             {
-                entry.Add("timeout", seconds.ToString(CultureInfo.InvariantCulture));
-            }
-            else if (TimeSpan.TryParse(timeout, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero)
-            {
-                entry.Add("timeout", span.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+                entry.Add("timeout", seconds);
             }
             else
             {
@@ -315,6 +329,12 @@ public sealed class ResolveTestContainers : MSBuildTask
 
         return image;
     }
+
+    // A positive duration written as seconds (120) or a time span (00:02:00), as invariant seconds; null when it is neither.
+    private static string? Seconds(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds.ToString(CultureInfo.InvariantCulture)
+        : TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero ? span.TotalSeconds.ToString(CultureInfo.InvariantCulture)
+        : null;
 
     private static IEnumerable<string> Lines(string text) =>
         text.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0);

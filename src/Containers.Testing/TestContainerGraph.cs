@@ -52,9 +52,13 @@ public sealed class TestContainerGraph
 
     /// <summary>
     /// Keep the graph running after the test run and start the next run on it when nothing changed (opt-in:
-    /// MSBuild property <c>ContainerTestReuse=true</c>); see docs/host.md, Reuse.
+    /// MSBuild property <c>ContainerTestReuse=true</c>); <c>CONTAINERS_HOST_REUSE=false</c> turns it off for every
+    /// graph, e.g. in CI. See docs/host.md, Reusing a graph across test runs.
     /// </summary>
     public bool Reuse { get; init; }
+
+    /// <summary>With <see cref="Reuse"/>, how long the graph goes on running unused before it is stopped; null: the host's default (10 minutes). MSBuild: <c>ContainerTestReuseIdleTimeout</c>.</summary>
+    public TimeSpan? ReuseIdleTimeout { get; init; }
 
     /// <summary>The members, in the order given.</summary>
     public IReadOnlyList<TestContainer> Members { get; }
@@ -194,7 +198,12 @@ public sealed class TestContainerGraph
     {
         var graph = _define(log);
         configure?.Invoke(graph);
-        var options = new ContainerGraphOptions { Log = log, OnMemberDisposing = onMemberDisposing };
+        var options = new ContainerGraphOptions
+        {
+            Log = log,
+            OnMemberDisposing = onMemberDisposing,
+            Reuse = Reuse ? new ContainerReuseOptions { IdleTimeout = ReuseIdleTimeout ?? new ContainerReuseOptions().IdleTimeout } : null,
+        };
         try
         {
             return await graph.StartAsync(options, cancellationToken).ConfigureAwait(false);

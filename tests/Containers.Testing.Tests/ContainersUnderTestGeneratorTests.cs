@@ -64,7 +64,7 @@ public sealed class ContainersUnderTestGeneratorTests
             .Add("timeout", "90.5");
         var db = new TestContainerManifestEntry(TestContainerManifest.Dependency, "db").Add("image", "postgres:15").Add("wait", "tcp:5432").Add("env", "POSTGRES_PASSWORD=secret");
         var cache = new TestContainerManifestEntry(TestContainerManifest.Dependency, "redis-cache").Add("image", "oci:/images:redis-7");
-        var graph = new TestContainerManifestEntry(TestContainerManifest.Graph, "todoapi.smoketests").Add("reuse", "true");
+        var graph = new TestContainerManifestEntry(TestContainerManifest.Graph, "todoapi.smoketests").Add("reuse", "true").Add("reuseIdleTimeout", "90");
 
         var (_, sources, assembly) = Run(Manifest(app, db, cache, graph), withUsage: true);
 
@@ -88,6 +88,7 @@ public sealed class ContainersUnderTestGeneratorTests
         var all = (TestContainerGraph)type.GetProperty("Graph")!.GetValue(null)!;
         Assert.AreEqual("todoapi.smoketests", all.Name);
         Assert.IsTrue(all.Reuse);
+        Assert.AreEqual(TimeSpan.FromSeconds(90), all.ReuseIdleTimeout);
         CollectionAssert.AreEqual(new TestContainer[] { todo, postgres, redis }, all.Members.ToArray(), "the graph holds the same handles, in item order");
         StringAssert.Contains(sources["ContainersUnderTest.g.cs"], "public static global::Containers.Testing.TestContainerGraph Graph { get; }");
     }
