@@ -34,6 +34,7 @@ internal static class ContainerReaper
                 }
 
                 await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
+                UserNamespaceKeeper.KillStamped(Path.Combine(directory, HeldNetworkNamespace.StampFile));
                 ContainerDirectory.Remove(directory);
                 reaped++;
                 log?.Invoke($"Removed container {id}, left by a test process that is gone.");
@@ -66,13 +67,16 @@ internal static class ContainerReaper
 
         reaped += await ReapNetworksAsync(cacheDirectory, log, cancellationToken).ConfigureAwait(false);
         reaped += ReapVolumes(cacheDirectory, log);
+        reaped += UserNamespaceKeeper.Reap(cacheDirectory, log);
         foreach (var runtime in runtimes)
         {
             reaped += await runtime.ReapOrphansAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Named network namespaces are host-wide, not per cache: one is reaped with its container's (or network's)
-        // directory, which exists from before the namespace is made until after it is deleted.
+        // directory, which exists from before the namespace is made until after it is deleted. Rootless, a namespace's
+        // holder and the user namespace keeper end by themselves when their process does (their stdin closes); the
+        // stamps recorded in those directories make sure.
         return reaped;
     }
 
@@ -94,7 +98,7 @@ internal static class ContainerReaper
         return reaped;
     }
 
-    // Bridge networks whose owner is gone: their namespace (with the bridge and the veth ends) and directory.
+    // Bridge networks whose owner is gone: their namespace (with the bridge and the veth ends: named as root, held rootless) and directory.
     private static async Task<int> ReapNetworksAsync(string cacheDirectory, Action<string>? log, CancellationToken cancellationToken)
     {
         var networksDirectory = ContainerNetwork.NetworksDirectory(cacheDirectory);
@@ -110,6 +114,7 @@ internal static class ContainerReaper
                 }
 
                 await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
+                UserNamespaceKeeper.KillStamped(Path.Combine(directory, HeldNetworkNamespace.StampFile));
                 ContainerDirectory.DeleteDirectory(directory);
                 reaped++;
                 log?.Invoke($"Removed network {id}, left by a test process that is gone.");

@@ -88,7 +88,7 @@ public sealed class ContainerNetwork : IAsyncDisposable
         Directory.Move(staging, directory);
         try
         {
-            var driver = await runtime.CreateNetworkAsync(id, log, cancellationToken).ConfigureAwait(false);
+            var driver = await runtime.CreateNetworkAsync(id, cacheDirectory, directory, log, cancellationToken).ConfigureAwait(false);
             log($"Network {name} ({id}, {driver.Subnet}) created for {runtime.Name}.");
             return new ContainerNetwork(name, id, directory, driver);
         }

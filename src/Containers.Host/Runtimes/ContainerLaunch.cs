@@ -16,4 +16,10 @@ internal sealed record ContainerLaunch(ContainerDirectory Directory, IImage Imag
 
     /// <summary>What the start made besides the runtime's state, undone when the container goes.</summary>
     public LaunchResources Resources { get; } = new();
+
+    /// <summary>Rootless: the container's own network namespace (in the keeper's user namespace), or null when it shares the host's.</summary>
+    public Networking.HeldNetworkNamespace? PrivateNetwork { get; set; }
+
+    /// <summary>Rootless without a private network: why, for the log.</summary>
+    public string? HostNetworkReason { get; set; }
 }

@@ -35,8 +35,8 @@ internal interface IContainerRuntime
     /// <summary>Kills whatever is left of the container and removes its state.</summary>
     Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken);
 
-    /// <summary>Makes the network <paramref name="id"/> for containers of this kind of runtime.</summary>
-    Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken);
+    /// <summary>Makes the network <paramref name="id"/> for containers of this kind of runtime; <paramref name="directory"/> is its directory in the cache <paramref name="cacheDirectory"/>.</summary>
+    Task<INetworkDriver> CreateNetworkAsync(string id, string cacheDirectory, string directory, Action<string> log, CancellationToken cancellationToken);
 
     /// <summary>Removes what this kind of runtime keeps outside container directories for owners that are gone (the CLI's networks); returns how many.</summary>
     Task<int> ReapOrphansAsync(CancellationToken cancellationToken);
