@@ -160,7 +160,7 @@ internal static class Bundle
 
         var why = mapping.HasRanges
             ? $"uid {user.Uid} or gid {user.Gid} lies beyond the {mapping.UidCount} subordinate uids and {mapping.GidCount} gids mapped"
-            : mapping.Describe();
+            : $"only your own user is mapped into the container, as {mapping.SingleReason}";
         launch.Log($"Rootless: the app runs as the container's root (uid {mapping.HostUid} on the host), not as uid {user.Uid}: {why}.");
         return user with { Uid = 0, Gid = 0, AdditionalGids = [] };
     }
