@@ -11,9 +11,10 @@ namespace Containers.Host.Networking;
 /// cannot reach each other. Ports are still published on 127.0.0.1 for the test. Dispose it after its containers.
 /// </summary>
 /// <remarks>
-/// As root with runc or the namespaces backend, a network is a bridge in a network namespace of its own
-/// (<c>/run/netns/containers-sdk-net-…</c>), each member a veth pair from that bridge into the member's namespace, and
-/// aliases are written into each member's <c>/etc/hosts</c>; nothing is added to the host's own network namespace.
+/// With runc or the namespaces backend, a network is a bridge in a network namespace of its own (as root
+/// <c>/run/netns/containers-sdk-net-…</c>; rootless one held in the user namespace that the process's rootless containers
+/// share), each member a veth pair from that bridge into the member's namespace, and aliases are written into each
+/// member's <c>/etc/hosts</c>; nothing is added to the host's own network namespace.
 /// With the podman CLI, it is an internal podman network (its DNS resolves the aliases).
 /// </remarks>
 /// <example>
