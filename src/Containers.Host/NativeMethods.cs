@@ -76,6 +76,48 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "getuid")]
+    internal static partial uint GetUserId();
+
+    /// <summary>access(2) modes: readable and writable.</summary>
+    internal const int AccessReadWrite = 4 | 2;
+
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Access(string path, int mode);
+
+    /// <summary>Socket-level constants (Linux, the same on x86-64 and arm64): SOL_SOCKET, SCM_RIGHTS, SO_PEERCRED; recvmsg's MSG_CMSG_CLOEXEC; MSG_NOSIGNAL.</summary>
+    internal const int SolSocket = 1, ScmRights = 1, SoPeerCred = 17, MsgCmsgCloseOnExec = 0x40000000, MsgNoSignal = 0x4000;
+
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    internal static unsafe partial nint SendMessage(int socket, MessageHeader* message, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    internal static unsafe partial nint ReceiveMessage(int socket, MessageHeader* message, int flags);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    internal static unsafe partial int GetSocketOption(int socket, int level, int name, void* value, uint* length);
+
+    /// <summary>struct iovec.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct IoVector
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct msghdr (64-bit Linux layout).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct MessageHeader
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVector* Vectors;
+        public nuint VectorCount;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct RLimit
     {

@@ -4,7 +4,7 @@ namespace Containers.Host;
 
 /// <summary>
 /// Containers.Host as a program, which the host starts itself with <c>dotnet exec</c> (never a user): the first argument
-/// says what it is to do.
+/// names the role — the supervisor of a reused graph, or the rootless port forwarder.
 /// </summary>
 internal static class Program
 {
@@ -14,8 +14,10 @@ internal static class Program
         {
             case ["--supervise", var directory] when OperatingSystem.IsLinux():
                 return await ReuseSupervisor.RunAsync(directory).ConfigureAwait(false);
+            case [Networking.RootlessForwarder.Argument, _, ..]:
+                return Networking.RootlessForwarder.Serve(args[1]);
             default:
-                await Console.Error.WriteLineAsync("Containers.Host starts this itself: --supervise <reused graph directory>.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"Containers.Host starts this itself: --supervise <reused graph directory>, or {Networking.RootlessForwarder.Argument} <socket name> [<directory it belongs to>].").ConfigureAwait(false);
                 return 2;
         }
     }

@@ -44,6 +44,7 @@ internal static class ContainerReaper
                 // A detached container's waiting shell writes its exit code into the directory as the container ends.
                 await DetachedRun.WaitForWaiterAsync(directory, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
+                UserNamespaceKeeper.KillStamped(Path.Combine(directory, HeldNetworkNamespace.StampFile));
                 ContainerDirectory.Remove(directory);
                 reaped++;
                 log?.Invoke($"Removed container {id}, {gone}.");
@@ -77,13 +78,16 @@ internal static class ContainerReaper
         reaped += await ReapNetworksAsync(cacheDirectory, OwnerLives, gone, log, cancellationToken).ConfigureAwait(false);
         reaped += ReapVolumes(cacheDirectory, OwnerLives, gone, log);
         reaped += ReapReusedGraphs(cacheDirectory, log);
+        reaped += UserNamespaceKeeper.Reap(cacheDirectory, log);
         foreach (var runtime in runtimes)
         {
             reaped += await runtime.ReapOrphansAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Named network namespaces are host-wide, not per cache: one is reaped with its container's (or network's)
-        // directory, which exists from before the namespace is made until after it is deleted.
+        // directory, which exists from before the namespace is made until after it is deleted. Rootless, a namespace's
+        // holder and the user namespace keeper end by themselves when their process does (their stdin closes); the
+        // stamps recorded in those directories make sure.
         return reaped;
     }
 
@@ -105,7 +109,7 @@ internal static class ContainerReaper
         return reaped;
     }
 
-    // Bridge networks whose owner is gone: their namespace (with the bridge and the veth ends) and directory.
+    // Bridge networks whose owner is gone: their namespace (with the bridge and the veth ends: named as root, held rootless) and directory.
     private static async Task<int> ReapNetworksAsync(string cacheDirectory, Func<string, bool> ownerLives, string gone, Action<string>? log, CancellationToken cancellationToken)
     {
         var networksDirectory = ContainerNetwork.NetworksDirectory(cacheDirectory);
@@ -121,6 +125,7 @@ internal static class ContainerReaper
                 }
 
                 await IpRoute.DeleteNamespaceAsync(id, cancellationToken).ConfigureAwait(false);
+                UserNamespaceKeeper.KillStamped(Path.Combine(directory, HeldNetworkNamespace.StampFile));
                 ContainerDirectory.DeleteDirectory(directory);
                 reaped++;
                 log?.Invoke($"Removed network {id}, {gone}.");

@@ -375,7 +375,7 @@ internal sealed class ReuseSupervisor
                 await forwarder.DisposeAsync().ConfigureAwait(false);
             }
 
-            network.Dispose();
+            await network.DisposeAsync().ConfigureAwait(false);
         }
 
         var state = _state ?? ReuseState.TryRead(_paths.State);

@@ -35,7 +35,14 @@ internal static class ReusedGraphStarter
         var clock = Stopwatch.StartNew();
         var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? ContainerHost.DefaultCacheDirectory);
         var paths = new ReusePaths(cacheDirectory, graph.Name);
-        var runtime = RuntimeSelector.Select(options.Backend, cacheDirectory, log)[0].Name;
+        var selected = RuntimeSelector.Select(options.Backend, cacheDirectory, log)[0];
+        if (!selected.SupportsReuse)
+        {
+            log($"Graph {graph.Name} cannot be reused with {selected.Name} rootless (its containers' user namespace and port forwarder live as long as this process); it runs for this test run only. Run as root, or with the podman CLI, to reuse it.");
+            return await ContainerGraphStarter.StartAsync(graph, Plain(options), cancellationToken).ConfigureAwait(false);
+        }
+
+        var runtime = selected.Name;
         var recorded = ReuseState.TryRead(paths.State);
         var images = await ResolveImagesAsync(graph, cacheDirectory, recorded, log, cancellationToken).ConfigureAwait(false);
         var description = ReuseKey.Describe(graph, images, runtime);
@@ -490,7 +497,7 @@ internal static class ReusedGraphStarter
 
         public Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken) => Runtime.DeleteAsync(id, cancellationToken);
 
-        public Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken) => Runtime.CreateNetworkAsync(id, log, cancellationToken);
+        public Task<INetworkDriver> CreateNetworkAsync(string id, string cacheDirectory, string directory, Action<string> log, CancellationToken cancellationToken) => Runtime.CreateNetworkAsync(id, cacheDirectory, directory, log, cancellationToken);
 
         public Task<int> ReapOrphansAsync(CancellationToken cancellationToken) => Runtime.ReapOrphansAsync(cancellationToken);
 

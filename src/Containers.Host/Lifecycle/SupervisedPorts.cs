@@ -40,11 +40,14 @@ internal sealed class SupervisedPorts(IReadOnlyList<ReusedPort> ports, int pid, 
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        _namespace?.Dispose();
+        if (_namespace is not null)
+        {
+            await _namespace.DisposeAsync().ConfigureAwait(false);
+        }
+
         _entering.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private async Task<NetworkNamespace> EnterAsync(CancellationToken cancellationToken)

@@ -62,7 +62,7 @@ internal sealed class CliNetworkDriver : INetworkDriver
         throw new OciException($"The network {_id} has no free address left ({Subnet}).");
     }
 
-    public Task AttachAsync(NetworkMember member, string containerNamespace, string interfaceName, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task AttachAsync(NetworkMember member, NetworkNamespaceHandle containerNamespace, string interfaceName, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>The run argument that joins <paramref name="member"/>'s network with its address and aliases.</summary>
     public string RunArgument(NetworkMember member) =>

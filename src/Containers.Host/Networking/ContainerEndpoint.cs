@@ -4,9 +4,10 @@ using Containers.Oci;
 namespace Containers.Host.Networking;
 
 /// <summary>
-/// A container's own network namespace on bridge networks (<c>/run/netns/&lt;container id&gt;</c>), made before the
-/// container starts: loopback, one veth interface per network (<c>eth0</c>, <c>eth1</c>, …), and the hosts file that the
-/// container sees as <c>/etc/hosts</c>, rewritten in place whenever a member of one of its networks comes or goes.
+/// A container's memberships of bridge networks, in its own network namespace (made before the container starts, and
+/// owned by the launch: <c>/run/netns/&lt;container id&gt;</c> as root, a held namespace rootless): one veth interface per
+/// network (<c>eth0</c>, <c>eth1</c>, …), and the hosts file that the container sees as <c>/etc/hosts</c>, rewritten in
+/// place whenever a member of one of its networks comes or goes.
 /// </summary>
 internal sealed class ContainerEndpoint : IAsyncDisposable
 {
@@ -14,18 +15,15 @@ internal sealed class ContainerEndpoint : IAsyncDisposable
     private readonly object _gate = new();
     private int _disposed;
 
-    private ContainerEndpoint(string containerId, string hostsPath, string hostname)
+    private ContainerEndpoint(NetworkNamespaceHandle networkNamespace, string hostsPath, string hostname)
     {
-        NamespaceName = containerId;
+        Namespace = networkNamespace;
         HostsPath = hostsPath;
         Hostname = hostname;
     }
 
-    /// <summary>The named network namespace (the container id).</summary>
-    public string NamespaceName { get; }
-
-    /// <summary>The namespace's path, which the runtime joins.</summary>
-    public string NamespacePath => IpRoute.NamespacePath(NamespaceName);
+    /// <summary>The container's network namespace.</summary>
+    public NetworkNamespaceHandle Namespace { get; }
 
     /// <summary>The file bound onto the container's <c>/etc/hosts</c>.</summary>
     public string HostsPath { get; }
@@ -33,14 +31,12 @@ internal sealed class ContainerEndpoint : IAsyncDisposable
     /// <summary>The container's host name.</summary>
     public string Hostname { get; }
 
-    /// <summary>Makes the namespace and joins <paramref name="attachments"/>; on failure undoes what was done.</summary>
-    public static async Task<ContainerEndpoint> CreateAsync(string containerId, string directory, string hostname, IReadOnlyList<ContainerNetworkAttachment> attachments, CancellationToken cancellationToken)
+    /// <summary>Joins <paramref name="attachments"/> in <paramref name="networkNamespace"/> (which the caller owns); on failure leaves them again.</summary>
+    public static async Task<ContainerEndpoint> CreateAsync(string containerId, NetworkNamespaceHandle networkNamespace, string directory, string hostname, IReadOnlyList<ContainerNetworkAttachment> attachments, CancellationToken cancellationToken)
     {
-        var endpoint = new ContainerEndpoint(containerId, Path.Combine(directory, "hosts"), hostname);
+        var endpoint = new ContainerEndpoint(networkNamespace, Path.Combine(directory, "hosts"), hostname);
         try
         {
-            await IpRoute.RunAsync(null, [$"netns add {containerId}"], cancellationToken).ConfigureAwait(false);
-            await IpRoute.RunAsync(containerId, ["link set lo up"], cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < attachments.Count; i++)
             {
                 var network = attachments[i].Network;
@@ -55,7 +51,7 @@ internal sealed class ContainerEndpoint : IAsyncDisposable
                     endpoint._memberships.Add(member);
                 }
 
-                await network.Driver.AttachAsync(member, containerId, "eth" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+                await network.Driver.AttachAsync(member, networkNamespace, "eth" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
             }
 
             endpoint.WriteHostsFile();
@@ -124,19 +120,17 @@ internal sealed class ContainerEndpoint : IAsyncDisposable
         }
     }
 
-    /// <summary>Leaves every network (their other members' hosts files drop this one) and deletes the namespace with its interfaces.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Leaves every network (their other members' hosts files drop this one); the interfaces go with the namespace.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            return;
+            foreach (var member in Memberships)
+            {
+                member.Network.Leave(member);
+            }
         }
 
-        foreach (var member in Memberships)
-        {
-            member.Network.Leave(member);
-        }
-
-        await IpRoute.DeleteNamespaceAsync(NamespaceName, CancellationToken.None).ConfigureAwait(false);
+        return ValueTask.CompletedTask;
     }
 }

@@ -11,9 +11,10 @@ namespace Containers.Host.Networking;
 /// cannot reach each other. Ports are still published on 127.0.0.1 for the test. Dispose it after its containers.
 /// </summary>
 /// <remarks>
-/// As root with runc or the namespaces backend, a network is a bridge in a network namespace of its own
-/// (<c>/run/netns/containers-sdk-net-…</c>), each member a veth pair from that bridge into the member's namespace, and
-/// aliases are written into each member's <c>/etc/hosts</c>; nothing is added to the host's own network namespace.
+/// With runc or the namespaces backend, a network is a bridge in a network namespace of its own (as root
+/// <c>/run/netns/containers-sdk-net-…</c>; rootless one held in the user namespace that the process's rootless containers
+/// share), each member a veth pair from that bridge into the member's namespace, and aliases are written into each
+/// member's <c>/etc/hosts</c>; nothing is added to the host's own network namespace.
 /// With the podman CLI, it is an internal podman network (its DNS resolves the aliases).
 /// </remarks>
 /// <example>
@@ -88,7 +89,7 @@ public sealed class ContainerNetwork : IAsyncDisposable
         Directory.Move(staging, directory);
         try
         {
-            var driver = await runtime.CreateNetworkAsync(id, log, cancellationToken).ConfigureAwait(false);
+            var driver = await runtime.CreateNetworkAsync(id, cacheDirectory, directory, log, cancellationToken).ConfigureAwait(false);
             log($"Network {name} ({id}, {driver.Subnet}) created for {runtime.Name}.");
             return new ContainerNetwork(name, id, directory, driver);
         }
@@ -237,7 +238,7 @@ internal sealed class RecordedNetworkDriver(string subnet) : INetworkDriver
 
     public string AllocateAddress(IReadOnlySet<string> taken) => throw new InvalidOperationException("A recorded network takes no members.");
 
-    public Task AttachAsync(NetworkMember member, string containerNamespace, string interfaceName, CancellationToken cancellationToken) =>
+    public Task AttachAsync(NetworkMember member, NetworkNamespaceHandle containerNamespace, string interfaceName, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("A recorded network takes no members.");
 
     public Task DeleteAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -13,7 +13,7 @@ internal interface INetworkDriver
     string AllocateAddress(IReadOnlySet<string> taken);
 
     /// <summary>Connects the member's namespace to the network (bridge networks: a veth pair; CLI networks: nothing, the CLI does it at run).</summary>
-    Task AttachAsync(NetworkMember member, string containerNamespace, string interfaceName, CancellationToken cancellationToken);
+    Task AttachAsync(NetworkMember member, NetworkNamespaceHandle containerNamespace, string interfaceName, CancellationToken cancellationToken);
 
     /// <summary>Removes the network.</summary>
     Task DeleteAsync(CancellationToken cancellationToken);
@@ -22,14 +22,17 @@ internal interface INetworkDriver
 /// <summary>The kinds of network; a container joins only a network of its runtime's kind.</summary>
 internal enum NetworkDriverKind
 {
-    /// <summary>A bridge in a network namespace of its own and veth pairs (root, runc or the namespaces backend).</summary>
+    /// <summary>A bridge in a network namespace of its own and veth pairs (runc or the namespaces backend; root or rootless).</summary>
     Bridge,
 
     /// <summary>A network of the docker/podman CLI.</summary>
     Cli,
 }
 
-/// <summary>The bridge network: <c>br0</c> in the named namespace <c>/run/netns/&lt;network id&gt;</c>, a /24 subnet, members .2 upwards.</summary>
+/// <summary>
+/// The bridge network: <c>br0</c> in a network namespace of its own (as root <c>/run/netns/&lt;network id&gt;</c>, rootless
+/// one held in the rootless user namespace, like its members'), a /24 subnet, members .2 upwards.
+/// </summary>
 internal sealed class BridgeNetworkDriver : INetworkDriver
 {
     // Subnets of this process's live networks: a container on two networks must not see one subnet twice. Networks of
@@ -37,18 +40,21 @@ internal sealed class BridgeNetworkDriver : INetworkDriver
     private static readonly HashSet<int> UsedSubnets = [];
     private readonly string _id;
     private readonly int _subnet;
+    private readonly NetworkNamespaceHandle _namespace;
 
-    private BridgeNetworkDriver(string id, int subnet)
+    private BridgeNetworkDriver(string id, int subnet, NetworkNamespaceHandle networkNamespace)
     {
         _id = id;
         _subnet = subnet;
+        _namespace = networkNamespace;
     }
 
     public NetworkDriverKind Kind => NetworkDriverKind.Bridge;
 
     public string Subnet => $"10.89.{_subnet}.0/24";
 
-    public static async Task<BridgeNetworkDriver> CreateAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Makes the network: <paramref name="createNamespace"/> makes its namespace with the ip commands it is given (the bridge).</summary>
+    public static async Task<BridgeNetworkDriver> CreateAsync(string id, Func<IReadOnlyList<string>, Task<NetworkNamespaceHandle>> createNamespace, CancellationToken cancellationToken)
     {
         int subnet;
         lock (UsedSubnets)
@@ -64,13 +70,12 @@ internal sealed class BridgeNetworkDriver : INetworkDriver
 
         try
         {
-            await IpRoute.RunAsync(null, [$"netns add {id}"], cancellationToken).ConfigureAwait(false);
-            await IpRoute.RunAsync(id, ["link add br0 type bridge", "link set br0 up"], cancellationToken).ConfigureAwait(false);
-            return new BridgeNetworkDriver(id, subnet);
+            cancellationToken.ThrowIfCancellationRequested();
+            var networkNamespace = await createNamespace(["link add br0 type bridge", "link set br0 up"]).ConfigureAwait(false);
+            return new BridgeNetworkDriver(id, subnet, networkNamespace);
         }
         catch
         {
-            await IpRoute.DeleteNamespaceAsync(id, CancellationToken.None).ConfigureAwait(false);
             Release(subnet);
             throw;
         }
@@ -90,17 +95,18 @@ internal sealed class BridgeNetworkDriver : INetworkDriver
         throw new Oci.OciException($"The network {_id} has no free address left ({Subnet}: 253 members).");
     }
 
-    public async Task AttachAsync(NetworkMember member, string containerNamespace, string interfaceName, CancellationToken cancellationToken)
+    public async Task AttachAsync(NetworkMember member, NetworkNamespaceHandle containerNamespace, string interfaceName, CancellationToken cancellationToken)
     {
-        // The bridge's end is named after the container (unique in the bridge's namespace, at most 15 characters).
+        // The bridge's end is named after the container (unique in the bridge's namespace, at most 15 characters); ip
+        // opens the other namespace by its path (a name without '/' would be looked for under /run/netns).
         var hostEnd = "v" + member.ContainerId[^12..];
-        await IpRoute.RunAsync(_id, [$"link add {hostEnd} type veth peer name {interfaceName} netns {containerNamespace}", $"link set {hostEnd} master br0 up"], cancellationToken).ConfigureAwait(false);
-        await IpRoute.RunAsync(containerNamespace, [$"addr add {member.Address}/24 dev {interfaceName}", $"link set {interfaceName} up"], cancellationToken).ConfigureAwait(false);
+        await _namespace.RunIpAsync([$"link add {hostEnd} type veth peer name {interfaceName} netns {containerNamespace.Path}", $"link set {hostEnd} master br0 up"], cancellationToken).ConfigureAwait(false);
+        await containerNamespace.RunIpAsync([$"addr add {member.Address}/24 dev {interfaceName}", $"link set {interfaceName} up"], cancellationToken).ConfigureAwait(false);
     }
 
     public async Task DeleteAsync(CancellationToken cancellationToken)
     {
-        await IpRoute.DeleteNamespaceAsync(_id, cancellationToken).ConfigureAwait(false);
+        await _namespace.DisposeAsync().ConfigureAwait(false);
         Release(_subnet);
     }
 

@@ -29,13 +29,13 @@ internal sealed class NoPublishedPorts : IPublishedPorts
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-/// <summary>Ports reached directly on 127.0.0.1 with no forwarder of ours: published by a docker/podman CLI, or the container's own ports when it shares the host's network (rootless).</summary>
+/// <summary>Ports reached directly on 127.0.0.1 with no forwarder of ours: published by a docker/podman CLI, or the container's own ports when it shares the host's network (rootless fallback).</summary>
 internal sealed class DirectPorts(IReadOnlyDictionary<int, int> hostPorts, IReadOnlyList<int> order) : IPublishedPorts
 {
-    /// <summary>A container on the host's network (rootless): its ports are the host's own.</summary>
-    public static IPublishedPorts SharedHostNetwork(string id, IReadOnlyList<int> ports, Action<string> log)
+    /// <summary>A container on the host's network (rootless, when no private network can be made): its ports are the host's own.</summary>
+    public static IPublishedPorts SharedHostNetwork(string id, IReadOnlyList<int> ports, string reason, Action<string> log)
     {
-        log($"Rootless: container {id} shares the host's network (this process cannot enter a network namespace its user namespace owns); its ports are the host's{(ports.Count == 0 ? "" : ": " + string.Join(", ", ports.Select(p => "127.0.0.1:" + p.ToString(System.Globalization.CultureInfo.InvariantCulture))))}.");
+        log($"Rootless: container {id} shares the host's network ({reason}); its ports are the host's{(ports.Count == 0 ? "" : ": " + string.Join(", ", ports.Select(p => "127.0.0.1:" + p.ToString(System.Globalization.CultureInfo.InvariantCulture))))}.");
         return new DirectPorts(ports.ToDictionary(p => p, p => p), ports);
     }
 
@@ -64,7 +64,7 @@ internal sealed class DirectPorts(IReadOnlyDictionary<int, int> hostPorts, IRead
 }
 
 /// <summary>Ports published by forwarders of ours into the container's own network namespace.</summary>
-internal sealed class ForwardedPorts(NetworkNamespace network, IReadOnlyList<PortForwarder> forwarders) : IPublishedPorts
+internal sealed class ForwardedPorts(IInsideConnector network, IReadOnlyList<PortForwarder> forwarders) : IPublishedPorts
 {
     /// <summary>Enters the network namespace of the container's process and publishes <paramref name="ports"/>.</summary>
     public static async Task<IPublishedPorts> PublishAsync(RunningContainer container, IReadOnlyList<int> ports, Action<string> log, CancellationToken cancellationToken)
@@ -92,12 +92,18 @@ internal sealed class ForwardedPorts(NetworkNamespace network, IReadOnlyList<Por
             return NoPublishedPorts.Instance;
         }
 
+        return Publish(container.Id, network, ports, log);
+    }
+
+    /// <summary>Publishes <paramref name="ports"/> of a container whose connections <paramref name="network"/> makes.</summary>
+    public static IPublishedPorts Publish(string id, IInsideConnector network, IReadOnlyList<int> ports, Action<string> log)
+    {
         var forwarders = new List<PortForwarder>();
         foreach (var port in ports)
         {
             var forwarder = new PortForwarder(network, port);
             forwarders.Add(forwarder);
-            log($"Container {container.Id} port {port}/tcp published on 127.0.0.1:{forwarder.HostPort}.");
+            log($"Container {id} port {port}/tcp published on 127.0.0.1:{forwarder.HostPort}.");
         }
 
         return new ForwardedPorts(network, forwarders);
@@ -114,7 +120,7 @@ internal sealed class ForwardedPorts(NetworkNamespace network, IReadOnlyList<Por
             using var socket = await network.ConnectAsync(port, TimeSpan.FromSeconds(2)).WaitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
         {
             return false;
         }
@@ -127,6 +133,6 @@ internal sealed class ForwardedPorts(NetworkNamespace network, IReadOnlyList<Por
             await forwarder.DisposeAsync().ConfigureAwait(false);
         }
 
-        network.Dispose();
+        await network.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -11,7 +11,8 @@ internal static class IpRoute
 
     public static string NamespacePath(string name) => Path.Combine(NamespaceDirectory, name);
 
-    private static string? Executable => HostTools.FindOnPath("ip") ?? (File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : null);
+    /// <summary>The ip executable, or null when iproute2 is not installed.</summary>
+    public static string? Executable => HostTools.FindOnPath("ip") ?? (File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : null);
 
     /// <summary>
     /// Runs <paramref name="commands"/> (one <c>ip</c> command line each, without <c>ip</c> and options) in one process,

@@ -12,7 +12,7 @@ namespace Containers.Host.Networking;
 /// its namespace for life, so the caller then uses it from any thread. Thread-pool threads never switch
 /// namespaces.
 /// </summary>
-internal sealed class NetworkNamespace : IDisposable
+internal sealed class NetworkNamespace : IInsideConnector
 {
     private readonly BlockingCollection<(int Port, TimeSpan Timeout, TaskCompletionSource<Socket> Result)> _requests = new();
     private readonly Thread _thread;
@@ -36,12 +36,12 @@ internal sealed class NetworkNamespace : IDisposable
         }
         catch
         {
-            netns.Dispose();
+            await netns.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> inside the namespace.</summary>
+    /// <inheritdoc />
     public Task<Socket> ConnectAsync(int port, TimeSpan timeout)
     {
         var result = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,7 +57,11 @@ internal sealed class NetworkNamespace : IDisposable
         return result.Task;
     }
 
-    public void Dispose() => _requests.CompleteAdding();
+    public ValueTask DisposeAsync()
+    {
+        _requests.CompleteAdding();
+        return ValueTask.CompletedTask;
+    }
 
     private void Run(SafeFileHandle namespaceHandle, string description)
     {
@@ -94,4 +98,21 @@ internal sealed class NetworkNamespace : IDisposable
             }
         }
     }
+}
+
+/// <summary>Opens TCP connections to 127.0.0.1 inside a container's network namespace.</summary>
+internal interface IInsideConnector : IAsyncDisposable
+{
+    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> inside the namespace.</summary>
+    /// <exception cref="SocketException">Nothing accepted the connection (refused, timed out).</exception>
+    /// <exception cref="IOException">The way into the namespace is broken (rootless: the forwarder is gone).</exception>
+    Task<Socket> ConnectAsync(int port, TimeSpan timeout);
+}
+
+/// <summary>Rootless: connections made by the keeper's forwarder in a held network namespace (which the container's resources own).</summary>
+internal sealed class HeldNamespaceConnector(HeldNetworkNamespace network) : IInsideConnector
+{
+    public Task<Socket> ConnectAsync(int port, TimeSpan timeout) => network.ConnectAsync(port, timeout, CancellationToken.None);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -8,12 +8,12 @@ namespace Containers.Host.Networking;
 internal sealed class PortForwarder : IAsyncDisposable
 {
     private readonly TcpListener _listener;
-    private readonly NetworkNamespace _netns;
+    private readonly IInsideConnector _netns;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
 
-    public PortForwarder(NetworkNamespace netns, int containerPort)
+    public PortForwarder(IInsideConnector netns, int containerPort)
     {
         _netns = netns;
         ContainerPort = containerPort;
@@ -72,7 +72,7 @@ internal sealed class PortForwarder : IAsyncDisposable
             {
                 inside = await _netns.ConnectAsync(ContainerPort, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
             {
                 // Nothing listens inside yet: the client sees the connection closed, as with docker's proxy.
                 return;

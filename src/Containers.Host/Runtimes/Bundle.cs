@@ -15,7 +15,7 @@ internal static class Bundle
 {
     /// <summary>Makes the bundle unless it exists (a fallback runtime reuses the one made for the runtime before it).</summary>
     /// <param name="launch">The container.</param>
-    /// <param name="rootless">Not root: the caller mapped to the container's root, the host's network.</param>
+    /// <param name="rootless">Not root: a user namespace maps the caller to the container's root (and subordinate ids, where there are), a private network where one can be made.</param>
     /// <param name="applyLimits">The runtime applies the spec's cgroup resources (runc does, the namespaces backend does not).</param>
     /// <param name="cancellationToken">Cancels the preparation.</param>
     public static async Task PrepareAsync(ContainerLaunch launch, bool rootless, bool applyLimits, CancellationToken cancellationToken)
@@ -27,15 +27,28 @@ internal static class Bundle
             return;
         }
 
+        // Rootless, the private network (a keeper process to start, the first time) is made while the root is assembled.
+        var makingPrivateNetwork = rootless ? Task.Run(() => MakePrivateNetworkAsync(launch, cancellationToken), cancellationToken) : Task.CompletedTask;
         var rootfsCache = new RootfsCache(Path.Combine(launch.Directory.CacheDirectory, "rootfs"));
         string rootfs;
-        using (rootfsCache.AcquireUse())
+        try
         {
-            // Under the use lock until the chain is recorded: no prune (of any process) can delete it in between.
-            var cached = await rootfsCache.GetOrUnpackAsync(launch.Image, cancellationToken).ConfigureAwait(false);
-            await File.WriteAllTextAsync(Path.Combine(directory, "image"), Path.GetFileName(cached), cancellationToken).ConfigureAwait(false);
-            rootfs = ContainerRoot.Create(cached, directory, launch.Log);
+            using (rootfsCache.AcquireUse())
+            {
+                // Under the use lock until the chain is recorded: no prune (of any process) can delete it in between.
+                var cached = await rootfsCache.GetOrUnpackAsync(launch.Image, cancellationToken).ConfigureAwait(false);
+                await File.WriteAllTextAsync(Path.Combine(directory, "image"), Path.GetFileName(cached), cancellationToken).ConfigureAwait(false);
+                rootfs = ContainerRoot.Create(cached, directory, launch.Log);
+            }
         }
+        catch
+        {
+            // What it made is in the launch's resources, which the failed start disposes: it must be there first.
+            await makingPrivateNetwork.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await makingPrivateNetwork.ConfigureAwait(false);
 
         PruneRootfsCache(rootfsCache, ContainerDirectory.ContainersDirectory(launch.Directory.CacheDirectory), launch.Log);
 
@@ -46,15 +59,10 @@ internal static class Bundle
 
         var config = launch.Config;
         var user = ImageUser.Resolve(launch.Options.User ?? config.Config?.User, rootfs);
-        if (rootless)
+        var mapping = rootless ? RootlessIdMapping.Current : null;
+        if (mapping is not null)
         {
-            // Only the caller's own ids are mapped into the container (as its root): another uid could not run.
-            if (user.Uid != 0 || user.Gid != 0)
-            {
-                launch.Log($"Rootless: the app runs as the container's root (uid {NativeMethods.GetEffectiveUserId()} on the host), not as uid {user.Uid}: only your own user is mapped into the container.");
-            }
-
-            user = user with { Uid = 0, Gid = 0, AdditionalGids = [] };
+            user = RootlessUser(user, mapping, launch);
         }
 
         var args = ProcessArguments(launch.Options, config);
@@ -82,21 +90,26 @@ internal static class Bundle
             RuntimeSpec.Environment(config, launch.Options.Environment, user),
             workingDirectory,
             user,
-            rootless ? (NativeMethods.GetEffectiveUserId(), NativeMethods.GetEffectiveGroupId()) : null);
+            mapping);
         if (launch.Options.Labels.Count > 0)
         {
             RuntimeSpec.SetAnnotations(spec, launch.Options.Labels);
         }
 
+        if (launch.PrivateNetwork is { } privateNetwork)
+        {
+            // The keeper's user namespace (so the container's network namespace, made in it, can be joined) and that namespace.
+            RuntimeSpec.JoinUserNamespace(spec, privateNetwork.Keeper.UserNamespacePath);
+            RuntimeSpec.JoinNetworkNamespace(spec, privateNetwork.Path);
+        }
+
         if (launch.Options.Networks.Count > 0)
         {
-            if (rootless)
-            {
-                throw new OciException("Container networks are not available rootless yet; run as root, or use the CLI backend (podman).");
-            }
-
-            var endpoint = launch.Resources.Add(await ContainerEndpoint.CreateAsync(launch.Id, directory, hostname, [.. launch.Options.Networks], cancellationToken).ConfigureAwait(false));
-            RuntimeSpec.JoinNetworkNamespace(spec, endpoint.NamespacePath);
+            NetworkNamespaceHandle networkNamespace = rootless
+                ? launch.PrivateNetwork ?? throw new OciException($"Container networks need a private network, which a rootless container cannot get here: {launch.HostNetworkReason}. Run as root, or use the CLI backend (podman).")
+                : launch.Resources.Add(await NamedNetworkNamespace.CreateAsync(launch.Id, ["link set lo up"], cancellationToken).ConfigureAwait(false));
+            var endpoint = launch.Resources.Add(await ContainerEndpoint.CreateAsync(launch.Id, networkNamespace, directory, hostname, [.. launch.Options.Networks], cancellationToken).ConfigureAwait(false));
+            RuntimeSpec.JoinNetworkNamespace(spec, networkNamespace.Path);
             RuntimeSpec.AddBindMount(spec, endpoint.HostsPath, "/etc/hosts", readOnly: false);
         }
 
@@ -137,6 +150,41 @@ internal static class Bundle
     {
         var command = options.Command ?? (options.Entrypoint is null ? config.Config?.Cmd : null) ?? [];
         return [.. options.Entrypoint ?? config.Config?.Entrypoint ?? [], .. command];
+    }
+
+    // Rootless: the container's own network namespace in the keeper's user namespace, or why it shares the host's.
+    private static async Task MakePrivateNetworkAsync(ContainerLaunch launch, CancellationToken cancellationToken)
+    {
+        var (privateNetwork, unavailable) = await UserNamespaceKeeper.CreateNetworkNamespaceAsync(launch.Directory.CacheDirectory, launch.Directory.Path, [], launch.Log, cancellationToken).ConfigureAwait(false);
+        if (privateNetwork is null)
+        {
+            launch.HostNetworkReason = $"no private network: {unavailable}; {UserModeNetworking.WhyNotUsed()}";
+            return;
+        }
+
+        launch.PrivateNetwork = launch.Resources.Add(privateNetwork);
+        launch.Log($"Rootless: container {launch.Id} has a private network (a network namespace held by process {privateNetwork.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)} in the user namespace of process {privateNetwork.Keeper.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}); its ports are published on 127.0.0.1 through that process's forwarder.");
+    }
+
+    // Rootless, the image's user runs as itself where the user namespace maps it (subordinate ids), else as the container's root.
+    private static ImageUser RootlessUser(ImageUser user, RootlessIdMapping mapping, ContainerLaunch launch)
+    {
+        if (user.Uid == 0 && user.Gid == 0)
+        {
+            return user with { AdditionalGids = [.. user.AdditionalGids.Where(mapping.MapsGid)] };
+        }
+
+        if (mapping.MapsUid(user.Uid) && mapping.MapsGid(user.Gid))
+        {
+            launch.Log($"Rootless: the app runs as uid {user.Uid} (gid {user.Gid}) inside container {launch.Id}, uid {mapping.SubordinateUids + user.Uid - 1} on the host: {mapping.Describe()}.");
+            return user with { AdditionalGids = [.. user.AdditionalGids.Where(mapping.MapsGid)] };
+        }
+
+        var why = mapping.HasRanges
+            ? $"uid {user.Uid} or gid {user.Gid} lies beyond the {mapping.UidCount} subordinate uids and {mapping.GidCount} gids mapped"
+            : $"only your own user is mapped into the container, as {mapping.SingleReason}";
+        launch.Log($"Rootless: the app runs as the container's root (uid {mapping.HostUid} on the host), not as uid {user.Uid}: {why}.");
+        return user with { Uid = 0, Gid = 0, AdditionalGids = [] };
     }
 
     // An empty volume gets what the image has at its mount point first (content, owners, modes), as docker's volumes do:
@@ -202,33 +250,52 @@ internal static class Bundle
     /// <summary>The user an exec runs as: <paramref name="user"/> resolved through the container's passwd and group files, else the bundle's process user.</summary>
     public static ImageUser ExecUser(RunningContainer container, string? user, bool rootless)
     {
+        var spec = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(container.Directory.Path, "config.json")))!;
         if (user is null)
         {
-            var spec = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(container.Directory.Path, "config.json")))!;
             var process = spec["process"]!["user"]!;
             return new ImageUser((uint)process["uid"]!, (uint)process["gid"]!, process["additionalGids"]?.AsArray().Select(g => (uint)g!).ToList() ?? [], null);
         }
 
         var resolved = ImageUser.Resolve(user, Path.Combine(container.Directory.Path, "rootfs"));
-        if (rootless && (resolved.Uid != 0 || resolved.Gid != 0))
+        if (rootless && !RootlessIdMapping.SpecMaps(spec, resolved.Uid, resolved.Gid))
         {
-            throw new OciException($"Rootless, only the container's root (your own user) exists in container {container.Id}; exec as '{user}' needs root.");
+            throw new OciException(RootlessIdMapping.SpecHasRanges(spec)
+                ? $"Rootless, uid {resolved.Uid} (gid {resolved.Gid}) is not mapped into container {container.Id}: it lies beyond your subordinate ids; exec as '{user}' needs root."
+                : $"Rootless, only the container's root (your own user) exists in container {container.Id}; exec as '{user}' needs root, or a range in /etc/subuid and /etc/subgid.");
         }
 
-        return resolved;
+        return resolved with { AdditionalGids = [.. resolved.AdditionalGids.Where(gid => !rootless || RootlessIdMapping.SpecMaps(spec, 0, gid))] };
     }
 
-    /// <summary>A bridge network (root); rootless has none yet.</summary>
-    public static async Task<INetworkDriver> CreateNetworkAsync(string id, bool rootless, CancellationToken cancellationToken) =>
-        rootless
-            ? throw new OciException("Container networks are not available rootless yet; run as root, or use the CLI backend (podman).")
-            : await BridgeNetworkDriver.CreateAsync(id, cancellationToken).ConfigureAwait(false);
+    /// <summary>A bridge network: as root in a named network namespace, rootless in one held in the rootless user namespace (where its members' are).</summary>
+    public static async Task<INetworkDriver> CreateNetworkAsync(string id, string cacheDirectory, string directory, bool rootless, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (!rootless)
+        {
+            return await BridgeNetworkDriver.CreateAsync(id, async setup => await NamedNetworkNamespace.CreateAsync(id, setup, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
 
-    /// <summary>The ports of a bundle's container: forwarders into its network namespace, or (rootless) the host's own.</summary>
+        return await BridgeNetworkDriver.CreateAsync(
+            id,
+            async setup =>
+            {
+                var (made, unavailable) = await UserNamespaceKeeper.CreateNetworkNamespaceAsync(cacheDirectory, directory, setup, log, cancellationToken).ConfigureAwait(false);
+                return made ?? throw new OciException($"Container networks need a private network, which rootless containers cannot get here: {unavailable}. Run as root, or use the CLI backend (podman).");
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The ports of a bundle's container: forwarders into its network namespace (rootless through the keeper's forwarder),
+    /// or, rootless without a private network, the host's own.
+    /// </summary>
     public static Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, bool rootless, CancellationToken cancellationToken) =>
-        rootless
-            ? Task.FromResult(DirectPorts.SharedHostNetwork(container.Id, launch.Ports, launch.Log))
-            : ForwardedPorts.PublishAsync(container, launch.Ports, launch.Log, cancellationToken);
+        launch.PrivateNetwork is { } privateNetwork
+            ? Task.FromResult(ForwardedPorts.Publish(container.Id, new HeldNamespaceConnector(privateNetwork), launch.Ports, launch.Log))
+            : rootless
+                ? Task.FromResult(DirectPorts.SharedHostNetwork(container.Id, launch.Ports, launch.HostNetworkReason ?? "no private network", launch.Log))
+                : ForwardedPorts.PublishAsync(container, launch.Ports, launch.Log, cancellationToken);
 
     // Every rebuilt app is a new layer chain: without a bound the cache would grow by an image per build.
     private static void PruneRootfsCache(RootfsCache cache, string containersDirectory, Action<string> log)

@@ -481,7 +481,7 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         return reaped;
     }
 
-    public async Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken) =>
+    public async Task<INetworkDriver> CreateNetworkAsync(string id, string cacheDirectory, string directory, Action<string> log, CancellationToken cancellationToken) =>
         await CliNetworkDriver.CreateAsync(Name, Executable, id, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Reads the ports the CLI published (the container was started with them).</summary>

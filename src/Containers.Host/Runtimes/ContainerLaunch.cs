@@ -31,4 +31,10 @@ internal sealed record ContainerLaunch(ContainerDirectory Directory, IImage Imag
         Options.Supervisor is null
             ? Process.Start(start) ?? throw new IOException($"Could not start {start.FileName} for container {Id}.")
             : DetachedRun.Start(start, Directory.Path);
+
+    /// <summary>Rootless: the container's own network namespace (in the keeper's user namespace), or null when it shares the host's.</summary>
+    public Networking.HeldNetworkNamespace? PrivateNetwork { get; set; }
+
+    /// <summary>Rootless without a private network: why, for the log.</summary>
+    public string? HostNetworkReason { get; set; }
 }

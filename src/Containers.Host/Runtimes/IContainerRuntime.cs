@@ -14,6 +14,12 @@ internal interface IContainerRuntime
     /// <summary>The backend's name in logs and <see cref="RunningContainer.BackendName"/>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether a reused graph's supervisor can own its containers: not rootless, where the containers' user namespace and
+    /// its port forwarder belong to the process that started them.
+    /// </summary>
+    bool SupportsReuse => true;
+
     /// <summary>Makes what <see cref="StartRun"/> runs from the image: the bundle, or the image in the CLI's store. Safe to call again for the same launch (the next runtime of a fallback reuses a bundle).</summary>
     Task PrepareAsync(ContainerLaunch launch, CancellationToken cancellationToken);
 
@@ -35,8 +41,8 @@ internal interface IContainerRuntime
     /// <summary>Kills whatever is left of the container and removes its state.</summary>
     Task<(int ExitCode, string Output)> DeleteAsync(string id, CancellationToken cancellationToken);
 
-    /// <summary>Makes the network <paramref name="id"/> for containers of this kind of runtime.</summary>
-    Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken);
+    /// <summary>Makes the network <paramref name="id"/> for containers of this kind of runtime; <paramref name="directory"/> is its directory in the cache <paramref name="cacheDirectory"/>.</summary>
+    Task<INetworkDriver> CreateNetworkAsync(string id, string cacheDirectory, string directory, Action<string> log, CancellationToken cancellationToken);
 
     /// <summary>Removes what this kind of runtime keeps outside container directories for owners that are gone (the CLI's networks); returns how many.</summary>
     Task<int> ReapOrphansAsync(CancellationToken cancellationToken);

@@ -15,10 +15,11 @@ namespace Containers.Host.Runtimes;
 /// <c>/tmp</c> and <c>/sys</c> into the container root and brings loopback up; <c>unshare --root --wd --setgid --setuid</c>
 /// then enters the root and runs the process with the bundle's environment. Weaker than an OCI runtime: no
 /// capability bounding, seccomp, masked paths or supplementary groups — for running tests where nothing
-/// else is installed. Needs root.
+/// else is installed. As root, or rootless: nsenter then first joins the user namespace (and the container's network
+/// namespace in it) that the <see cref="Networking.UserNamespaceKeeper"/> keeps.
 /// </summary>
 /// <param name="containersDirectory">The cache's <c>containers</c> directory (to find a container's pid file).</param>
-/// <param name="rootless">Not root: a user namespace maps the caller to the container's root; the host's network.</param>
+/// <param name="rootless">Not root: a user namespace maps the caller to the container's root (and subordinate ids where there are); a private network where one can be made.</param>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal sealed class NamespacesRuntime(string containersDirectory, bool rootless = false) : IContainerRuntime
 {
@@ -27,6 +28,8 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
     private static readonly string[] Devices = ["null", "zero", "full", "random", "urandom", "tty"];
 
     public string Name => "namespaces (unshare)";
+
+    public bool SupportsReuse => !rootless;
 
     /// <summary>Why the backend cannot run here: util-linux unshare (2.38+, --root/--wd/--setuid) and, as root, ip; rootless, setpriv.</summary>
     public static string? Unavailable(bool rootless = false)
@@ -53,11 +56,21 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         var execUser = Bundle.ExecUser(container, user, rootless);
 
         // nsenter joins every namespace of the container's process and its root; the environment is the container's, plus the caller's.
+        // Rootless it joins the user namespace first, and the network namespace only when the container has its own (the
+        // host's would need privilege this user lacks).
         var arguments = new List<string> { "--target", container.Pid.ToString(CultureInfo.InvariantCulture) };
-        arguments.AddRange(rootless ? ["--user", "--mount", "--uts", "--ipc", "--pid"] : ["--mount", "--uts", "--ipc", "--net", "--pid"]);
+        arguments.AddRange(!rootless ? ["--mount", "--uts", "--ipc", "--net", "--pid"]
+            : RuntimeSpec.NetworkNamespacePath(spec) is not null ? ["--user", "--mount", "--uts", "--ipc", "--net", "--pid"]
+            : ["--user", "--mount", "--uts", "--ipc", "--pid"]);
         // --wd opens its directory before entering the root: named through the container's root, it lies inside it.
         arguments.AddRange(["--root", "--wd=" + $"/proc/{container.Pid.ToString(CultureInfo.InvariantCulture)}/root" + (string)process["cwd"]!]);
-        if (!rootless)
+        if (rootless && !RootlessIdMapping.SpecHasRanges(spec))
+        {
+            // Only the caller is mapped, as the container's root: keeping its credentials it is that root. Switching ids
+            // would call setgroups, which such a user namespace denies.
+            arguments.Add("--preserve-credentials");
+        }
+        else
         {
             arguments.AddRange(["--setgid", execUser.Gid.ToString(CultureInfo.InvariantCulture), "--setuid", execUser.Uid.ToString(CultureInfo.InvariantCulture)]);
         }
@@ -86,8 +99,8 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
 
     public Task<int> ReapOrphansAsync(CancellationToken cancellationToken) => Task.FromResult(0);
 
-    public Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken) =>
-        Bundle.CreateNetworkAsync(id, rootless, cancellationToken);
+    public Task<INetworkDriver> CreateNetworkAsync(string id, string cacheDirectory, string directory, Action<string> log, CancellationToken cancellationToken) =>
+        Bundle.CreateNetworkAsync(id, cacheDirectory, directory, rootless, log, cancellationToken);
 
     public Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken) =>
         Bundle.PublishPortsAsync(container, launch, rootless, cancellationToken);
@@ -100,8 +113,10 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         var spec = JsonNode.Parse(File.ReadAllText(Path.Combine(launch.Directory.Path, "config.json")))!;
         var process = spec["process"]!;
 
-        // Rootless: a user namespace mapping the caller to root, and the host's network, as for a rootless OCI runtime.
+        // Rootless: a user namespace mapping the caller to root (and subordinate ids, where there are), as for a rootless OCI
+        // runtime: the keeper's, with the container's network namespace made in it, or a new one on the host's network.
         var root = (string)spec["root"]!["path"]!;
+        var setIds = !rootless || RootlessIdMapping.SpecHasRanges(spec);
         var script = new StringBuilder("set -e\n");
         script.Append("R=").Append(Quote(root)).Append('\n');
         script.Append("mkdir -p \"$R/proc\" \"$R/dev\" \"$R/tmp\" \"$R/sys\"\n");
@@ -143,10 +158,11 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
 
         script.Append(' ').Append(Quote(Find(UnshareTool)!))
             .Append(" --root=\"$R\" --wd=").Append(Quote((string)process["cwd"]!));
-        if (!rootless)
+        if (setIds)
         {
-            // Rootless, the process already is the namespace's root (0:0, the only ids mapped), and --setgid would
-            // call setgroups, which a user namespace mapped by an unprivileged user must deny.
+            // Rootless with only the caller mapped, the process already is the namespace's root (0:0, the only ids), and
+            // --setgid would call setgroups, which a user namespace mapped by an unprivileged user must deny (one mapped
+            // by newgidmap allows it).
             script.Append(" --setgid=").Append(((uint)process["user"]!["gid"]!).ToString(CultureInfo.InvariantCulture))
                 .Append(" --setuid=").Append(((uint)process["user"]!["uid"]!).ToString(CultureInfo.InvariantCulture));
         }
@@ -161,15 +177,21 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         script.Append(" &\nchild=$!\n: > ").Append(Quote(pidFile + ".started")).Append("\ntrap 'kill -TERM $child 2>/dev/null' TERM\ntrap 'kill -INT $child 2>/dev/null' INT\n");
         script.Append("status=0\nwait $child || status=$?\nwhile kill -0 $child 2>/dev/null; do wait $child && status=0 || status=$?; done\nexit $status\n");
 
-        string[] namespaces = rootless
-            ? ["--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc"]
-            : ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", .. (networkNamespace is null ? new[] { "--net" } : [])];
+        var userNamespace = RuntimeSpec.UserNamespacePath(spec);
+        string[] namespaces = rootless && userNamespace is null
+            ? [.. RootlessIdMapping.Current.UnshareArguments(), "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc"]
+            : ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", .. (networkNamespace is null && !rootless ? new[] { "--net" } : [])];
         string[] unshareCommand = [Find(UnshareTool)!, .. namespaces, "--propagation", "private", "--", "/bin/sh", "-c", script.ToString()];
 
-        // nsenter joins the prepared namespace and then execs unshare (no fork: the process tree stays the same).
-        var start = networkNamespace is null
+        // nsenter joins the prepared namespaces (the user namespace first: it owns the network namespace) and then execs
+        // unshare (no fork: the process tree stays the same). Keeping its credentials, the caller is the root of a
+        // rootless user namespace, with that namespace's capabilities.
+        string[] enter = [
+            .. userNamespace is null ? [] : new[] { "--user=" + userNamespace, "--preserve-credentials" },
+            .. networkNamespace is null ? [] : new[] { "--net=" + networkNamespace }];
+        var start = enter.Length == 0
             ? HostTools.StartInfo(unshareCommand[0], unshareCommand[1..])
-            : HostTools.StartInfo(Find("nsenter") ?? throw new Oci.OciException("The namespaces backend needs util-linux nsenter for container networks; install util-linux."), ["--net=" + networkNamespace, "--", .. unshareCommand]);
+            : HostTools.StartInfo(Find("nsenter") ?? throw new Oci.OciException("The namespaces backend needs util-linux nsenter for container networks; install util-linux."), [.. enter, "--", .. unshareCommand]);
 
         var unshare = launch.StartProcess(start);
 

@@ -9,11 +9,13 @@ namespace Containers.Host.Runtimes;
 /// <param name="name">The runtime's name.</param>
 /// <param name="executable">Its path.</param>
 /// <param name="stateRoot">Its state directory.</param>
-/// <param name="rootless">Not root: the bundle maps the caller to the container's root and shares the host's network.</param>
+/// <param name="rootless">Not root: the bundle maps the caller to the container's root (and subordinate ids where there are) and joins a private network where one can be made.</param>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal sealed class OciRuntime(string name, string executable, string stateRoot, bool rootless = false) : IContainerRuntime
 {
     public string Name { get; } = name;
+
+    public bool SupportsReuse => !rootless;
 
     public string Executable { get; } = executable;
 
@@ -95,8 +97,8 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
 
     public Task<int> ReapOrphansAsync(CancellationToken cancellationToken) => Task.FromResult(0);
 
-    public Task<INetworkDriver> CreateNetworkAsync(string id, Action<string> log, CancellationToken cancellationToken) =>
-        Bundle.CreateNetworkAsync(id, rootless, cancellationToken);
+    public Task<INetworkDriver> CreateNetworkAsync(string id, string cacheDirectory, string directory, Action<string> log, CancellationToken cancellationToken) =>
+        Bundle.CreateNetworkAsync(id, cacheDirectory, directory, rootless, log, cancellationToken);
 
     public Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, CancellationToken cancellationToken) =>
         Bundle.PublishPortsAsync(container, launch, rootless, cancellationToken);

@@ -43,6 +43,7 @@ internal static class RuntimeSelector
                 log($"Not running as root on Linux: the container runs with the {cli.Name} CLI.");
             }
 
+            MarkCliUsed(cacheDirectory, cli.Name);
             return [new CliRuntime(cli.Name, cli.Path)];
         }
 
@@ -123,13 +124,29 @@ internal static class RuntimeSelector
         }
 
         runtimes.Add(new NamespacesRuntime(ContainersDirectory(cacheDirectory)));
-        if (CliRuntime.Find() is { } cli)
+
+        // Only where the CLI ran for this cache: rootless, each podman command starts a pause process of the user's
+        // (catatonit) that outlives it, which a cache the CLI never ran for should not leave behind.
+        if (CliRuntime.Find() is { } cli && (File.Exists(CliUsedMarker(cacheDirectory, cli.Name)) || File.Exists(Path.Combine(cacheDirectory, cli.Name + "-images"))))
         {
             runtimes.Add(new CliRuntime(cli.Name, cli.Path));
         }
 
         return runtimes;
     }
+
+    // Records that the CLI may hold containers, networks or volumes of this cache, so reaping asks it.
+    private static void MarkCliUsed(string cacheDirectory, string name)
+    {
+        var marker = CliUsedMarker(cacheDirectory, name);
+        if (!File.Exists(marker))
+        {
+            Directory.CreateDirectory(cacheDirectory);
+            File.WriteAllText(marker, "");
+        }
+    }
+
+    private static string CliUsedMarker(string cacheDirectory, string name) => Path.Combine(cacheDirectory, name + "-used");
 
     private static string OciStateRoot(string cacheDirectory, string name) => Path.Combine(cacheDirectory, "runtime", name);
 

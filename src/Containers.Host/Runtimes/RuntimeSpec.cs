@@ -23,12 +23,13 @@ internal static class RuntimeSpec
     /// <param name="env">The process environment.</param>
     /// <param name="cwd">The working directory.</param>
     /// <param name="user">Who the process runs as.</param>
-    /// <param name="rootlessIds">
-    /// Rootless (not root): the caller's uid and gid, mapped to the container's root in a user namespace. The
-    /// container then shares the host's network (a network namespace owned by the container's user namespace cannot
-    /// be entered by this process to forward ports) and binds /sys instead of mounting it, as <c>runc spec --rootless</c>.
+    /// <param name="rootless">
+    /// Rootless (not root): the ids of the container's user namespace (the caller as its root, subordinate ids where
+    /// there are). The spec then asks for a new user namespace with that mapping and shares the host's network, and
+    /// binds /sys instead of mounting it, as <c>runc spec --rootless</c>; a private network joins the keeper's user
+    /// namespace and a network namespace in it instead (<see cref="JoinUserNamespace"/>, <see cref="JoinNetworkNamespace"/>).
     /// </param>
-    public static JsonObject Create(string rootfs, string hostname, IReadOnlyList<string> args, IReadOnlyList<string> env, string cwd, ImageUser user, (uint Uid, uint Gid)? rootlessIds = null)
+    public static JsonObject Create(string rootfs, string hostname, IReadOnlyList<string> args, IReadOnlyList<string> env, string cwd, ImageUser user, RootlessIdMapping? rootless = null)
     {
         // No rlimit above what the caller may have: a runtime refuses to raise a hard limit for a non-privileged caller.
         NativeMethods.GetRLimit(NativeMethods.RlimitNofile, out var files);
@@ -80,14 +81,17 @@ internal static class RuntimeSpec
                 ["readonlyPaths"] = Array(ReadonlyPaths),
             },
         };
-        if (rootlessIds is { } ids)
+        if (rootless is not null)
         {
             var linux = spec["linux"]!.AsObject();
             var namespaces = linux["namespaces"]!.AsArray();
             namespaces.Remove(namespaces.Single(n => (string?)n!["type"] == "network"));
             namespaces.Add(new JsonObject { ["type"] = "user" });
-            linux["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = ids.Uid, ["size"] = 1 });
-            linux["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = ids.Gid, ["size"] = 1 });
+
+            // runc writes a mapping of more than the caller's own id with newuidmap/newgidmap; joining a user namespace it
+            // only reads it (which host uid is the container's root).
+            linux["uidMappings"] = rootless.UidMappings();
+            linux["gidMappings"] = rootless.GidMappings();
             var mounts = spec["mounts"]!.AsArray();
             var sysfs = mounts.Single(m => (string?)m!["destination"] == "/sys");
             mounts[mounts.IndexOf(sysfs)] = Mount("/sys", "none", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]);
@@ -108,7 +112,24 @@ internal static class RuntimeSpec
         namespaces.Add(new JsonObject { ["type"] = "network", ["path"] = path });
     }
 
-    /// <summary>The named network namespace the container joins, or null when it gets a new one.</summary>
+    /// <summary>Makes the container join the user namespace at <paramref name="path"/> (rootless: the keeper's) instead of getting a new one.</summary>
+    public static void JoinUserNamespace(JsonObject spec, string path)
+    {
+        var namespaces = spec["linux"]!["namespaces"]!.AsArray();
+        foreach (var user in namespaces.Where(n => (string?)n!["type"] == "user").ToList())
+        {
+            namespaces.Remove(user);
+        }
+
+        // Listed first: runc and nsenter must be in it before they may join the namespaces it owns.
+        namespaces.Insert(0, new JsonObject { ["type"] = "user", ["path"] = path });
+    }
+
+    /// <summary>The user namespace the container joins, or null when it gets a new one (or none).</summary>
+    public static string? UserNamespacePath(JsonNode spec) =>
+        spec["linux"]?["namespaces"]?.AsArray().FirstOrDefault(n => (string?)n!["type"] == "user")?["path"]?.GetValue<string>();
+
+    /// <summary>The network namespace the container joins, or null when it gets a new one (or none: rootless on the host's network).</summary>
     public static string? NetworkNamespacePath(JsonNode spec) =>
         spec["linux"]?["namespaces"]?.AsArray().FirstOrDefault(n => (string?)n!["type"] == "network")?["path"]?.GetValue<string>();
 
