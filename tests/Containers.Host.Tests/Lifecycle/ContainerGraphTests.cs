@@ -9,7 +9,7 @@ namespace Containers.Host.Tests.Lifecycle;
 /// by alias with wired environment, a member that crashes fails the start at once with its own output, and nothing of
 /// a graph is left after it (or after a failed start).
 /// </summary>
-public abstract class ContainerGraphTests
+public abstract partial class ContainerGraphTests
 {
     // Listens on 7000 after $DELAY seconds; answers "<name> <secret>" where SECRET is from its environment.
     private const string SlowServer = """
@@ -164,6 +164,47 @@ public abstract class ContainerGraphTests
 
         CollectionAssert.AreEqual(new[] { "from writer", "db-hidden" }, running["reader"].Logs.StandardOutput.ToList(), "the volume is shared; db is on another network");
         Assert.AreEqual(2, running.Networks.Count);
+    }
+}
+
+/// <summary>A graph whose test process is killed: everything it made is there until the next start reaps it, then nothing is.</summary>
+public abstract partial class ContainerGraphTests
+{
+    [TestMethod]
+    public async Task A_graph_whose_test_process_was_killed_is_reaped_by_the_next_start_and_leaves_nothing()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Containers.Host.Tests.dll"), "reuse-probe", "hold-plain", "killed", _cache, Backend.ToString(), "60" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var probe = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        while (await probe.StandardOutput.ReadLineAsync(TestContext.CancellationToken) is { } line && line != "holding")
+        {
+            output.AppendLine(line);
+            if (line.StartsWith("failed: ", StringComparison.Ordinal))
+            {
+                Assert.Fail(output.ToString());
+            }
+        }
+
+        // Killed as a test host is when a run is aborted: no dispose, no cleanup; what it started keeps running.
+        probe.Kill();
+        await probe.WaitForExitAsync(TestContext.CancellationToken);
+        TestContext.WriteLine(output.ToString());
+        var ids = HostLeftovers.IdsInLog(output.ToString());
+        Assert.HasCount(3, ids, "two containers and a network: " + string.Join(", ", ids));
+        var before = await HostLeftovers.FindAsync(_cache, ids, TestContext.CancellationToken);
+        Assert.IsNotEmpty(before, "the killed process left its graph");
+        Assert.IsNotEmpty(Directory.GetDirectories(Path.Combine(_cache, "volumes")), "and its volume");
+
+        var reaped = await ContainerHost.ReapAsync(_cache, TestContext.WriteLine, TestContext.CancellationToken);
+
+        Assert.IsGreaterThanOrEqualTo(4, reaped, "two containers, a network and a volume");
+        var after = await HostLeftovers.FindAsync(_cache, ids, TestContext.CancellationToken);
+        Assert.IsEmpty(after, string.Join(Environment.NewLine, after));
     }
 }
 

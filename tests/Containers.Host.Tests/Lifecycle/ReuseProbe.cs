@@ -66,7 +66,7 @@ public static class ReuseProbe
     /// <summary>
     /// <c>reuse-probe &lt;mode&gt; &lt;graph&gt; &lt;cache&gt; &lt;backend&gt; &lt;idle seconds&gt;</c>; modes: <c>start</c> (start or attach,
     /// print, exit without disposing), <c>use</c> (start or attach, ask db, exec in it, dispose), <c>hold</c> (start or
-    /// attach, print, then wait to be killed).
+    /// attach, print, then wait to be killed), <c>hold-plain</c> (start it not reused, print, then wait to be killed).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -82,6 +82,12 @@ public static class ReuseProbe
         }
 
         var options = Options(cache, Enum.Parse<ContainerBackendKind>(backend), TimeSpan.FromSeconds(double.Parse(idle, CultureInfo.InvariantCulture)), line => Console.WriteLine("log: " + line));
+        if (mode == "hold-plain")
+        {
+            // Not reused: the graph belongs to this process, as any test's does, until the test kills it.
+            options = new ContainerGraphOptions { Backend = options.Backend, CacheDirectory = options.CacheDirectory, Log = options.Log };
+        }
+
         try
         {
             var graph = Graph(name);
@@ -93,6 +99,7 @@ public static class ReuseProbe
             Console.WriteLine($"found: {running.FoundRunning}");
             Console.WriteLine($"ready-ms: {clock.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)}");
             Console.WriteLine($"key: {running.ReuseKey}");
+            Console.WriteLine($"networks: {string.Join(' ', running.Networks.Values.Select(n => n.Id))}");
             Console.WriteLine($"ids: {running["db"].Id} {running["app"].Id}");
             Console.WriteLine($"port: {running["db"].GetPublishedPort(7000)}");
             if (mode == "use")
@@ -118,7 +125,7 @@ public static class ReuseProbe
                 Console.WriteLine($"again-found: {second.FoundRunning}");
                 await second.DisposeAsync();
             }
-            else if (mode == "hold")
+            else if (mode is "hold" or "hold-plain")
             {
                 Console.WriteLine("holding");
                 await Task.Delay(Timeout.Infinite);
