@@ -56,7 +56,8 @@ public sealed partial class OciLayout
         {
             if (!File.Exists(layoutFile))
             {
-                if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+                // Another process (or task) creating the same layout right now has only its temporary file here yet.
+                if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any(entry => !Path.GetFileName(entry).StartsWith(".tmp-", StringComparison.Ordinal)))
                 {
                     throw new ImageStoreException(full, $"{full} is not an OCI image layout: oci-layout file missing, and the directory is not empty; choose an empty or new directory.");
                 }
@@ -68,7 +69,8 @@ public sealed partial class OciLayout
             Directory.CreateDirectory(Path.Combine(full, "blobs", Digest.Sha256));
             if (!File.Exists(Path.Combine(full, "index.json")))
             {
-                WriteAtomically(full, Path.Combine(full, "index.json"), OciJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [] }));
+                // Never over one a concurrent creator wrote (and may have added images to) since the check.
+                WriteAtomicallyIfAbsent(full, Path.Combine(full, "index.json"), OciJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [] }));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -415,6 +417,20 @@ public sealed partial class OciLayout
         var temporary = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
         File.WriteAllBytes(temporary, content);
         File.Move(temporary, path, overwrite: true);
+    }
+
+    private static void WriteAtomicallyIfAbsent(string directory, string path, byte[] content)
+    {
+        var temporary = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
+        File.WriteAllBytes(temporary, content);
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            TryDelete(temporary);
+        }
     }
 
     private static void TryDelete(string path)

@@ -267,4 +267,27 @@ public sealed class OciLayoutTests
             Assert.AreEqual(images[i].ManifestDescriptor.Digest, (await layout.ResolveAsync($"tag{i}", Token)).Digest);
         }
     }
+
+    [TestMethod]
+    public async Task Writers_that_create_a_new_layout_at_the_same_moment_all_succeed_and_keep_every_tag()
+    {
+        // Two pulls into a host's new image cache at once: each creates the layout it writes to.
+        for (var round = 0; round < 20; round++)
+        {
+            var path = Path.Combine(_work, "fresh-" + round.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var images = Enumerable.Range(0, 4).Select(i => TestImages.CreateImage(_work, marker: $"{round}-{i}")).ToArray();
+            using var go = new ManualResetEventSlim();
+            var writers = images.Select((image, i) => Task.Run(
+                async () =>
+                {
+                    go.Wait(Token);
+                    await OciLayout.Create(path).WriteImageAsync(image, $"tag{i}", Token);
+                },
+                Token)).ToArray();
+            go.Set();
+            await Task.WhenAll(writers);
+
+            Assert.HasCount(4, await OciLayout.Open(path).GetRefNamesAsync(Token), $"round {round}");
+        }
+    }
 }
