@@ -74,8 +74,9 @@ public abstract partial class ContainerHostTests
         Assert.IsFalse(File.ReadAllText("/proc/mounts").Contains(_cache, StringComparison.Ordinal), "no overlay mount is left");
         if (Backend == ContainerBackendKind.Cli)
         {
-            var podmanContainers = TestTools.RunCheckedAsync("podman", ["ps", "--all", "--quiet", "--filter", "name=" + ContainerHost.IdPrefix]).GetAwaiter().GetResult();
-            Assert.AreEqual("", podmanContainers.StandardOutput.Trim(), "podman keeps no container of ours");
+            // Only this test process's: other test runs on the machine (the samples' smoke tests) use podman at the same time.
+            var podmanContainers = TestTools.RunCheckedAsync("podman", ["ps", "--all", "--quiet", "--filter", "label=" + Containers.Host.Networking.CliNetworkDriver.OwnerLabel + "=" + OwnerStamp.Current]).GetAwaiter().GetResult();
+            Assert.AreEqual("", podmanContainers.StandardOutput.Trim(), "podman keeps no container of this test process");
         }
     }
 
