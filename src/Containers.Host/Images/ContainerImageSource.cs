@@ -86,9 +86,9 @@ public abstract class ContainerImageSource
     internal abstract Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken);
 
     /// <summary>
-    /// A string that stays the same exactly as long as <see cref="LoadAsync"/> would give the same image (a file's path,
-    /// size and time; a reference by digest), so a reused graph need not read the image again to know; null when only
-    /// loading can tell (a registry tag names another digest when the registry says so).
+    /// A string that stays the same as long as a reused graph may take <see cref="LoadAsync"/> to give the same image
+    /// (a file's path, size and time; a registry reference as written), so attaching to it reads no image and asks no
+    /// registry; null when only loading can tell.
     /// </summary>
     internal virtual string? Fingerprint => null;
 
@@ -157,7 +157,9 @@ public abstract class ContainerImageSource
 
     private sealed class RegistrySource(ImageReference reference, RegistryClientOptions? options) : ContainerImageSource
     {
-        internal override string? Fingerprint => reference.Digest is null ? null : "registry " + reference;
+        // A tag is taken to name the digest it named when the reused graph started, as a running service's image is by
+        // docker compose up: no registry request on attach. A moved tag is picked up when the graph is started anew.
+        internal override string? Fingerprint => "registry " + reference;
 
         internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken) =>
             (await new ImageStore(context.CacheDirectory).GetAsync(reference, context.Platform, options, context.Log, cancellationToken).ConfigureAwait(false), null);
