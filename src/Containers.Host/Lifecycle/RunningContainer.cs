@@ -127,6 +127,14 @@ public sealed class RunningContainer : IAsyncDisposable
         _onDisposing?.Invoke(this);
         await _ports.DisposeAsync().ConfigureAwait(false);
         await _runtime.DeleteAsync(Id, CancellationToken.None).ConfigureAwait(false);
+
+        // Deleting the container ends the runtime's process. One that still runs (the backend lost track of the
+        // container's process) is killed with everything under it, so no process of the container outlives it.
+        if (!_process.HasExited && await Task.WhenAny(_process.Exited, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false) != _process.Exited)
+        {
+            _process.Kill();
+        }
+
         await _process.EndedAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         _process.Dispose();
         await _resources.DisposeAsync().ConfigureAwait(false);

@@ -38,7 +38,8 @@ internal static class ReadinessCheck
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new ContainerStartException($"The container was not ready after {startupTimeout.TotalSeconds:0.#} s: still waiting for {strategy.Description}.", container.Logs);
+                var last = strategy is IReportsLastAttempt { LastAttempt: { } attempt } ? $" The last attempt: {attempt}." : "";
+                throw new ContainerStartException($"The container was not ready after {startupTimeout.TotalSeconds:0.#} s: still waiting for {strategy.Description}.{last}", container.Logs);
             }
             catch (Exception ex) when (ex is not ContainerStartException and not OperationCanceledException)
             {

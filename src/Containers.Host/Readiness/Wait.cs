@@ -163,8 +163,13 @@ public static class Wait
         }
     }
 
-    private sealed class CommandWait(string[] command, TimeSpan interval, TimeSpan timeout, int? retries, TimeSpan startPeriod) : IContainerWaitStrategy
+    private sealed class CommandWait(string[] command, TimeSpan interval, TimeSpan timeout, int? retries, TimeSpan startPeriod) : IContainerWaitStrategy, IReportsLastAttempt
     {
+        // The last attempt's result, so a wait that times out says what the command answered.
+        private volatile string? _lastFailure;
+
+        public string? LastAttempt => _lastFailure;
+
         public ContainerWaitKind Kind => ContainerWaitKind.Command;
 
         public IReadOnlyList<string> Command => command;
@@ -197,6 +202,8 @@ public static class Wait
                         failure = $"no answer within {timeout.TotalSeconds:0.#} s";
                     }
                 }
+
+                _lastFailure = failure;
 
                 // Failures in the start period do not count, as in docker's health checks.
                 if (started.Elapsed >= startPeriod && retries is { } allowed && ++failuresInARow >= allowed)
@@ -309,4 +316,11 @@ public static class Wait
             }
         }
     }
+}
+
+/// <summary>A wait that tries something again and again and can say how the last try went (for a timeout's message).</summary>
+internal interface IReportsLastAttempt
+{
+    /// <summary>How the last attempt failed, or null before the first.</summary>
+    string? LastAttempt { get; }
 }

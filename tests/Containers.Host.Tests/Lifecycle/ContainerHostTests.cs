@@ -376,6 +376,22 @@ public sealed class NamespacesContainerHostTests : ContainerHostTests
     protected override string BackendName => "namespaces (unshare)";
 
     [TestMethod]
+    public async Task A_container_whose_process_the_backend_lost_track_of_is_still_ended_by_dispose()
+    {
+        var options = Options(command: ["/bin/sh", "-c", "echo up; while :; do sleep 0.2; done"]);
+        options.WaitStrategies.Add(Wait.ForLogLine("^up$"));
+        var container = await ContainerHost.StartAsync(options, TestContext.CancellationToken);
+        var app = container.Pid;
+
+        // As if the backend had recorded the wrong process: stop and delete cannot find the container's.
+        await File.WriteAllTextAsync(Path.Combine(Cache, "containers", container.Id, "pid"), "999999999", TestContext.CancellationToken);
+        await container.DisposeAsync();
+
+        Assert.IsFalse(Directory.Exists($"/proc/{app}") && File.ReadAllText($"/proc/{app}/cmdline").Contains("sleep 0.2", StringComparison.Ordinal), "the container's process ended with its runtime process");
+        Assert.IsTrue(container.Exited.IsCompleted);
+    }
+
+    [TestMethod]
     public async Task Without_an_OCI_runtime_automatic_falls_back_to_namespaces_and_says_so()
     {
         var previous = System.Environment.GetEnvironmentVariable("CONTAINERS_HOST_OCI_RUNTIMES");
