@@ -388,7 +388,7 @@ public sealed class NamespacesContainerHostTests : ContainerHostTests
         await container.DisposeAsync();
 
         Assert.IsFalse(Directory.Exists($"/proc/{app}") && File.ReadAllText($"/proc/{app}/cmdline").Contains("sleep 0.2", StringComparison.Ordinal), "the container's process ended with its runtime process");
-        Assert.IsTrue(container.Exited.IsCompleted);
+        Assert.AreEqual(137, await container.Exited.WaitAsync(TimeSpan.FromSeconds(10), TestContext.CancellationToken), "its runtime process was killed");
     }
 
     [TestMethod]
