@@ -79,33 +79,45 @@ internal sealed class PortForwarder : IAsyncDisposable
             }
 
             using (inside)
+            using (var connection = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
                 client.NoDelay = true;
-                await Task.WhenAll(PumpAsync(client, inside), PumpAsync(inside, client)).ConfigureAwait(false);
+                await Task.WhenAll(PumpAsync(client, inside, connection), PumpAsync(inside, client, connection)).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    // Copies one direction. A clean end (EOF) is passed on as a half-close, so the other direction keeps going (an HTTP/1.0
+    // server closes after its answer while the client may still be sending). An error (a reset: a server that closes
+    // without reading the request resets the connection) ends the other direction too: the client must see its
+    // connection end, not wait for bytes that will never come.
+    private static async Task PumpAsync(Socket from, Socket to, CancellationTokenSource connection)
     {
         var buffer = new byte[64 * 1024];
         try
         {
             while (true)
             {
-                var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+                var read = await from.ReceiveAsync(buffer, SocketFlags.None, connection.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     to.Shutdown(SocketShutdown.Send);
                     return;
                 }
 
-                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, connection.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // One side went away; closing both ends (by the caller's using) tells the other.
+            // Closing both sockets (by the caller's using) once both directions ended tells each side.
+            try
+            {
+                await connection.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
         }
     }
 }
