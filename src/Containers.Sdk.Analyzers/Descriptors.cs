@@ -47,6 +47,17 @@ public static class Descriptors
         "Container user '{0}' is root; run as a non-root user such as \"app\" (the .NET base images' unprivileged user)",
         DiagnosticSeverity.Warning);
 
+    /// <summary>
+    /// CSDK1005 for the <c>ContainerUser</c> MSBuild property: the same rule, found when the compilation is analyzed
+    /// as a whole (a property has no place in source).
+    /// </summary>
+    public static readonly DiagnosticDescriptor ContainerUserIsRootByProperty = Create(
+        RuleIds.ContainerUserIsRoot,
+        "Container runs as root",
+        "ContainerUser '{0}' makes the container run as root; leave ContainerUser empty to use the base image's non-root user (APP_UID), or set a non-root user such as \"app\"",
+        DiagnosticSeverity.Warning,
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
     /// <summary>CSDK1006: the app listens on a port the image does not expose.</summary>
     public static readonly DiagnosticDescriptor ListeningPortNotExposed = Create(
         RuleIds.ListeningPortNotExposed,
