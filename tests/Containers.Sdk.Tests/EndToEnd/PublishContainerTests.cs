@@ -282,6 +282,31 @@ public sealed partial class PublishContainerTests
     }
 
     [TestMethod]
+    public async Task A_root_user_is_reported_once_at_build_and_once_at_publish()
+    {
+        var project = TestProject.Create("RootUser", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerUser>root</ContainerUser>");
+
+        var build = await project.DotnetAsync(["build", project.ProjectFile, "-nologo", "-v:q", "-p:TreatWarningsAsErrors=false"], cancellationToken: TestContext.CancellationToken);
+        var buildOutput = build.StandardOutput + build.StandardError;
+        Assert.AreEqual(0, build.ExitCode, buildOutput);
+        Assert.AreEqual(1, CountLinesContaining(buildOutput, "warning CSDK1005: ContainerUser 'root' makes the container run as root"), buildOutput);
+
+        // ComputeContainerConfig and PublishContainerImage both resolve the settings; the warning is logged by the first only.
+        var publish = await project.DotnetAsync(
+            ["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-v:n", "-p:ContainerOciLayoutPath=layout", "-p:TreatWarningsAsErrors=false"],
+            cancellationToken: TestContext.CancellationToken);
+        var output = publish.StandardOutput + publish.StandardError;
+        Assert.AreEqual(0, publish.ExitCode, output);
+        Assert.AreEqual(1, CountLinesContaining(output, "warning CONTAINER7021:"), output);
+    }
+
+    // MSBuild's console logger repeats every warning in its summary after "Build succeeded."; count the log itself.
+    private static int CountLinesContaining(string output, string text) =>
+        output.Split('\n')
+            .TakeWhile(line => line.Trim() is not ("Build succeeded." or "Build FAILED."))
+            .Count(line => line.Contains(text, StringComparison.Ordinal));
+
+    [TestMethod]
     public async Task Unreachable_registry_fails_with_a_coded_error_and_no_stack_trace()
     {
         var project = TestProject.Create("Unreachable", "<ContainerRegistry>127.0.0.1:1</ContainerRegistry><ContainerBaseImage>127.0.0.1:1/dotnet/runtime:10.0</ContainerBaseImage>");
