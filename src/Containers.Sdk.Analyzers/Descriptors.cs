@@ -12,16 +12,16 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor PortOutOfRange = Create(
         RuleIds.PortOutOfRange,
         "Container port is outside 1 to 65535",
-        "{0}: container port {1} is outside 1 to 65535; use a port number from 1 to 65535",
-        DiagnosticSeverity.Error,
+        "{0}: container port {1} is outside 1 to 65535; use a port number from 1 to 65535. Publishing fails on it (CONTAINER7014).",
+        DiagnosticSeverity.Warning,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>CSDK1002: a container port has an unknown protocol.</summary>
     public static readonly DiagnosticDescriptor UnknownPortProtocol = Create(
         RuleIds.UnknownPortProtocol,
         "Container port protocol is not tcp or udp",
-        "{0}: container port protocol '{1}' is not known; use \"tcp\" or \"udp\" (lower case)",
-        DiagnosticSeverity.Error,
+        "{0}: container port protocol '{1}' is not known; use \"tcp\" or \"udp\" (lower case). Publishing fails on it (CONTAINER7015).",
+        DiagnosticSeverity.Warning,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>CSDK1003: the same port and protocol is exposed twice.</summary>
@@ -36,8 +36,8 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor InvalidEnvironmentVariableName = Create(
         RuleIds.InvalidEnvironmentVariableName,
         "Container environment variable name is not valid",
-        "{0}: container environment variable name '{1}' is not valid; use a letter or underscore followed by letters, digits or underscores",
-        DiagnosticSeverity.Error,
+        "{0}: container environment variable name '{1}' is not valid; use a letter or underscore followed by letters, digits or underscores. Publishing fails on it (CONTAINER7017).",
+        DiagnosticSeverity.Warning,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>CSDK1005: the container runs as root.</summary>
@@ -46,6 +46,17 @@ public static class Descriptors
         "Container runs as root",
         "Container user '{0}' is root; run as a non-root user such as \"app\" (the .NET base images' unprivileged user)",
         DiagnosticSeverity.Warning);
+
+    /// <summary>
+    /// CSDK1005 for the <c>ContainerUser</c> MSBuild property: the same rule, found when the compilation is analyzed
+    /// as a whole (a property has no place in source).
+    /// </summary>
+    public static readonly DiagnosticDescriptor ContainerUserIsRootByProperty = Create(
+        RuleIds.ContainerUserIsRoot,
+        "Container runs as root",
+        "ContainerUser '{0}' makes the container run as root; leave ContainerUser empty to use the base image's non-root user (APP_UID), or set a non-root user such as \"app\"",
+        DiagnosticSeverity.Warning,
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>CSDK1006: the app listens on a port the image does not expose.</summary>
     public static readonly DiagnosticDescriptor ListeningPortNotExposed = Create(
@@ -93,24 +104,24 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor InvalidRepositoryName = Create(
         RuleIds.InvalidRepositoryName,
         "Container repository name is not valid",
-        "ContainerRepository '{0}' is not a valid repository name: {1} Use lowercase letters, digits and '.', '_', '-' separators, with '/' between path components, e.g. 'team/my-app'.",
-        DiagnosticSeverity.Error,
+        "ContainerRepository '{0}' is not a valid repository name: {1} Use lowercase letters, digits and '.', '_', '-' separators, with '/' between path components, e.g. 'team/my-app'. Publishing fails on it (CONTAINER7000).",
+        DiagnosticSeverity.Warning,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>CSDK1010: an image tag is not valid.</summary>
     public static readonly DiagnosticDescriptor InvalidImageTag = Create(
         RuleIds.InvalidImageTag,
         "Container image tag is not valid",
-        "{0} has invalid tag '{1}': {2} Fix or remove it.",
-        DiagnosticSeverity.Error,
+        "{0} has invalid tag '{1}': {2} Fix or remove it. Publishing fails on it (CONTAINER7004).",
+        DiagnosticSeverity.Warning,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>CSDK1011: ContainerRegistry is not a valid registry.</summary>
     public static readonly DiagnosticDescriptor InvalidRegistry = Create(
         RuleIds.InvalidRegistry,
         "Container registry is not valid",
-        "ContainerRegistry '{0}' is not a valid registry: {1} Expected host[:port] without a scheme or path, e.g. 'registry.example.com' or '127.0.0.1:5000'.",
-        DiagnosticSeverity.Error,
+        "ContainerRegistry '{0}' is not a valid registry: {1} Expected host[:port] without a scheme or path, e.g. 'registry.example.com' or '127.0.0.1:5000'. Publishing fails on it (CONTAINER7003).",
+        DiagnosticSeverity.Warning,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>CSDK1012: an exposed port that nothing in the app listens on.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using Containers.Sdk.Analyzers.Rules;
 
@@ -44,4 +45,19 @@ public sealed class EnvironmentAndUserRulesTests
     [DataRow("rooter")]
     public Task CSDK1005_accepts_non_root_user(string user) =>
         Verifier<ContainerUserIsRootAnalyzer>.VerifyAsync($"[assembly: Containers.Sdk.ContainerUser(\"{user}\")]");
+
+    [TestMethod]
+    [DataRow("root")]
+    [DataRow(" 0:0 ")]
+    public Task CSDK1005_reports_a_root_ContainerUser_property_with_the_property_name(string user) =>
+        Verifier<ContainerUserIsRootAnalyzer>.VerifyAsync("",
+            new Dictionary<string, string> { ["ContainerUser"] = user },
+            new DiagnosticResult(RuleIds.ContainerUserIsRoot, DiagnosticSeverity.Warning).WithNoLocation().WithMessage(
+                $"ContainerUser '{user.Trim()}' makes the container run as root; leave ContainerUser empty to use the base image's non-root user (APP_UID), or set a non-root user such as \"app\""));
+
+    [TestMethod]
+    [DataRow("app")]
+    [DataRow("")]
+    public Task CSDK1005_accepts_a_non_root_or_empty_ContainerUser_property(string user) =>
+        Verifier<ContainerUserIsRootAnalyzer>.VerifyAsync("", new Dictionary<string, string> { ["ContainerUser"] = user });
 }

@@ -68,6 +68,15 @@ public sealed class ListeningPortRuleTests
             """ + AspNetStubs);
 
     [TestMethod]
+    [DataRow("70000/tcp")]
+    [DataRow("http/tcp,0/")]
+    public Task CSDK1006_is_reported_when_the_declared_ports_are_all_invalid(string joined) =>
+        // CSDK1001 reports the bad item; the listen mismatch is a separate finding and must not wait for that fix.
+        Verifier<ListeningPortNotExposedAnalyzer>.VerifyAsync("""
+            class App { void Start(Microsoft.AspNetCore.Builder.WebApplication app) => app.Run([|"http://0.0.0.0:5005"|]); }
+            """ + AspNetStubs, new Dictionary<string, string> { ["ContainerPortsForAnalyzers"] = joined });
+
+    [TestMethod]
     [DataRow("http://+:5005", 5005)]
     [DataRow("https://[::1]:7001/path", 7001)]
     [DataRow("http://localhost:80", 80)]

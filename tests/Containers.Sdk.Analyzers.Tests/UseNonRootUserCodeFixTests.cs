@@ -20,6 +20,8 @@ public sealed class UseNonRootUserCodeFixTests
             TestCode = $"[assembly: Containers.Sdk.ContainerUser([|\"{user}\"|])] // runs the app",
             FixedCode = "[assembly: Containers.Sdk.ContainerUser(\"app\")] // runs the app",
             ReferenceAssemblies = new ReferenceAssemblies("net10.0"),
+            // CSDK1005 has two descriptors (the attribute as you type, the property at compilation end); markup means the first.
+            MarkupOptions = MarkupOptions.UseFirstDescriptor,
         };
         test.TestState.Sources.Add((ContainerAttributesSource.HintName, ContainerAttributesSource.Text));
         test.FixedState.Sources.Add((ContainerAttributesSource.HintName, ContainerAttributesSource.Text));

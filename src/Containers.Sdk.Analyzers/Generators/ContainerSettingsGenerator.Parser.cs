@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using Containers.Sdk.Analyzers.Generators.Model;
 using Microsoft.CodeAnalysis;
@@ -19,8 +20,8 @@ public sealed partial class ContainerSettingsGenerator
             "ContainerRegistry", "ContainerRepository", "ContainerImageTag", "ContainerImageTagsForAnalyzers", "ContainerUser", "ContainerWorkingDirectory",
             MSBuildPorts.PropertyName, MSBuildEnvironment.PropertyName, "ContainerBaseImage");
 
-        /// <summary>Reads the container attributes of the compilation's assembly.</summary>
-        public static ContainerConfigModel ParseAttributes(Compilation compilation, CancellationToken cancellationToken)
+        /// <summary>Reads container attributes of the assembly (those of one kind, in one file, from the pipeline).</summary>
+        public static ContainerConfigModel ParseAttributes(ImmutableArray<AttributeData> attributes, CancellationToken cancellationToken)
         {
             var ports = ImmutableArray.CreateBuilder<PortModel>();
             var environment = ImmutableArray.CreateBuilder<NameValueModel>();
@@ -28,7 +29,7 @@ public sealed partial class ContainerSettingsGenerator
             string? user = null;
             string? workingDirectory = null;
             HealthCheckModel? healthCheck = null;
-            foreach (var attribute in compilation.Assembly.GetAttributes())
+            foreach (var attribute in attributes)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var args = attribute.ConstructorArguments;
@@ -58,6 +59,36 @@ public sealed partial class ContainerSettingsGenerator
                             Named(attribute, "Retries") as int? ?? 3);
                         break;
                 }
+            }
+
+            return new ContainerConfigModel(
+                new(ports.ToImmutable()), new(environment.ToImmutable()), new(labels.ToImmutable()), user, workingDirectory, healthCheck);
+        }
+
+        /// <summary>
+        /// Joins what each kind of attribute declares (each array in file order) into the settings declared in code:
+        /// lists in order, ports once each, and for a single-valued attribute the last one.
+        /// </summary>
+        public static ContainerConfigModel Combine(params ImmutableArray<ContainerConfigModel>[] byKind)
+        {
+            var ports = ImmutableArray.CreateBuilder<PortModel>();
+            var environment = ImmutableArray.CreateBuilder<NameValueModel>();
+            var labels = ImmutableArray.CreateBuilder<NameValueModel>();
+            string? user = null;
+            string? workingDirectory = null;
+            HealthCheckModel? healthCheck = null;
+            foreach (var declared in byKind.SelectMany(static models => models))
+            {
+                foreach (var port in declared.Ports)
+                {
+                    AddPort(ports, port);
+                }
+
+                environment.AddRange(declared.Environment);
+                labels.AddRange(declared.Labels);
+                user = declared.User ?? user;
+                workingDirectory = declared.WorkingDirectory ?? workingDirectory;
+                healthCheck = declared.HealthCheck ?? healthCheck;
             }
 
             return new ContainerConfigModel(

@@ -1,5 +1,8 @@
+using System.Collections.Immutable;
 using System.Text;
+using Containers.Sdk.Analyzers.Generators.Model;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
 
 namespace Containers.Sdk.Analyzers.Generators;
@@ -29,9 +32,17 @@ public sealed partial class ContainerSettingsGenerator : IIncrementalGenerator
         context.RegisterPostInitializationOutput(static output =>
             output.AddSource(ContainerAttributesSource.HintName, SourceText.From(ContainerAttributesSource.Text, Encoding.UTF8)));
 
-        var fromAttributes = context.CompilationProvider
-            .Select(static (compilation, cancellationToken) => Parser.ParseAttributes(compilation, cancellationToken))
-            .WithTrackingName(AttributesStep);
+        // One ForAttributeWithMetadataName per attribute, as System.Text.Json's generator does: the compiler finds the files
+        // that apply it (by name, before binding) and reads them again only when they change, so an edit elsewhere
+        // leaves this step cached. The assembly's attributes target the compilation unit.
+        var fromAttributes = Attributes(context, ContainerAttributesSource.PortAttribute)
+            .Combine(Attributes(context, ContainerAttributesSource.EnvironmentAttribute))
+            .Combine(Attributes(context, ContainerAttributesSource.LabelAttribute))
+            .Combine(Attributes(context, ContainerAttributesSource.UserAttribute))
+            .Combine(Attributes(context, ContainerAttributesSource.WorkingDirectoryAttribute))
+            .Combine(Attributes(context, ContainerAttributesSource.HealthCheckAttribute))
+            .Select(static (all, _) => Parser.Combine(
+                all.Left.Left.Left.Left.Left, all.Left.Left.Left.Left.Right, all.Left.Left.Left.Right, all.Left.Left.Right, all.Left.Right, all.Right));
 
         var fromMSBuild = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => Parser.ParseMSBuild(options.GlobalOptions))
@@ -47,4 +58,14 @@ public sealed partial class ContainerSettingsGenerator : IIncrementalGenerator
             output.AddSource(Emitter.MetadataHintName, Emitter.EmitAssemblyMetadata(settings.Code));
         });
     }
+
+    /// <summary>The settings declared by one kind of assembly attribute, per file that applies it, in file order.</summary>
+    private static IncrementalValueProvider<ImmutableArray<ContainerConfigModel>> Attributes(IncrementalGeneratorInitializationContext context, string metadataName) =>
+        context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                metadataName,
+                static (node, _) => node is CompilationUnitSyntax,
+                static (attributes, cancellationToken) => Parser.ParseAttributes(attributes.Attributes, cancellationToken))
+            .WithTrackingName(AttributesStep)
+            .Collect();
 }

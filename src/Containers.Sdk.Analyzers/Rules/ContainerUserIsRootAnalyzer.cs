@@ -9,20 +9,32 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Containers.Sdk.Analyzers.Rules;
 
 /// <summary>
-/// CSDK1005: <c>[assembly: ContainerUser("root")]</c> or uid 0. Analyzed per attribute syntax node
-/// (a local diagnostic), so the IDE reports it as you type and offers the code fix.
+/// CSDK1005: <c>[assembly: ContainerUser("root")]</c> or uid 0, analyzed per attribute syntax node (a local
+/// diagnostic), so the IDE reports it as you type and offers the code fix; and the <c>ContainerUser</c> MSBuild
+/// property, reported once for the compilation with no location (the message names the property).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ContainerUserIsRootAnalyzer : DiagnosticAnalyzer
 {
+    /// <summary>The MSBuild property checked (exposed with CompilerVisibleProperty).</summary>
+    public const string PropertyName = "ContainerUser";
+
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ContainerUserIsRoot);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ContainerUserIsRoot, Descriptors.ContainerUserIsRootByProperty);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
+        context.RegisterCompilationAction(static compilation =>
+        {
+            if (compilation.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue("build_property." + PropertyName, out var user)
+                && ContainerValueRules.IsRootUser(user.Trim()))
+            {
+                compilation.ReportDiagnostic(Diagnostic.Create(Descriptors.ContainerUserIsRootByProperty, Location.None, user.Trim()));
+            }
+        });
         context.RegisterCompilationStartAction(static start =>
         {
             var userAttribute = start.Compilation.GetTypeByMetadataName(ContainerAttributesSource.UserAttribute);

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Linq;
 using Containers.Sdk.Analyzers.Generators;
 using Containers.Shared;
 using Microsoft.CodeAnalysis;
@@ -17,7 +18,7 @@ namespace Containers.Sdk.Analyzers.Rules;
 /// <c>ListenLocalhost</c>), reported at the call's argument as you type, and in the container environment
 /// (<c>ASPNETCORE_HTTP_PORTS</c>, <c>ASPNETCORE_HTTPS_PORTS</c>, <c>ASPNETCORE_URLS</c> from a
 /// <c>ContainerEnvironment</c> attribute or a <c>ContainerEnvironmentVariable</c> item), reported when the
-/// compilation is analyzed as a whole. Only checked when the project declares at least one port, so an
+/// compilation is analyzed as a whole. Only checked when the project declares at least one port (valid or not), so an
 /// app relying on the base image's defaults is not reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -35,11 +36,14 @@ public sealed class ListeningPortNotExposedAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var globalOptions = start.Options.AnalyzerConfigOptionsProvider.GlobalOptions;
-            var exposed = ExposedPorts(start.Compilation, globalOptions);
-            if (exposed.Count == 0)
+            // Checked when the project declares a port, valid or not: an invalid one (CSDK1001) is a finding of its
+            // own and must not hide this one until it is fixed. Every finding shows in one build.
+            if (!DeclaresPorts(start.Compilation, globalOptions))
             {
                 return;
             }
+
+            var exposed = ExposedPorts(start.Compilation, globalOptions);
 
             start.RegisterOperationAction(
                 operation =>
@@ -110,6 +114,9 @@ public sealed class ListeningPortNotExposedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>The explicit port of a listen URL such as <c>http://+:5005</c> or <c>https://localhost:7001/</c>.</summary>
     internal static bool TryGetUrlPort(string url, out int port) => ListenPorts.TryGetUrlPort(url, out port);
+
+    private static bool DeclaresPorts(Compilation compilation, AnalyzerConfigOptions globalOptions) =>
+        AssemblyAttributes.OfType(compilation, ContainerAttributesSource.PortAttribute).Any() || MSBuildPorts.Read(globalOptions).Any();
 
     private static HashSet<int> ExposedPorts(Compilation compilation, AnalyzerConfigOptions globalOptions)
     {

@@ -72,10 +72,19 @@ public sealed class ComputeContainerConfig : ContainerSettingsTask
     /// <summary>Docker or OCI; empty follows the base image.</summary>
     [Output] public string? ResolvedImageFormat { get; private set; }
 
+    /// <summary>
+    /// The settings findings this task logged (item spec: the code; metadata Key), for PublishContainerImage's
+    /// AlreadyReportedDiagnostics, so a publish prints each warning (CONTAINER7021 for a root user ...) once.
+    /// </summary>
+    [Output] public ITaskItem[] ReportedDiagnostics { get; private set; } = [];
+
     /// <inheritdoc />
     protected override bool ExecuteCore(CancellationToken cancellationToken)
     {
         var settings = ResolveSettings();
+        ReportedDiagnostics = LoggedSettingsDiagnostics
+            .Select(diagnostic => (ITaskItem)new TaskItem(diagnostic.Code, new Dictionary<string, string> { [DiagnosticKeyMetadata] = DiagnosticKey(diagnostic) }))
+            .ToArray();
         if (settings is null)
         {
             return false;

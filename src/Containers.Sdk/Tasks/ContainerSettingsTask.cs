@@ -108,13 +108,40 @@ public abstract class ContainerSettingsTask : ContainerTask
     public string? SourceRevisionId { get; set; }
 #pragma warning restore CS1591
 
-    /// <summary>Resolves the settings and logs every finding with its code; null when there were errors.</summary>
+    /// <summary>
+    /// The settings findings an earlier task of this build already logged (ComputeContainerConfig's
+    /// <c>ReportedDiagnostics</c>): resolving the same settings again finds them again, and a user should read
+    /// each warning once. Errors are always logged (they end the build before a second task runs anyway).
+    /// </summary>
+    public ITaskItem[] AlreadyReportedDiagnostics { get; set; } = [];
+
+    /// <summary>The findings this task logged while resolving the settings, as <see cref="AlreadyReportedDiagnostics"/> items.</summary>
+    protected IReadOnlyList<ContainerDiagnostic> LoggedSettingsDiagnostics { get; private set; } = [];
+
+    /// <summary>Resolves the settings and logs every finding with its code, once per build; null when there were errors.</summary>
     protected ResolvedContainerSettings? ResolveSettings()
     {
         var code = string.IsNullOrEmpty(AppAssembly) || !File.Exists(AppAssembly) ? null : AssemblyContainerConfig.TryRead(AppAssembly);
         var resolution = ContainerSettingsResolver.Resolve(CodeDeclaredSettings.Merge(CreateSettings(), code), CreateProjectFacts());
-        LogDiagnostics(resolution.Diagnostics);
+        var reported = AlreadyReportedDiagnostics.Select(item => item.GetMetadata(DiagnosticKeyMetadata)).ToHashSet(StringComparer.Ordinal);
+        LoggedSettingsDiagnostics = resolution.Diagnostics
+            .Where(diagnostic => diagnostic.Severity == ContainerDiagnosticSeverity.Error || !reported.Contains(DiagnosticKey(diagnostic)))
+            .ToList();
+        LogDiagnostics(LoggedSettingsDiagnostics);
         return resolution.HasErrors ? null : resolution.Settings;
+    }
+
+    /// <summary>The metadata of a reported-diagnostic item that identifies the finding (code and message).</summary>
+    protected const string DiagnosticKeyMetadata = "Key";
+
+    /// <summary>
+    /// Identifies a finding by its code and message, hashed: a message may hold any character, and MSBuild
+    /// would unescape <c>%XX</c> sequences in metadata on the way between two tasks.
+    /// </summary>
+    protected static string DiagnosticKey(ContainerDiagnostic diagnostic)
+    {
+        ArgumentNullException.ThrowIfNull(diagnostic);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(diagnostic.Code + "\n" + diagnostic.Message)));
     }
 
     /// <summary>Logs findings: errors and warnings with their codes, info as normal messages.</summary>

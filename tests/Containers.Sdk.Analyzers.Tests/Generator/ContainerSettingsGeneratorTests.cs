@@ -104,6 +104,28 @@ public sealed class ContainerSettingsGeneratorTests
     }
 
     [TestMethod]
+    public void Attribute_step_reads_only_the_files_found_by_attribute_name_and_caches_after_an_unrelated_edit()
+    {
+        // ForAttributeWithMetadataName: the compiler's syntactic search finds the files that apply the attributes and is
+        // reused for unchanged files; only their attributes are bound again (Unchanged), never the whole compilation's,
+        // and what follows stays Cached. A step fed by CompilationProvider would take the compilation as its input.
+        var compilation = GeneratorHarness.Compile(FullApp);
+        var driver = GeneratorHarness.CreateDriver(MSBuild).RunGenerators(compilation);
+        driver = driver.RunGenerators(compilation.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("class Unrelated { void M() { } }")));
+        var steps = driver.GetRunResult().Results.Single().TrackedSteps;
+
+        var attributeSteps = steps[ContainerSettingsGenerator.AttributesStep];
+        Assert.HasCount(6, attributeSteps, "one step per attribute kind");
+        Assert.IsFalse(
+            attributeSteps.SelectMany(step => step.Inputs).Any(input => input.Source.Name == WellKnownGeneratorInputs.Compilation),
+            "the attribute step is not computed from the whole compilation");
+        var outputs = attributeSteps.SelectMany(step => step.Outputs).ToList();
+        Assert.IsNotEmpty(outputs);
+        Assert.IsTrue(outputs.All(output => output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged), string.Join(", ", outputs.Select(output => output.Reason)));
+        Assert.AreEqual(IncrementalStepRunReason.Cached, steps[ContainerSettingsGenerator.MergedStep].Single().Outputs.Single().Reason);
+    }
+
+    [TestMethod]
     public void Changing_an_attribute_changes_the_merged_step()
     {
         var compilation = GeneratorHarness.Compile(FullApp);

@@ -12,17 +12,18 @@ namespace Containers.Sdk.Tests.EndToEnd;
 public sealed partial class PublishContainerTests
 {
     [TestMethod]
-    public async Task Dotnet_build_reports_bad_msbuild_settings_and_a_Kestrel_port_mismatch()
+    public async Task Dotnet_build_warns_about_every_bad_msbuild_setting_and_a_Kestrel_port_mismatch_in_one_build()
     {
         var project = TestProject.Create(
             "BadSettings",
             """
                 <ContainerRepository>Team/BadSettings</ContainerRepository>
                 <ContainerImageTags>1.0+build;latest</ContainerImageTags>
+                <ContainerUser>root</ContainerUser>
             """,
+            // The only port is invalid: the Kestrel mismatch must still be reported in the same build.
             """
                 <ContainerPort Include="70000" />
-                <ContainerPort Include="8080" />
                 <ContainerEnvironmentVariable Include="Logging:LogLevel" Value="Debug" />
                 <ContainerEnvironmentVariable Include="ASPNETCORE_URLS" Value="http://+:8080;http://+:6000" />
             """,
@@ -30,22 +31,32 @@ public sealed partial class PublishContainerTests
             program: """
                 var app = WebApplication.Create(args);
                 app.MapGet("/", () => "hi");
-                app.Run("http://+:5005");
+                app.Run("http://0.0.0.0:5005");
                 """);
 
         var build = await project.DotnetAsync(["build", project.ProjectFile, "-nologo", "-v:q", "-p:TreatWarningsAsErrors=false"], cancellationToken: TestContext.CancellationToken);
         var output = build.StandardOutput + build.StandardError;
         TestContext.WriteLine(output);
 
-        Assert.AreNotEqual(0, build.ExitCode, "the errors fail the build");
-        Assert.Contains("error CSDK1009: ContainerRepository 'Team/BadSettings' is not a valid repository name: repository 'Team/BadSettings' contains uppercase letter 'T'", output);
-        Assert.Contains("error CSDK1010: ContainerImageTags has invalid tag '1.0+build'", output);
-        Assert.Contains("error CSDK1001: ContainerPort item: container port 70000 is outside 1 to 65535", output);
-        Assert.Contains("error CSDK1004: ContainerEnvironmentVariable item: container environment variable name 'Logging:LogLevel' is not valid", output);
+        // Settings only matter when publishing: the build (and so dotnet run and dotnet test) goes on.
+        Assert.AreEqual(0, build.ExitCode, "bad container settings are warnings at build");
+        Assert.DoesNotContain("error CSDK", output);
+        Assert.Contains("warning CSDK1009: ContainerRepository 'Team/BadSettings' is not a valid repository name: repository 'Team/BadSettings' contains uppercase letter 'T'", output);
+        Assert.Contains("Publishing fails on it (CONTAINER7000).", output);
+        Assert.Contains("warning CSDK1010: ContainerImageTags has invalid tag '1.0+build'", output);
+        Assert.Contains("warning CSDK1001: ContainerPort item: container port 70000 is outside 1 to 65535", output);
+        Assert.Contains("warning CSDK1004: ContainerEnvironmentVariable item: container environment variable name 'Logging:LogLevel' is not valid", output);
+        Assert.Contains("warning CSDK1005: ContainerUser 'root' makes the container run as root", output);
         Assert.Contains("warning CSDK1006: ContainerEnvironmentVariable 'ASPNETCORE_URLS' makes the app listen on port 6000", output);
-        // The Kestrel mismatch is reported in code, at the URL.
+        // The Kestrel mismatch is reported in code, at the URL, next to the invalid port rather than after its fix.
         StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"Program\.cs\(3,9\): warning CSDK1006: The app listens on port 5005"));
         Assert.DoesNotContain("   at ", output, "no stack trace");
+
+        // TreatWarningsAsErrors makes them errors, as for any compiler warning (a rebuild: the switch alone does not make the compiler run again).
+        var strict = await project.DotnetAsync(["build", project.ProjectFile, "--no-incremental", "-nologo", "-v:q", "-p:TreatWarningsAsErrors=true"], cancellationToken: TestContext.CancellationToken);
+        var strictOutput = strict.StandardOutput + strict.StandardError;
+        Assert.AreNotEqual(0, strict.ExitCode, strictOutput);
+        Assert.Contains("error CSDK1009: ContainerRepository 'Team/BadSettings'", strictOutput);
     }
 
     [TestMethod]

@@ -262,24 +262,49 @@ public sealed partial class PublishContainerTests
     }
 
     [TestMethod]
-    public async Task Invalid_repository_fails_with_a_coded_error_and_no_stack_trace()
+    public async Task Invalid_repository_builds_with_a_warning_and_fails_to_publish_with_a_coded_error()
     {
-        var project = TestProject.Create("BadRepository", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry>");
+        var project = TestProject.Create("BadRepository", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerRepository>My_App</ContainerRepository>");
 
-        // The package's analyzer stops the build before the container step...
-        var result = await PublishAsync(project, "ContainerRepository=Not A Repository", $"ContainerRegistry={Registry.Host}");
-        var output = result.StandardOutput + result.StandardError;
-        Assert.AreNotEqual(0, result.ExitCode, output);
-        Assert.Contains("error CSDK1009: ContainerRepository 'Not A Repository' is not a valid repository name: repository 'Not A Repository' contains uppercase letter 'N'", output);
-        Assert.DoesNotContain("   at ", output);
+        // A setting that only matters when publishing does not stop the build (nor dotnet run, nor dotnet test)...
+        var build = await project.DotnetAsync(["build", project.ProjectFile, "-nologo", "-v:q", "-p:TreatWarningsAsErrors=false"], cancellationToken: TestContext.CancellationToken);
+        var output = build.StandardOutput + build.StandardError;
+        Assert.AreEqual(0, build.ExitCode, output);
+        Assert.Contains("warning CSDK1009: ContainerRepository 'My_App' is not a valid repository name: repository 'My_App' contains uppercase letter 'M'", output);
 
-        // ...and with analyzers off, the publish task refuses the same name with the same rule text.
-        result = await PublishAsync(project, "ContainerRepository=Not A Repository", $"ContainerRegistry={Registry.Host}", "RunAnalyzers=false");
+        // ...but publishing refuses it with the publish tasks' coded error, the same rule text, and no image.
+        var result = await PublishAsync(project, $"ContainerRegistry={Registry.Host}", "TreatWarningsAsErrors=false");
         output = result.StandardOutput + result.StandardError;
         Assert.AreNotEqual(0, result.ExitCode, output);
-        Assert.Contains("error CONTAINER7000: ContainerRepository 'Not A Repository' is not a valid repository name: repository 'Not A Repository' contains uppercase letter 'N'", output);
+        Assert.Contains("error CONTAINER7000: ContainerRepository 'My_App' is not a valid repository name: repository 'My_App' contains uppercase letter 'M'", output);
+        Assert.DoesNotContain("Published ", output);
         Assert.DoesNotContain("   at ", output);
     }
+
+    [TestMethod]
+    public async Task A_root_user_is_reported_once_at_build_and_once_at_publish()
+    {
+        var project = TestProject.Create("RootUser", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerUser>root</ContainerUser>");
+
+        var build = await project.DotnetAsync(["build", project.ProjectFile, "-nologo", "-v:q", "-p:TreatWarningsAsErrors=false"], cancellationToken: TestContext.CancellationToken);
+        var buildOutput = build.StandardOutput + build.StandardError;
+        Assert.AreEqual(0, build.ExitCode, buildOutput);
+        Assert.AreEqual(1, CountLinesContaining(buildOutput, "warning CSDK1005: ContainerUser 'root' makes the container run as root"), buildOutput);
+
+        // ComputeContainerConfig and PublishContainerImage both resolve the settings; the warning is logged by the first only.
+        var publish = await project.DotnetAsync(
+            ["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-v:n", "-p:ContainerOciLayoutPath=layout", "-p:TreatWarningsAsErrors=false"],
+            cancellationToken: TestContext.CancellationToken);
+        var output = publish.StandardOutput + publish.StandardError;
+        Assert.AreEqual(0, publish.ExitCode, output);
+        Assert.AreEqual(1, CountLinesContaining(output, "warning CONTAINER7021:"), output);
+    }
+
+    // MSBuild's console logger repeats every warning in its summary after "Build succeeded."; count the log itself.
+    private static int CountLinesContaining(string output, string text) =>
+        output.Split('\n')
+            .TakeWhile(line => line.Trim() is not ("Build succeeded." or "Build FAILED."))
+            .Count(line => line.Contains(text, StringComparison.Ordinal));
 
     [TestMethod]
     public async Task Unreachable_registry_fails_with_a_coded_error_and_no_stack_trace()
