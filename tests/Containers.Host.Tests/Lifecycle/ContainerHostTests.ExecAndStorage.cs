@@ -42,7 +42,7 @@ public abstract partial class ContainerHostTests
 
         await Assert.ThrowsAsync<OperationCanceledException>(() => container.ExecAsync(["sleep", "37"], cancellationToken: cancel.Token));
 
-        Assert.IsLessThan(10_000, clock.ElapsedMilliseconds);
+        Assert.IsLessThan(30_000, clock.ElapsedMilliseconds, "cancelled, not run to the end of its 37 s");
         string processes = "";
         for (var attempt = 0; attempt < 20; attempt++)
         {

@@ -47,7 +47,7 @@ public abstract partial class ContainerHostTests
 
         await container.StopAsync(TestContext.CancellationToken);
 
-        Assert.IsLessThan(10_000, clock.ElapsedMilliseconds, "stopped by USR1, not by SIGKILL after the grace period");
+        Assert.IsLessThan(19_000, clock.ElapsedMilliseconds, "stopped by USR1, not by SIGKILL after the 20 s grace period");
         Assert.AreEqual(0, await container.Exited);
         CollectionAssert.Contains(container.Logs.StandardOutput.ToList(), "got USR1");
     }

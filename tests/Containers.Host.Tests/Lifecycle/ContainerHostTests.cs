@@ -181,7 +181,8 @@ public abstract partial class ContainerHostTests
 
         var error = await Assert.ThrowsAsync<ContainerStartException>(() => ContainerHost.StartAsync(options, TestContext.CancellationToken));
 
-        Assert.IsLessThan(10_000, clock.ElapsedMilliseconds, "not after the 60 s startup timeout");
+        // Bounds here separate "at the exit" from "after the timeout", with room for a loaded CI machine.
+        Assert.IsLessThan(45_000, clock.ElapsedMilliseconds, "not after the 60 s startup timeout");
         StringAssert.Contains(error.Message, "exited with code 134");
         StringAssert.Contains(error.Message, "System.InvalidOperationException: the connection string is missing");
     }
@@ -261,7 +262,7 @@ public abstract partial class ContainerHostTests
             var clock = Stopwatch.StartNew();
             await container.StopAsync(TestContext.CancellationToken);
             Assert.AreEqual(137, await container.Exited, "killed by SIGKILL");
-            Assert.IsLessThan(5_000, clock.ElapsedMilliseconds);
+            Assert.IsLessThan(30_000, clock.ElapsedMilliseconds, "killed after the 500 ms grace period, not left running");
         }
     }
 
