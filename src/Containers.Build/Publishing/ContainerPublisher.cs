@@ -51,6 +51,12 @@ public sealed class ContainerPublisher
             throw new OciException("No tag to write the image under; set ContainerImageTag or ContainerImageTags.");
         }
 
+        if (request.Destination is ContainerDestination.LocalDaemon daemon)
+        {
+            // Before anything is built: an engine that does not answer fails the publish at once.
+            EnsureEngineAnswers(daemon.Command);
+        }
+
         // One client per publish, so its transfer counts are this publish's alone.
         var transfers = new TransferCounter(this, _registryOptions.Progress);
         using var registry = new RegistryClient(_registryOptions with { Progress = transfers });
@@ -328,23 +334,14 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.LocalDaemon daemon:
             {
+                var engine = EnsureEngineAnswers(daemon.Command);
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 if (local.Count > 1)
                 {
-                    throw new OciException($"A local {daemon.Command} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
+                    throw new OciException($"A local {Path.GetFileName(daemon.Command)} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
                 }
 
-                var temporary = Path.Combine(Path.GetTempPath(), "containers-sdk-load-" + Guid.NewGuid().ToString("N") + ".tar");
-                try
-                {
-                    await DockerArchive.WriteToFileAsync(temporary, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken).ConfigureAwait(false);
-                    await LoadIntoDaemonAsync(daemon.Command, temporary, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    File.Delete(temporary);
-                }
-
+                await LocalEngines.LoadAsync(engine, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken: cancellationToken).ConfigureAwait(false);
                 break;
             }
         }
@@ -509,32 +506,24 @@ public sealed class ContainerPublisher
         return result;
     }
 
-    private static async Task LoadIntoDaemonAsync(string command, string archive, CancellationToken cancellationToken)
+    // An explicit choice is never overridden, but a client without its engine fails here, before any archive is
+    // written, with what to do instead.
+    private static string EnsureEngineAnswers(string command)
     {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("load");
-        start.ArgumentList.Add("-i");
-        start.ArgumentList.Add(archive);
-        Process process;
-        try
+        var probe = LocalEngines.Probe(command);
+        var name = Path.GetFileName(command);
+        if (probe.ExecutablePath is null)
         {
-            process = Process.Start(start) ?? throw new OciException($"LocalRegistry '{command}' could not be started.");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new OciException($"LocalRegistry is '{command}' but '{command}' is not on PATH; install it, set LocalRegistry to docker or podman, or set ContainerRegistry or ContainerArchiveOutputPath instead.", ex);
+            throw new OciException($"LocalRegistry is '{command}' but '{command}' is not on PATH; install it, set LocalRegistry to docker or podman, or set ContainerRegistry, ContainerOciLayoutPath or ContainerArchiveOutputPath instead.");
         }
 
-        using (process)
+        if (!probe.Answers)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            if (process.ExitCode != 0)
-            {
-                throw new OciException($"'{command} load' failed with exit code {process.ExitCode}: {(await stderr.ConfigureAwait(false)).Trim()} {(await stdout.ConfigureAwait(false)).Trim()}".TrimEnd());
-            }
+            var other = name == "podman" ? "docker" : "podman";
+            throw new OciException($"LocalRegistry is '{command}' but the {name} engine is not running ({probe.Detail}). Start it ({(name == "docker" ? "the Docker daemon" : "'podman info' shows what is wrong")}), or choose another destination: LocalRegistry={other}, ContainerOciLayoutPath=<dir>, ContainerArchiveOutputPath=<file.tar.gz> or ContainerRegistry=<host>; with none of them set, publishing picks the first engine that answers, else an OCI layout.");
         }
+
+        return probe.ExecutablePath;
     }
 
     private void Report(string message) => _progress?.Report(new PublishProgress(message));

@@ -33,7 +33,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>Ours: the layout written when no destination is configured and no docker or podman CLI is found.</summary>
     public string? ContainerDefaultOciLayoutPath { get; set; }
 
-    /// <summary>LocalRegistry: Docker or Podman; empty picks whichever CLI is on PATH.</summary>
+    /// <summary>LocalRegistry: Docker or Podman; empty picks the first whose engine answers (<see cref="DefaultDestination"/>).</summary>
     public string? LocalRegistry { get; set; }
 
     /// <summary>Ours, ContainerBaseImageLayoutPath: read the base image from this OCI layout (its tag names the ref) instead of a registry.</summary>
@@ -195,17 +195,11 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             return new ContainerDestination.LocalDaemon(LocalRegistry.Trim().ToLowerInvariant(), settings.Repository) { Tags = tags };
         }
 
-        foreach (var cli in new[] { "docker", "podman" })
-        {
-            if (FindOnPath(cli) is not null)
-            {
-                return new ContainerDestination.LocalDaemon(cli, settings.Repository) { Tags = tags };
-            }
-        }
-
+        // Nothing configured: the first local engine that answers (not merely a client on PATH), else an OCI layout.
         var layout = Path.GetFullPath(NullIfEmpty(ContainerDefaultOciLayoutPath) ?? Path.Combine("bin", "container"), ProjectDirectory);
-        Log.LogMessage(MessageImportance.High, $"No ContainerRegistry, ContainerArchiveOutputPath or LocalRegistry is set and neither docker nor podman is on PATH: writing an OCI image layout to {layout} instead. Set ContainerOciLayoutPath to choose the directory.");
-        return new ContainerDestination.OciLayoutDirectory(layout, settings.Repository) { Tags = tags };
+        var choice = DefaultDestination.Choose(settings.Repository, tags, layout);
+        Log.LogMessage(MessageImportance.High, choice.Explanation);
+        return choice.Destination;
     }
 
     // As the SDK: a path that names a directory (trailing separator, or an existing directory) gets <repository>.tar.gz in it.
@@ -266,7 +260,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         ContainerDestination.RegistryRepository r => $"for registry {r.Registry}",
         ContainerDestination.OciLayoutDirectory l => $"into OCI layout {l.DirectoryPath}",
         ContainerDestination.Archive a => $"into {(a.Format == ArchiveFormat.Oci ? "OCI" : "docker")} archive {a.FilePath}",
-        ContainerDestination.LocalDaemon d => $"for local {d.Command}",
+        ContainerDestination.LocalDaemon d => $"for local {Path.GetFileName(d.Command)}",
         _ => destination.GetType().Name,
     };
 
@@ -275,12 +269,6 @@ public sealed class PublishContainerImage : ContainerSettingsTask
 
     private static string[] SplitGlobs(string value) =>
         value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static string? FindOnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
 
     private static string Escape(string value) => value.Replace("%", "%25", StringComparison.Ordinal);
 
