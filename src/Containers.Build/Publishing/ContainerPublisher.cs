@@ -62,7 +62,7 @@ public sealed class ContainerPublisher
         using var registry = new RegistryClient(_registryOptions with { Progress = transfers });
         // Resolving runs git; the task has usually done it already for the config.
         var timestamp = request.Timestamp ?? BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
-        Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.");
+        Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.{(timestamp == BuildTimestamp.FixedEpoch ? " " + BuildTimestamp.HowToSet : "")}");
         var cache = request.LayerCacheDirectory is null ? null : new LayerCache(request.LayerCacheDirectory, request.LayerCacheMaxBytes);
         var temporaryLayers = cache is null ? Directory.CreateTempSubdirectory("containers-sdk-layers-").FullName : null;
         try

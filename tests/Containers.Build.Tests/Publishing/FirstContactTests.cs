@@ -147,6 +147,22 @@ public sealed class FirstContactTests
         Assert.Contains("ContainerOciLayoutPath", error.Message);
     }
 
+    [TestMethod]
+    public async Task Without_git_history_or_SOURCE_DATE_EPOCH_the_log_says_how_to_date_the_image_once()
+    {
+        var baseLayout = await MakeBaseLayoutAsync();
+        var work = Temp("epoch");
+        var publish = PublishFixture.MakePublishDirectory(work);
+        var (publisher, log) = Publisher();
+
+        await publisher.PublishAsync(
+            PublishFixture.Request(publish, work, new ContainerDestination.OciLayoutDirectory(Path.Combine(work, "out"), "app") { Tags = ["latest"] }, ImageReference.Parse("localhost/base:runtime"), baseLayout) with { SourceDateEpoch = null },
+            TestContext.CancellationToken);
+
+        Assert.AreEqual(1, log.Count(l => l.Contains("SOURCE_DATE_EPOCH", StringComparison.Ordinal) && l.Contains("1970-01-01", StringComparison.Ordinal)), string.Join("\n", log));
+        Assert.Contains(BuildTimestamp.HowToSet, string.Join("\n", log));
+    }
+
     private sealed class SynchronousProgress(Action<PublishProgress> report) : IProgress<PublishProgress>
     {
         public void Report(PublishProgress value) => report(value);
