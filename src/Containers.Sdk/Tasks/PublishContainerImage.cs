@@ -177,7 +177,15 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         if (!string.IsNullOrEmpty(ContainerArchiveOutputPath))
         {
             var format = settings.ImageFormat == ManifestFormat.Oci || (settings.ImageFormat is null && imageCount > 1) ? ArchiveFormat.Oci : ArchiveFormat.Docker;
-            return new ContainerDestination.Archive(ArchivePath(ContainerArchiveOutputPath, settings.Repository), settings.Repository, format) { Tags = tags };
+            var path = ArchivePath(ContainerArchiveOutputPath, settings.Repository, format);
+            if (format == ArchiveFormat.Docker && (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)))
+            {
+                // An OCI archive is gzip-compressed for such a name; a compressed docker-archive is one that podman load
+                // (4.x) and skopeo's docker-archive: (1.9, both Debian 12) cannot read, so it stays a plain tar and says so.
+                LogCodedWarning(ContainerErrorCodes.DockerArchiveNotCompressed, $"ContainerArchiveOutputPath '{ContainerArchiveOutputPath}' ends in a gzip extension, but the image is written as a docker-archive, which stays an uncompressed tar (podman load and skopeo do not read every compressed one). Name it '.tar', or set ContainerImageFormat=OCI to get a gzip-compressed OCI archive (docker load, podman load and skopeo oci-archive: read it).");
+            }
+
+            return new ContainerDestination.Archive(path, settings.Repository, format) { Tags = tags };
         }
 
         if (settings.Registry is { } registry)
@@ -202,12 +210,14 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         return choice.Destination;
     }
 
-    // As the SDK: a path that names a directory (trailing separator, or an existing directory) gets <repository>.tar.gz in it.
-    private string ArchivePath(string given, string repository)
+    // As the SDK, a path that names a directory (trailing separator, or an existing directory) gets a file named after
+    // the repository in it; unlike the SDK the name says what is inside: <repository>.tar.gz for a (compressed) OCI
+    // archive, <repository>.tar for a docker-archive.
+    private string ArchivePath(string given, string repository, ArchiveFormat format)
     {
         var full = Path.GetFullPath(given, ProjectDirectory);
         var namesDirectory = given.EndsWith('/') || given.EndsWith('\\') || Directory.Exists(full);
-        return namesDirectory ? Path.Combine(full, repository.Replace('/', '_') + ".tar.gz") : full;
+        return namesDirectory ? Path.Combine(full, repository.Replace('/', '_') + (format == ArchiveFormat.Oci ? ".tar.gz" : ".tar")) : full;
     }
 
     private void ReportOutputs(ContainerPublishResult result, ContainerDestination destination)

@@ -163,6 +163,50 @@ public sealed class FirstContactTests
         Assert.Contains(BuildTimestamp.HowToSet, string.Join("\n", log));
     }
 
+    [TestMethod]
+    public async Task A_tar_gz_oci_archive_is_gzip_and_skopeo_and_podman_read_it()
+    {
+        var baseLayout = await MakeBaseLayoutAsync();
+        var work = Temp("gz");
+        var publish = PublishFixture.MakePublishDirectory(work);
+        var archive = Path.Combine(work, "app.tar.gz");
+        var (publisher, _) = Publisher();
+
+        var result = await publisher.PublishAsync(
+            PublishFixture.Request(publish, work, new ContainerDestination.Archive(archive, "app", ArchiveFormat.Oci) { Tags = ["1.0"] }, ImageReference.Parse("localhost/base:runtime"), baseLayout),
+            TestContext.CancellationToken);
+
+        var head = new byte[2];
+        using (var file = File.OpenRead(archive))
+        {
+            file.ReadExactly(head);
+        }
+
+        CollectionAssert.AreEqual(new byte[] { 0x1f, 0x8b }, head, "gzip magic");
+        var skopeo = TestTools.Require("skopeo", "skopeo");
+        var inspect = await TestTools.RunCheckedAsync(skopeo, ["inspect", "--raw", $"oci-archive:{archive}:1.0"], cancellationToken: TestContext.CancellationToken);
+        Assert.AreEqual(result.Digest, Digest.Compute(System.Text.Encoding.UTF8.GetBytes(inspect.StandardOutput)));
+
+        // Our own reader (the runtime host's archive source) reads it too.
+        var read = await (await OciArchive.OpenAsync(archive, TestContext.CancellationToken)).ReadImageAsync("1.0", null, TestContext.CancellationToken);
+        Assert.AreEqual(result.Digest, read.ManifestDescriptor.Digest);
+
+        var podman = TestTools.Require("podman", "podman");
+        var load = await TestTools.RunAsync(podman, ["load", "-i", archive], cancellationToken: TestContext.CancellationToken);
+        try
+        {
+            Assert.AreEqual(0, load.ExitCode, load.StandardOutput + load.StandardError);
+        }
+        finally
+        {
+            var id = load.StandardOutput.Split(':').LastOrDefault()?.Trim();
+            if (!string.IsNullOrEmpty(id))
+            {
+                await TestTools.RunAsync(podman, ["rmi", "--force", id], cancellationToken: CancellationToken.None);
+            }
+        }
+    }
+
     private sealed class SynchronousProgress(Action<PublishProgress> report) : IProgress<PublishProgress>
     {
         public void Report(PublishProgress value) => report(value);
