@@ -262,7 +262,11 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         var transfer = destination is ContainerDestination.RegistryRepository
             ? $", uploaded {FormatSize(result.BytesUploaded)}, reused {FormatSize(result.BytesReused)}"
             : "";
-        Log.LogMessage(MessageImportance.High, $"Published {string.Join(", ", GeneratedContainerNames.Select(n => n.ItemSpec))} ({DescribeDestination(destination)}): {result.Digest}{transfer}. Timestamp from {result.TimestampSource}.");
+        // A layout's index.json also lists the SBOM referrer, so tools need the tag: say the exact reference.
+        var reference = destination is ContainerDestination.OciLayoutDirectory layout
+            ? $" Read it as {DefaultDestination.OciLayoutReference(result.LayoutPath ?? layout.DirectoryPath, result.Tags[0])} {(result.Sboms.Count > 0 ? " (with the tag: the layout's index.json also lists the image's SBOM, docs/stores.md)" : "")}."
+            : "";
+        Log.LogMessage(MessageImportance.High, $"Published {string.Join(", ", GeneratedContainerNames.Select(n => n.ItemSpec))} ({DescribeDestination(destination)}): {result.Digest}{transfer}. Timestamp from {result.TimestampSource}.{reference}");
     }
 
     private static string DescribeDestination(ContainerDestination destination) => destination switch
