@@ -230,7 +230,24 @@ public sealed class ContainerPublisher
         }
 
         Report($"Base image {request.BaseImage} for {PlatformMatching.Format(platform)}.");
-        return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryUnreachableException ex)
+        {
+            throw new RegistryUnreachableException(ex.Message + " " + UnreachableBaseHint(request), ex.Registry, ex);
+        }
+    }
+
+    // Behind a mirror or without a network the base must come from elsewhere: say which setting does that.
+    private static string UnreachableBaseHint(ContainerPublishRequest request)
+    {
+        var image = request.BaseImage;
+        var layout = $"or ContainerBaseImageLayoutPath=<dir> to read it from an OCI image layout (copied on a connected machine, e.g. 'skopeo copy docker://{image} oci:<dir>:{image.Tag ?? ImageReference.DefaultTag}')";
+        return request.BaseImageIsInferred
+            ? $"The base image {image} was inferred for this project. Where {image.Registry} cannot be reached (a mirror, a proxy, an air-gapped machine): set ContainerBaseRegistry=<mirror host[:port][/path]> to pull the same repository ({image.Repository}) from a mirror, ContainerBaseImage=<registry/repository:tag> to use another image, {layout}."
+            : $"The base image is ContainerBaseImage={image}. Point it at a registry this machine reaches (a mirror), {layout}.";
     }
 
     private async Task<ContainerPublishResult> WriteAsync(RegistryClient registry, TransferCounter transfers, ContainerPublishRequest request, List<BuiltImage> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)

@@ -143,6 +143,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             WorkingDirectory = settings.WorkingDirectory,
             CustomLayers = ContainerLayer.Select(ToLayerRule).ToArray(),
             BaseImage = settings.BaseImage,
+            BaseImageIsInferred = settings.IsBaseImageInferred,
             BaseImageLayoutPath = NullIfEmpty(ContainerBaseImageLayoutPath),
             ComposeConfig = ImageConfigComposer.ForPublishing(settings, timestamp, Report),
             Destination = destination,

@@ -207,6 +207,34 @@ public sealed class FirstContactTests
         }
     }
 
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public async Task An_unreachable_base_registry_names_the_settings_for_mirrors_and_offline_machines(bool inferred)
+    {
+        var work = Temp("offline");
+        var publish = PublishFixture.MakePublishDirectory(work);
+        var (publisher, _) = Publisher(new RegistryClientOptions { MaxRetries = 0, InsecureRegistries = ["127.0.0.1:9"] });
+
+        var error = await Assert.ThrowsExactlyAsync<RegistryUnreachableException>(() => publisher.PublishAsync(
+            PublishFixture.Request(publish, work, new ContainerDestination.OciLayoutDirectory(Path.Combine(work, "out"), "app") { Tags = ["latest"] }, ImageReference.Parse("127.0.0.1:9/dotnet/runtime:10.0")) with { BaseImageIsInferred = inferred },
+            TestContext.CancellationToken));
+
+        TestContext.WriteLine(error.Message);
+        Assert.StartsWith("Registry 127.0.0.1:9 is unreachable", error.Message);
+        Assert.Contains("ContainerBaseImageLayoutPath=<dir>", error.Message);
+        Assert.Contains("skopeo copy docker://127.0.0.1:9/dotnet/runtime:10.0 oci:<dir>:10.0", error.Message);
+        if (inferred)
+        {
+            Assert.Contains("ContainerBaseRegistry=<mirror host[:port][/path]>", error.Message);
+            Assert.Contains("ContainerBaseImage=", error.Message);
+        }
+        else
+        {
+            Assert.Contains("ContainerBaseImage=127.0.0.1:9/dotnet/runtime:10.0", error.Message);
+        }
+    }
+
     private sealed class SynchronousProgress(Action<PublishProgress> report) : IProgress<PublishProgress>
     {
         public void Report(PublishProgress value) => report(value);
