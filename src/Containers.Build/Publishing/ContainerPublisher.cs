@@ -537,7 +537,7 @@ public sealed class ContainerPublisher
         if (!probe.Answers)
         {
             var other = name == "podman" ? "docker" : "podman";
-            throw new OciException($"LocalRegistry is '{command}' but the {name} engine is not running ({probe.Detail}). Start it ({(name == "docker" ? "the Docker daemon" : "'podman info' shows what is wrong")}), or choose another destination: LocalRegistry={other}, ContainerOciLayoutPath=<dir>, ContainerArchiveOutputPath=<file.tar.gz> or ContainerRegistry=<host>; with none of them set, publishing picks the first engine that answers, else an OCI layout.");
+            throw new OciException($"LocalRegistry is '{command}' but the {name} engine is not running ({probe.Detail}). Start it ({(name == "docker" ? "the Docker daemon" : "'podman info' shows what is wrong")}), or choose another destination: LocalRegistry={other}, ContainerOciLayoutPath=<dir>, ContainerArchiveOutputPath=<file.tar> or ContainerRegistry=<host>; with none of them set, publishing picks the first engine that answers, else an OCI layout.");
         }
 
         return probe.ExecutablePath;

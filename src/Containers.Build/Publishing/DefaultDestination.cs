@@ -52,7 +52,7 @@ public static class DefaultDestination
 
     /// <summary>How a user chooses explicitly; part of every explanation.</summary>
     public const string HowToChoose =
-        "To choose, set LocalRegistry=docker or LocalRegistry=podman, ContainerOciLayoutPath=<dir>, ContainerArchiveOutputPath=<file.tar.gz> or ContainerRegistry=<host>.";
+        "To choose, set LocalRegistry=docker or LocalRegistry=podman, ContainerOciLayoutPath=<dir>, ContainerArchiveOutputPath=<file.tar> or ContainerRegistry=<host>.";
 
     /// <summary>The transport reference skopeo, podman and our own tools read a layout's image by: <c>oci:&lt;dir&gt;:&lt;tag&gt;</c>.</summary>
     /// <remarks>The tag is part of it: a layout also lists the image's SBOM (a referrer) in index.json, so the directory alone names two manifests.</remarks>
