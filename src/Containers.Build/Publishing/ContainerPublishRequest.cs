@@ -31,6 +31,9 @@ public sealed record ContainerPublishRequest
     /// <summary>The base image. With <see cref="BaseImageLayoutPath"/>, its tag names the layout's ref.</summary>
     public required ImageReference BaseImage { get; init; }
 
+    /// <summary>True when <see cref="BaseImage"/> was inferred from the project (no ContainerBaseImage): errors then name the settings that redirect it.</summary>
+    public bool BaseImageIsInferred { get; init; }
+
     /// <summary>Read the base image from this OCI layout directory instead of a registry.</summary>
     public string? BaseImageLayoutPath { get; init; }
 

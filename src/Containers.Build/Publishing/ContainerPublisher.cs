@@ -51,12 +51,18 @@ public sealed class ContainerPublisher
             throw new OciException("No tag to write the image under; set ContainerImageTag or ContainerImageTags.");
         }
 
+        if (request.Destination is ContainerDestination.LocalDaemon daemon)
+        {
+            // Before anything is built: an engine that does not answer fails the publish at once.
+            EnsureEngineAnswers(daemon.Command);
+        }
+
         // One client per publish, so its transfer counts are this publish's alone.
         var transfers = new TransferCounter(this, _registryOptions.Progress);
         using var registry = new RegistryClient(_registryOptions with { Progress = transfers });
         // Resolving runs git; the task has usually done it already for the config.
         var timestamp = request.Timestamp ?? BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
-        Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.");
+        Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.{(timestamp == BuildTimestamp.FixedEpoch ? " " + BuildTimestamp.HowToSet : "")}");
         var cache = request.LayerCacheDirectory is null ? null : new LayerCache(request.LayerCacheDirectory, request.LayerCacheMaxBytes);
         var temporaryLayers = cache is null ? Directory.CreateTempSubdirectory("containers-sdk-layers-").FullName : null;
         try
@@ -224,7 +230,24 @@ public sealed class ContainerPublisher
         }
 
         Report($"Base image {request.BaseImage} for {PlatformMatching.Format(platform)}.");
-        return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryUnreachableException ex)
+        {
+            throw new RegistryUnreachableException(ex.Message + " " + UnreachableBaseHint(request), ex.Registry, ex);
+        }
+    }
+
+    // Behind a mirror or without a network the base must come from elsewhere: say which setting does that.
+    private static string UnreachableBaseHint(ContainerPublishRequest request)
+    {
+        var image = request.BaseImage;
+        var layout = $"or ContainerBaseImageLayoutPath=<dir> to read it from an OCI image layout (copied on a connected machine, e.g. 'skopeo copy docker://{image} oci:<dir>:{image.Tag ?? ImageReference.DefaultTag}')";
+        return request.BaseImageIsInferred
+            ? $"The base image {image} was inferred for this project. Where {image.Registry} cannot be reached (a mirror, a proxy, an air-gapped machine): set ContainerBaseRegistry=<mirror host[:port][/path]> to pull the same repository ({image.Repository}) from a mirror, ContainerBaseImage=<registry/repository:tag> to use another image, {layout}."
+            : $"The base image is ContainerBaseImage={image}. Point it at a registry this machine reaches (a mirror), {layout}.";
     }
 
     private async Task<ContainerPublishResult> WriteAsync(RegistryClient registry, TransferCounter transfers, ContainerPublishRequest request, List<BuiltImage> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
@@ -328,23 +351,14 @@ public sealed class ContainerPublisher
 
             case ContainerDestination.LocalDaemon daemon:
             {
+                var engine = EnsureEngineAnswers(daemon.Command);
                 var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                 if (local.Count > 1)
                 {
-                    throw new OciException($"A local {daemon.Command} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
+                    throw new OciException($"A local {Path.GetFileName(daemon.Command)} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
                 }
 
-                var temporary = Path.Combine(Path.GetTempPath(), "containers-sdk-load-" + Guid.NewGuid().ToString("N") + ".tar");
-                try
-                {
-                    await DockerArchive.WriteToFileAsync(temporary, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken).ConfigureAwait(false);
-                    await LoadIntoDaemonAsync(daemon.Command, temporary, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    File.Delete(temporary);
-                }
-
+                await LocalEngines.LoadAsync(engine, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken: cancellationToken).ConfigureAwait(false);
                 break;
             }
         }
@@ -509,32 +523,24 @@ public sealed class ContainerPublisher
         return result;
     }
 
-    private static async Task LoadIntoDaemonAsync(string command, string archive, CancellationToken cancellationToken)
+    // An explicit choice is never overridden, but a client without its engine fails here, before any archive is
+    // written, with what to do instead.
+    private static string EnsureEngineAnswers(string command)
     {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("load");
-        start.ArgumentList.Add("-i");
-        start.ArgumentList.Add(archive);
-        Process process;
-        try
+        var probe = LocalEngines.Probe(command);
+        var name = Path.GetFileName(command);
+        if (probe.ExecutablePath is null)
         {
-            process = Process.Start(start) ?? throw new OciException($"LocalRegistry '{command}' could not be started.");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new OciException($"LocalRegistry is '{command}' but '{command}' is not on PATH; install it, set LocalRegistry to docker or podman, or set ContainerRegistry or ContainerArchiveOutputPath instead.", ex);
+            throw new OciException($"LocalRegistry is '{command}' but '{command}' is not on PATH; install it, set LocalRegistry to docker or podman, or set ContainerRegistry, ContainerOciLayoutPath or ContainerArchiveOutputPath instead.");
         }
 
-        using (process)
+        if (!probe.Answers)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            if (process.ExitCode != 0)
-            {
-                throw new OciException($"'{command} load' failed with exit code {process.ExitCode}: {(await stderr.ConfigureAwait(false)).Trim()} {(await stdout.ConfigureAwait(false)).Trim()}".TrimEnd());
-            }
+            var other = name == "podman" ? "docker" : "podman";
+            throw new OciException($"LocalRegistry is '{command}' but the {name} engine is not running ({probe.Detail}). Start it ({(name == "docker" ? "the Docker daemon" : "'podman info' shows what is wrong")}), or choose another destination: LocalRegistry={other}, ContainerOciLayoutPath=<dir>, ContainerArchiveOutputPath=<file.tar> or ContainerRegistry=<host>; with none of them set, publishing picks the first engine that answers, else an OCI layout.");
         }
+
+        return probe.ExecutablePath;
     }
 
     private void Report(string message) => _progress?.Report(new PublishProgress(message));

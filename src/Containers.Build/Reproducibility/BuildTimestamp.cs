@@ -20,6 +20,11 @@ public sealed record BuildTimestamp(DateTimeOffset Value, string Source)
     /// <summary>The fallback when neither SOURCE_DATE_EPOCH nor git history is available: the Unix epoch.</summary>
     public static BuildTimestamp FixedEpoch { get; } = new(DateTimeOffset.UnixEpoch, "fixed epoch (no SOURCE_DATE_EPOCH, no git history)");
 
+    /// <summary>What to do about an image dated 1970 (<see cref="FixedEpoch"/>): said once in the publish log.</summary>
+    public const string HowToSet =
+        "The image is dated 1970-01-01 (decades old in 'docker images' and 'podman images') because the project has no git history and SOURCE_DATE_EPOCH is not set. "
+        + "To date it, set SOURCE_DATE_EPOCH to seconds since 1970 (an environment variable, or -p:SOURCE_DATE_EPOCH=$(date +%s); in CI, $(git log -1 --format=%ct)) or commit the project to git; the same value gives the same image digest.";
+
     /// <summary>
     /// Resolves the timestamp: <c>SOURCE_DATE_EPOCH</c> when set (reproducible-builds.org), else the
     /// committer time of the last git commit touching <paramref name="projectDirectory"/>, else

@@ -40,7 +40,8 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
             return ("podman", podman);
         }
 
-        return HostTools.FindOnPath("docker") is { } docker && DockerDaemonAnswers(docker) ? ("docker", docker) : null;
+        // The docker client is often installed without a daemon (as on CI machines): only a daemon that answers counts.
+        return HostTools.FindOnPath("docker") is { } docker && LocalEngines.Probe(docker).Answers ? ("docker", docker) : null;
     }
 
     /// <summary>Loads the image into the CLI's store (once) and makes the run command line.</summary>
@@ -81,20 +82,14 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
             return imageName;
         }
 
-        var archive = Path.Combine(temporaryDirectory, "load-" + Guid.NewGuid().ToString("N")[..8] + ".tar");
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            await DockerArchive.WriteToFileAsync(archive, image, [imageName], image.Config.Created ?? DateTimeOffset.UnixEpoch, cancellationToken).ConfigureAwait(false);
-            var (code, output) = await HostTools.RunAsync(executable, ["load", "-i", archive], cancellationToken).ConfigureAwait(false);
-            if (code != 0)
-            {
-                throw new OciException($"'{name} load' could not load the image ({output.Trim()}); check that {name} works ('{name} info').");
-            }
+            await LocalEngines.LoadAsync(executable, image, [imageName], image.Config.Created ?? DateTimeOffset.UnixEpoch, temporaryDirectory, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (OciException ex)
         {
-            File.Delete(archive);
+            throw new OciException($"{ex.Message}; check that {name} works ('{name} info').", ex);
         }
 
         log($"Loaded the image into {name} as {imageName} in {stopwatch.ElapsedMilliseconds} ms.");
@@ -541,27 +536,6 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
 
     [GeneratedRegex(@"^(?<container>\d+)/tcp -> (?:127\.0\.0\.1|0\.0\.0\.0|\[::1?\]|::1?):(?<host>\d+)\s*$", RegexOptions.Multiline)]
     private static partial Regex PortLine();
-
-    // The docker client is often installed without a daemon (as on CI machines): only a daemon that answers counts.
-    private static bool DockerDaemonAnswers(string docker)
-    {
-        try
-        {
-            using var process = Process.Start(HostTools.StartInfo(docker, ["version", "--format", "{{.Server.Version}}"]))!;
-            process.StandardInput.Close();
-            if (!process.WaitForExit(5000))
-            {
-                process.Kill(entireProcessTree: true);
-                return false;
-            }
-
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
 }
 
 /// <summary>A CLI network membership, left when the container goes.</summary>

@@ -6,7 +6,11 @@ internal static class ArchiveFiles
     /// <summary>The entry time used when the caller gives none: the Unix epoch, so output depends on content only.</summary>
     public static DateTimeOffset DefaultEntryTime => DateTimeOffset.UnixEpoch;
 
-    public static async Task WriteAtomicallyAsync(string path, string formatName, Func<Stream, Task> write, CancellationToken cancellationToken)
+    /// <summary>True for a name that promises gzip: <c>.tar.gz</c>, <c>.tgz</c>, <c>.gz</c>.</summary>
+    public static bool NamesGzip(string path) =>
+        path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase);
+
+    public static async Task WriteAtomicallyAsync(string path, string formatName, Func<Stream, Task> write, CancellationToken cancellationToken, bool gzip = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
@@ -18,7 +22,19 @@ internal static class ArchiveFiles
             var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
-                await write(file).ConfigureAwait(false);
+                if (gzip)
+                {
+                    var compressed = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true);
+                    await using (compressed.ConfigureAwait(false))
+                    {
+                        await write(compressed).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    await write(file).ConfigureAwait(false);
+                }
+
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 

@@ -50,24 +50,25 @@ public static class OciArchive
 
     /// <summary>
     /// Writes the archive to <paramref name="path"/> through a temporary file that is renamed into place when
-    /// complete, so a failed write leaves no partial archive.
+    /// complete, so a failed write leaves no partial archive. A path ending in <c>.tar.gz</c>, <c>.tgz</c> or
+    /// <c>.gz</c> gets a gzip-compressed tar (skopeo's <c>oci-archive:</c> and <c>podman load</c> read both).
     /// </summary>
     public static async Task<Descriptor> WriteToFileAsync(string path, IImage image, IEnumerable<string> refNames, DateTimeOffset? entryTime = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(refNames);
         var names = refNames.ToArray();
-        await ArchiveFiles.WriteAtomicallyAsync(path, FormatName, s => WriteAsync(s, image, names, entryTime, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await ArchiveFiles.WriteAtomicallyAsync(path, FormatName, s => WriteAsync(s, image, names, entryTime, cancellationToken), cancellationToken, ArchiveFiles.NamesGzip(path)).ConfigureAwait(false);
         return image.ManifestDescriptor;
     }
 
-    /// <summary>Writes an archive of <paramref name="index"/> to <paramref name="path"/> atomically.</summary>
+    /// <summary>Writes an archive of <paramref name="index"/> to <paramref name="path"/> atomically (gzip-compressed for a <c>.tar.gz</c>/<c>.tgz</c> name).</summary>
     public static async Task<Descriptor> WriteToFileAsync(string path, IImageIndex index, IEnumerable<string> refNames, DateTimeOffset? entryTime = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(refNames);
         var names = refNames.ToArray();
-        await ArchiveFiles.WriteAtomicallyAsync(path, FormatName, s => WriteAsync(s, index, names, entryTime, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await ArchiveFiles.WriteAtomicallyAsync(path, FormatName, s => WriteAsync(s, index, names, entryTime, cancellationToken), cancellationToken, ArchiveFiles.NamesGzip(path)).ConfigureAwait(false);
         return index.IndexDescriptor;
     }
 

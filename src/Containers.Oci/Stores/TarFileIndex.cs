@@ -23,6 +23,7 @@ internal sealed class TarFileIndex
 
     public static async Task<TarFileIndex> LoadAsync(string path, string formatName, CancellationToken cancellationToken)
     {
+        path = await UncompressedAsync(path, formatName, cancellationToken).ConfigureAwait(false);
         var entries = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
         FileStream file;
         try
@@ -104,6 +105,59 @@ internal sealed class TarFileIndex
         }
 
         return bytes;
+    }
+
+    // Entries are read by offset, which a gzip stream cannot do: a gzip-compressed archive (app.tar.gz) is read from an
+    // uncompressed copy in the temporary directory, made once per archive content (path, size and time) and reused.
+    private static async Task<string> UncompressedAsync(string path, string formatName, CancellationToken cancellationToken)
+    {
+        var magic = new byte[2];
+        try
+        {
+            using var probe = OpenFile(path);
+            if (await probe.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) < 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+            {
+                return path;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Reported by the caller when it opens the file.
+            return path;
+        }
+
+        var info = new FileInfo(path);
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{path}|{info.Length}|{info.LastWriteTimeUtc.Ticks}")))[..32].ToLowerInvariant();
+        var directory = Path.Combine(Path.GetTempPath(), "containers-sdk-gunzip");
+        var copy = Path.Combine(directory, key + ".tar");
+        if (File.Exists(copy))
+        {
+            return copy;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var temporary = copy + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            var source = OpenFile(path);
+            await using (source.ConfigureAwait(false))
+            {
+                var gzip = new System.IO.Compression.GZipStream(source, System.IO.Compression.CompressionMode.Decompress);
+                var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
+                await using (gzip.ConfigureAwait(false))
+                await using (target.ConfigureAwait(false))
+                {
+                    await gzip.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            File.Move(temporary, copy, overwrite: true);
+            return copy;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new ImageStoreException(path, $"Cannot decompress the gzip-compressed {formatName} '{path}' into {directory}: {ex.Message}", ex);
+        }
     }
 
     private static FileStream OpenFile(string path) =>

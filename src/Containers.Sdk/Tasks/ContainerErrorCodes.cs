@@ -55,6 +55,9 @@ public static class ContainerErrorCodes
     /// <summary>A file or directory could not be read or written.</summary>
     public const string FileSystem = "CONTAINER8032";
 
+    /// <summary>Warning: ContainerArchiveOutputPath ends in .tar.gz/.tgz but a docker-archive is written uncompressed (podman and skopeo on Debian 12 cannot load a compressed one).</summary>
+    public const string DockerArchiveNotCompressed = "CONTAINER8033";
+
     /// <summary>ContainerSbomFormat is neither spdx nor cyclonedx.</summary>
     public const string InvalidSbomFormat = "CONTAINER8040";
 

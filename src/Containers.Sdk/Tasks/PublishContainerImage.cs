@@ -33,7 +33,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>Ours: the layout written when no destination is configured and no docker or podman CLI is found.</summary>
     public string? ContainerDefaultOciLayoutPath { get; set; }
 
-    /// <summary>LocalRegistry: Docker or Podman; empty picks whichever CLI is on PATH.</summary>
+    /// <summary>LocalRegistry: Docker or Podman; empty picks the first whose engine answers (<see cref="DefaultDestination"/>).</summary>
     public string? LocalRegistry { get; set; }
 
     /// <summary>Ours, ContainerBaseImageLayoutPath: read the base image from this OCI layout (its tag names the ref) instead of a registry.</summary>
@@ -143,6 +143,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             WorkingDirectory = settings.WorkingDirectory,
             CustomLayers = ContainerLayer.Select(ToLayerRule).ToArray(),
             BaseImage = settings.BaseImage,
+            BaseImageIsInferred = settings.IsBaseImageInferred,
             BaseImageLayoutPath = NullIfEmpty(ContainerBaseImageLayoutPath),
             ComposeConfig = ImageConfigComposer.ForPublishing(settings, timestamp, Report),
             Destination = destination,
@@ -177,7 +178,15 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         if (!string.IsNullOrEmpty(ContainerArchiveOutputPath))
         {
             var format = settings.ImageFormat == ManifestFormat.Oci || (settings.ImageFormat is null && imageCount > 1) ? ArchiveFormat.Oci : ArchiveFormat.Docker;
-            return new ContainerDestination.Archive(ArchivePath(ContainerArchiveOutputPath, settings.Repository), settings.Repository, format) { Tags = tags };
+            var path = ArchivePath(ContainerArchiveOutputPath, settings.Repository, format);
+            if (format == ArchiveFormat.Docker && (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)))
+            {
+                // An OCI archive is gzip-compressed for such a name; a compressed docker-archive is one that podman load
+                // (4.x) and skopeo's docker-archive: (1.9, both Debian 12) cannot read, so it stays a plain tar and says so.
+                LogCodedWarning(ContainerErrorCodes.DockerArchiveNotCompressed, $"ContainerArchiveOutputPath '{ContainerArchiveOutputPath}' ends in a gzip extension, but the image is written as a docker-archive, which stays an uncompressed tar (podman load and skopeo do not read every compressed one). Name it '.tar', or set ContainerImageFormat=OCI to get a gzip-compressed OCI archive (docker load, podman load and skopeo oci-archive: read it).");
+            }
+
+            return new ContainerDestination.Archive(path, settings.Repository, format) { Tags = tags };
         }
 
         if (settings.Registry is { } registry)
@@ -195,25 +204,21 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             return new ContainerDestination.LocalDaemon(LocalRegistry.Trim().ToLowerInvariant(), settings.Repository) { Tags = tags };
         }
 
-        foreach (var cli in new[] { "docker", "podman" })
-        {
-            if (FindOnPath(cli) is not null)
-            {
-                return new ContainerDestination.LocalDaemon(cli, settings.Repository) { Tags = tags };
-            }
-        }
-
+        // Nothing configured: the first local engine that answers (not merely a client on PATH), else an OCI layout.
         var layout = Path.GetFullPath(NullIfEmpty(ContainerDefaultOciLayoutPath) ?? Path.Combine("bin", "container"), ProjectDirectory);
-        Log.LogMessage(MessageImportance.High, $"No ContainerRegistry, ContainerArchiveOutputPath or LocalRegistry is set and neither docker nor podman is on PATH: writing an OCI image layout to {layout} instead. Set ContainerOciLayoutPath to choose the directory.");
-        return new ContainerDestination.OciLayoutDirectory(layout, settings.Repository) { Tags = tags };
+        var choice = DefaultDestination.Choose(settings.Repository, tags, layout);
+        Log.LogMessage(MessageImportance.High, choice.Explanation);
+        return choice.Destination;
     }
 
-    // As the SDK: a path that names a directory (trailing separator, or an existing directory) gets <repository>.tar.gz in it.
-    private string ArchivePath(string given, string repository)
+    // As the SDK, a path that names a directory (trailing separator, or an existing directory) gets a file named after
+    // the repository in it; unlike the SDK the name says what is inside: <repository>.tar.gz for a (compressed) OCI
+    // archive, <repository>.tar for a docker-archive.
+    private string ArchivePath(string given, string repository, ArchiveFormat format)
     {
         var full = Path.GetFullPath(given, ProjectDirectory);
         var namesDirectory = given.EndsWith('/') || given.EndsWith('\\') || Directory.Exists(full);
-        return namesDirectory ? Path.Combine(full, repository.Replace('/', '_') + ".tar.gz") : full;
+        return namesDirectory ? Path.Combine(full, repository.Replace('/', '_') + (format == ArchiveFormat.Oci ? ".tar.gz" : ".tar")) : full;
     }
 
     private void ReportOutputs(ContainerPublishResult result, ContainerDestination destination)
@@ -258,7 +263,11 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         var transfer = destination is ContainerDestination.RegistryRepository
             ? $", uploaded {FormatSize(result.BytesUploaded)}, reused {FormatSize(result.BytesReused)}"
             : "";
-        Log.LogMessage(MessageImportance.High, $"Published {string.Join(", ", GeneratedContainerNames.Select(n => n.ItemSpec))} ({DescribeDestination(destination)}): {result.Digest}{transfer}. Timestamp from {result.TimestampSource}.");
+        // A layout's index.json also lists the SBOM referrer, so tools need the tag: say the exact reference.
+        var reference = destination is ContainerDestination.OciLayoutDirectory layout
+            ? $" Read it as {DefaultDestination.OciLayoutReference(result.LayoutPath ?? layout.DirectoryPath, result.Tags[0])} {(result.Sboms.Count > 0 ? " (with the tag: the layout's index.json also lists the image's SBOM, docs/stores.md)" : "")}."
+            : "";
+        Log.LogMessage(MessageImportance.High, $"Published {string.Join(", ", GeneratedContainerNames.Select(n => n.ItemSpec))} ({DescribeDestination(destination)}): {result.Digest}{transfer}. Timestamp from {result.TimestampSource}.{reference}");
     }
 
     private static string DescribeDestination(ContainerDestination destination) => destination switch
@@ -266,7 +275,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         ContainerDestination.RegistryRepository r => $"for registry {r.Registry}",
         ContainerDestination.OciLayoutDirectory l => $"into OCI layout {l.DirectoryPath}",
         ContainerDestination.Archive a => $"into {(a.Format == ArchiveFormat.Oci ? "OCI" : "docker")} archive {a.FilePath}",
-        ContainerDestination.LocalDaemon d => $"for local {d.Command}",
+        ContainerDestination.LocalDaemon d => $"for local {Path.GetFileName(d.Command)}",
         _ => destination.GetType().Name,
     };
 
@@ -275,12 +284,6 @@ public sealed class PublishContainerImage : ContainerSettingsTask
 
     private static string[] SplitGlobs(string value) =>
         value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static string? FindOnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
 
     private static string Escape(string value) => value.Replace("%", "%25", StringComparison.Ordinal);
 

@@ -88,4 +88,29 @@ public sealed partial class PublishContainerTests
         Assert.AreEqual(first0 + 3, scope.Served, "nothing published:\n" + scope.Log);
         StringAssert.Contains(scope.Log, "ComputeContainerConfig for " + project.ProjectFile + ": failed");
     }
+
+    [TestMethod]
+    public async Task StopContainerBuildServer_stops_the_callers_servers_and_removes_their_sockets()
+    {
+        using var scope = new BuildServerScope(idleSeconds: 600);
+        var project = TestProject.Create("StopServer", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerOciLayoutPath>layout</ContainerOciLayoutPath>");
+        var publish = await PublishWithAsync(project, scope.Environment, "-v:n");
+        Assert.AreEqual(0, publish.ExitCode, publish.StandardOutput + publish.StandardError);
+        scope.RecordStartedServer(publish);
+        await scope.WaitForWarmupAsync(TestContext.CancellationToken);
+        Assert.HasCount(1, scope.Sockets);
+
+        var stop = await project.DotnetAsync(["msbuild", project.ProjectFile, "-t:StopContainerBuildServer", "-nologo"], scope.Environment, TestContext.CancellationToken);
+
+        Assert.AreEqual(0, stop.ExitCode, stop.StandardOutput + stop.StandardError);
+        Assert.Contains($"Stopped the Containers.Sdk build server (pid {scope.ServerProcessId}", stop.StandardOutput);
+        Assert.IsEmpty(scope.Sockets, "the socket is gone");
+        Assert.IsTrue(await scope.WaitForExitAsync(TimeSpan.FromSeconds(5), TestContext.CancellationToken), "the process is gone:\n" + scope.Log);
+        StringAssert.Contains(scope.Log, "asked to stop: exiting");
+
+        // Nothing left to stop: says so, and succeeds.
+        var again = await project.DotnetAsync(["msbuild", project.ProjectFile, "-t:StopContainerBuildServer", "-nologo"], scope.Environment, TestContext.CancellationToken);
+        Assert.AreEqual(0, again.ExitCode, again.StandardOutput + again.StandardError);
+        Assert.Contains("No Containers.Sdk build server is running", again.StandardOutput);
+    }
 }

@@ -143,6 +143,39 @@ public sealed partial class PublishContainerTests
     }
 
     [TestMethod]
+    public async Task Without_a_destination_a_docker_client_without_daemon_is_passed_over_for_podman_but_an_explicit_docker_fails()
+    {
+        var podman = TestTools.Require("podman", "podman");
+        if (TestTools.FindOnPath("docker") is null || (await TestTools.RunAsync("docker", ["version", "--format", "{{.Server.Version}}"], cancellationToken: TestContext.CancellationToken)).ExitCode == 0)
+        {
+            Assert.Inconclusive("This test needs a docker client whose daemon does not run (as on this project's CI machines).");
+        }
+
+        var repository = "fallback-" + Guid.NewGuid().ToString("N")[..8];
+        var project = TestProject.Create("Fallback", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerRepository>{repository}</ContainerRepository>");
+
+        var publish = await PublishCheckedAsync(project);
+        try
+        {
+            Assert.AreEqual(1, CountLines(publish.StandardOutput, "No destination is set: docker (no daemon: "), publish.StandardOutput);
+            Assert.Contains("does not answer; loading into podman", publish.StandardOutput);
+            Assert.Contains("To choose, set LocalRegistry=docker or LocalRegistry=podman", publish.StandardOutput);
+            var images = await TestTools.RunCheckedAsync(podman, ["images", "--format", "{{.Repository}}:{{.Tag}}"], cancellationToken: TestContext.CancellationToken);
+            Assert.Contains($"localhost/{repository}:latest", images.StandardOutput);
+        }
+        finally
+        {
+            await TestTools.RunAsync(podman, ["rmi", "--force", $"localhost/{repository}:latest"], cancellationToken: CancellationToken.None);
+        }
+
+        var explicitDocker = await PublishAsync(project, "LocalRegistry=docker");
+        Assert.AreNotEqual(0, explicitDocker.ExitCode);
+        Assert.Contains("error CONTAINER8010: LocalRegistry is 'docker' but the docker engine is not running", explicitDocker.StandardOutput);
+        Assert.Contains("LocalRegistry=podman", explicitDocker.StandardOutput);
+        Assert.DoesNotContain("   at ", explicitDocker.StandardOutput);
+    }
+
+    [TestMethod]
     public async Task ContainerLayer_items_carve_their_own_layer()
     {
         var project = TestProject.Create(
@@ -173,9 +206,11 @@ public sealed partial class PublishContainerTests
         var repository = "tarball-" + Guid.NewGuid().ToString("N")[..8];
         var project = TestProject.Create("Tarball", $"<ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerRepository>{repository}</ContainerRepository>");
 
-        await PublishCheckedAsync(project, "ContainerArchiveOutputPath=out/image.tar.gz");
+        var tarball = await PublishCheckedAsync(project, "ContainerArchiveOutputPath=out/image.tar.gz");
         var archive = Path.Combine(project.Directory, "out", "image.tar.gz");
         Assert.IsTrue(File.Exists(archive), archive);
+        // A docker-archive stays a plain tar (podman 4 cannot load a gzip'd one) and the name's promise is corrected.
+        Assert.Contains("warning CONTAINER8033", tarball.StandardOutput);
         var load = await TestTools.RunAsync(podman, ["load", "--input", archive], cancellationToken: TestContext.CancellationToken);
         try
         {
@@ -201,6 +236,7 @@ public sealed partial class PublishContainerTests
         var publish = await PublishCheckedAsync(project, "ContainerOciLayoutPath=out/layout", "ContainerImageTag=layout");
         var layout = Path.Combine(project.Directory, "out", "layout");
         Assert.Contains(layout, publish.StandardOutput);
+        Assert.Contains($"Read it as oci:{layout}:layout", publish.StandardOutput, "the summary gives the exact reference");
         var inspect = await TestTools.RunCheckedAsync("skopeo", ["inspect", $"oci:{layout}:layout"], cancellationToken: TestContext.CancellationToken);
         var config = JsonDocument.Parse(inspect.StandardOutput).RootElement;
         Assert.AreEqual("amd64", config.GetProperty("Architecture").GetString());

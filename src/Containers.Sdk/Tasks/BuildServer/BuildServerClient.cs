@@ -51,6 +51,83 @@ internal static class BuildServerClient
     // When this process started a server: a request in the next seconds waits for its socket rather than publish here.
     private static long s_startedTicks;
 
+    /// <summary>The calling user's build-server directory (<c>&lt;LocalApplicationData&gt;/containers-sdk/build-server</c>); null on Windows or without a home.</summary>
+    public static string? ServerDirectory =>
+        OperatingSystem.IsWindows() || Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify) is not { Length: > 0 } root
+            ? null
+            : Path.Combine(root, "containers-sdk", "build-server");
+
+    /// <summary>
+    /// Asks every server of the calling user (each socket in <see cref="ServerDirectory"/>, whatever its package or SDK
+    /// version) to exit, waits until its socket is gone, and removes sockets nobody answers on. Returns how many stopped.
+    /// </summary>
+    public static int StopAll(TaskLoggingHelper log, TimeSpan wait)
+    {
+        if (ServerDirectory is not { } directory || !Directory.Exists(directory))
+        {
+            log.LogMessage(MessageImportance.High, "No Containers.Sdk build server is running (no server directory).");
+            return 0;
+        }
+
+        var stopped = 0;
+        var sockets = Directory.GetFiles(directory, "*.sock");
+        foreach (var socketPath in sockets)
+        {
+            ServerMessage? answer;
+            try
+            {
+                using var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                connection.Connect(new UnixDomainSocketEndPoint(socketPath));
+                connection.ReceiveTimeout = (int)wait.TotalMilliseconds;
+                BuildServerFrames.Write(connection, new ServerRequest { Protocol = BuildServerFrames.ProtocolVersion, TaskName = BuildServerHost.StopRequest }, BuildServerJson.Default.ServerRequest);
+                answer = BuildServerFrames.Read(connection, BuildServerJson.Default.ServerMessage);
+            }
+            catch (SocketException)
+            {
+                // Nobody listens: a server that died left it.
+                File.Delete(socketPath);
+                log.LogMessage(MessageImportance.Normal, $"Removed {socketPath}: no server answered on it.");
+                continue;
+            }
+
+            switch (answer?.Kind)
+            {
+                case ServerMessage.Result:
+                    var gone = Stopwatch.StartNew();
+                    while (File.Exists(socketPath) && gone.Elapsed < wait)
+                    {
+                        Thread.Sleep(50);
+                    }
+
+                    if (File.Exists(socketPath))
+                    {
+                        log.LogMessage(MessageImportance.High, $"The Containers.Sdk build server (pid {answer.ServerProcessId}) was asked to stop but still listens on {socketPath} after {wait.TotalSeconds:0} s; it exits when its current work ends.");
+                    }
+                    else
+                    {
+                        stopped++;
+                        log.LogMessage(MessageImportance.High, $"Stopped the Containers.Sdk build server (pid {answer.ServerProcessId}, {socketPath}).");
+                    }
+
+                    break;
+                case ServerMessage.Busy:
+                    log.LogMessage(MessageImportance.High, $"The Containers.Sdk build server on {socketPath} is running another build's publish; run StopContainerBuildServer again when it has finished.");
+                    break;
+                default:
+                    // A server from a package without the stop request closes the connection without an answer.
+                    log.LogMessage(MessageImportance.High, $"The Containers.Sdk build server on {socketPath} (an older package version) does not know the stop request; it exits after 10 minutes without a build.");
+                    break;
+            }
+        }
+
+        if (sockets.Length == 0)
+        {
+            log.LogMessage(MessageImportance.High, "No Containers.Sdk build server is running.");
+        }
+
+        return stopped;
+    }
+
     /// <summary>Starts a server unless one answers on the socket already.</summary>
     public static void EnsureStarted(TaskLoggingHelper log)
     {

@@ -13,6 +13,9 @@ internal static class BuildServerHost
 {
     public const string ServerArgument = "--build-server", MSBuildArgument = "--msbuild";
 
+    /// <summary>The request that asks a server to exit (StopContainerBuildServer); any protocol version may send it.</summary>
+    public const string StopRequest = "stop";
+
     /// <summary>How long the server waits for the next request before it exits (CONTAINERS_SDK_BUILD_SERVER_IDLE_SECONDS overrides).</summary>
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(10);
 
@@ -32,6 +35,7 @@ internal static class BuildServerHost
     private static readonly TaskCompletionSource WarmedUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static int _busy;
+    private static bool _stopRequested;
     private static long _lastActivityTicks = DateTime.UtcNow.Ticks;
 
     /// <summary>True in the build server process.</summary>
@@ -75,7 +79,8 @@ internal static class BuildServerHost
             while (true)
             {
                 pending ??= listener.AcceptAsync();
-                if (pending.Wait(TimeSpan.FromSeconds(2)))
+                // Short waits once a stop is asked for: the stopper waits for the socket to go.
+                if (pending.Wait(Volatile.Read(ref _stopRequested) ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(2)))
                 {
                     Accept(pending.Result);
                     pending = null;
@@ -84,9 +89,10 @@ internal static class BuildServerHost
 
                 // Idle long enough, or the package it was started from is gone (a newer one has its own server).
                 var quiet = DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastActivityTicks), DateTimeKind.Utc) > idle;
-                if (Volatile.Read(ref _busy) == 0 && (quiet || !File.Exists(assembly)))
+                var stop = Volatile.Read(ref _stopRequested);
+                if (Volatile.Read(ref _busy) == 0 && (stop || quiet || !File.Exists(assembly)))
                 {
-                    Diagnose(quiet ? "idle: exiting" : $"{assembly} is gone: exiting");
+                    Diagnose(stop ? "asked to stop: exiting" : quiet ? "idle: exiting" : $"{assembly} is gone: exiting");
                     return 0;
                 }
             }
@@ -177,6 +183,16 @@ internal static class BuildServerHost
     private static void Serve(Socket connection, Action release)
     {
         var request = BuildServerFrames.Read(connection, BuildServerJson.Default.ServerRequest);
+        if (request?.TaskName == StopRequest)
+        {
+            // Only its own user reaches the socket (its directory is 0700), so whoever asks may stop it.
+            Diagnose("stop requested");
+            Volatile.Write(ref _stopRequested, true);
+            release();
+            TrySend(connection, new ServerMessage { Kind = ServerMessage.Result, Success = true, ServerProcessId = Environment.ProcessId });
+            return;
+        }
+
         if (request is null || request.Protocol != BuildServerFrames.ProtocolVersion || !Tasks.TryGetValue(request.TaskName, out var create))
         {
             // A probe (a build checking that the server answers) or another protocol: nothing to run, nothing to wait for.
