@@ -123,6 +123,7 @@ internal static class ReadinessCheck
         private readonly CancellationTokenSource _grace = new();
         private readonly IDisposable _subscription;
         private readonly int _watched;
+        private readonly HashSet<int> _exposed;
         private readonly string _description;
         private readonly object _gate = new();
         private readonly List<(int Port, string Line)> _elsewhere = [];
@@ -130,6 +131,9 @@ internal static class ReadinessCheck
 
         public ListeningPortWatch(RunningContainer container, int watched, string description)
         {
+            _exposed = (container.ImageConfig.Config?.ExposedPorts?.Keys ?? [])
+                .Select(key => int.TryParse(key.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : 0)
+                .ToHashSet();
             _watched = watched;
             _description = description;
             _subscription = container.Logs.Subscribe(OnLine);
@@ -178,10 +182,12 @@ internal static class ReadinessCheck
 
                 var ports = string.Join(" and ", _elsewhere.Select(e => e.Port).Distinct());
                 var port = _elsewhere[0].Port.ToString(CultureInfo.InvariantCulture);
+                var explicitly = $"Wait=\"tcp:{port}\" on the ContainerUnderTest item, or Wait.ForTcpPort({port}) in ContainerStartOptions.WaitStrategies";
+                var fix = _exposed.Contains(_elsewhere[0].Port)
+                    ? $"The image exposes {port} already: wait for it explicitly, {explicitly}."
+                    : $"Declare the port the app listens on in its project, <ContainerPort Include=\"{port}\" />, so that the default wait (Wait.ForImageDefaults) takes it, or wait for it explicitly: {explicitly}.";
                 _mismatch.TrySetResult(
-                    $"The app listens on port {ports} (its output: '{_elsewhere[0].Line}'), not on port {_watched} that the wait is for ({_description}). "
-                    + $"Declare the port the app listens on in its project, <ContainerPort Include=\"{port}\" />, so that the default wait (Wait.ForImageDefaults) takes it, "
-                    + $"or wait for it explicitly: Wait=\"tcp:{port}\" on the ContainerUnderTest item, or Wait.ForTcpPort({port}) in ContainerStartOptions.WaitStrategies.");
+                    $"The app listens on port {ports} (its output: '{_elsewhere[0].Line}'), not on port {_watched} that the wait is for ({_description}). {fix}");
             }
         }
     }
