@@ -38,4 +38,7 @@ public static class TestingErrorCodes
 
     /// <summary>A compose key this version does not support (a warning: it is ignored).</summary>
     public const string UnsupportedComposeKey = "CONTAINER9021";
+
+    /// <summary>MSTest.TestAdapter and MSTest.TestFramework resolved in different versions (raised by build/Containers.Testing.targets, not a task).</summary>
+    public const string MSTestVersionMismatch = "CONTAINER9030";
 }

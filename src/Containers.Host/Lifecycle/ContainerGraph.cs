@@ -364,7 +364,7 @@ public sealed class RunningContainerGraph : IAsyncDisposable
 
     /// <summary>The last <paramref name="lines"/> lines of every member's output, member by member.</summary>
     public string DescribeLogs(int lines = 50) =>
-        string.Join(System.Environment.NewLine, _startOrder.Select(m => $"--- {m.Name} ({m.Container.Id}, {(m.Container.Exited.IsCompleted ? "exit code " + m.Container.Exited.Result : "running")}) ---{System.Environment.NewLine}{m.Container.Logs.Tail(lines)}"));
+        string.Join(System.Environment.NewLine, _startOrder.Select(m => $"--- {m.Name} ({m.Container.Id}, {(m.Container.Exited.IsCompleted ? "exit code " + ExitCodes.Describe(m.Container.Exited.Result) : "running")}) ---{System.Environment.NewLine}{m.Container.Logs.Tail(lines)}"));
 
     /// <summary>Stops every member, dependents first, then removes the networks and volumes; a reused graph is let go instead and goes on running.</summary>
     public async ValueTask DisposeAsync()

@@ -125,7 +125,7 @@ public static class ContainerHost
         {
             await container.PublishPortsAsync(launch, cancellationToken).ConfigureAwait(false);
             launch.Options.Launched?.Invoke(container);
-            await ReadinessCheck.WaitUntilReadyAsync(container, launch.Options.WaitStrategies, launch.Options.StartupTimeout, cancellationToken).ConfigureAwait(false);
+            await ReadinessCheck.WaitUntilReadyAsync(container, launch.Options, cancellationToken).ConfigureAwait(false);
             return container;
         }
         catch

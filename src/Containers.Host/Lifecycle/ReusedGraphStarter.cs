@@ -275,7 +275,7 @@ internal static class ReusedGraphStarter
                     try
                     {
                         var member = graph[name];
-                        await ReadinessCheck.WaitUntilReadyAsync(container, member.Options.WaitStrategies, member.Options.StartupTimeout, cancellationToken).ConfigureAwait(false);
+                        await ReadinessCheck.WaitUntilReadyAsync(container, member.Options, cancellationToken).ConfigureAwait(false);
                     }
                     catch (ContainerStartException ex)
                     {

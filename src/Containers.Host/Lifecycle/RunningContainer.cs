@@ -26,6 +26,7 @@ public sealed class RunningContainer : IAsyncDisposable
     private RunningContainer(ContainerLaunch launch, IContainerRuntime runtime, ContainerProcess process, int pid, ContainerLogs logs)
         : this(launch.Id, launch.Directory, launch.Resources, runtime, process, pid, new Lazy<ImageConfig>(launch.Config), logs, launch.Options.StopGracePeriod, launch.StopSignal, launch.Options.OnDisposing)
     {
+        StartEnvironment = new Dictionary<string, string>(launch.Options.Environment, StringComparer.Ordinal);
     }
 
     private RunningContainer(string id, ContainerDirectory directory, LaunchResources resources, IContainerRuntime runtime, ContainerProcess process, int pid, Lazy<ImageConfig> imageConfig, ContainerLogs logs, TimeSpan stopGracePeriod, string stopSignal, Action<RunningContainer>? onDisposing)
@@ -55,6 +56,9 @@ public sealed class RunningContainer : IAsyncDisposable
 
     /// <summary>The image config the container was started from.</summary>
     public ImageConfig ImageConfig => _imageConfig.Value;
+
+    /// <summary>The variables the start added to (or replaced in) the image's Env; empty for an attached container.</summary>
+    internal IReadOnlyDictionary<string, string> StartEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>What the container wrote so far.</summary>
     public ContainerLogs Logs { get; }

@@ -34,9 +34,11 @@ public static class Wait
 
     /// <summary>
     /// What the image itself says readiness is, decided when the container runs: its declared health check
-    /// (<c>[assembly: ContainerHealthCheck]</c>), else a TCP connect to the port an ASP.NET Core app listens on
-    /// (<c>ASPNETCORE_HTTP_PORTS</c> in its environment) when it exposes it, else to its first exposed TCP port, else
-    /// nothing to wait for. What a handle with no waits of its own uses.
+    /// (<c>[assembly: ContainerHealthCheck]</c>), else a TCP connect to one of its exposed TCP ports, the app's own
+    /// before the base image's: an exposed port that the app's <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c> or
+    /// <c>ASPNETCORE_HTTPS_PORTS</c> names (in the image's environment or the start's), else one that no such variable
+    /// names (the app's <c>ContainerPort</c> items), else the base image's default (<c>ASPNETCORE_HTTP_PORTS=8080</c>),
+    /// else nothing to wait for. What a handle with no waits of its own uses.
     /// </summary>
     public static IContainerWaitStrategy ForImageDefaults() => new ImageDefaultWait();
 
@@ -115,9 +117,11 @@ public static class Wait
     internal static IEnumerable<int> TcpPorts(IEnumerable<IContainerWaitStrategy> strategies) =>
         strategies.OfType<TcpWait>().Select(wait => wait.Port);
 
-    private sealed class TcpWait(int port) : IContainerWaitStrategy
+    private sealed class TcpWait(int port) : IContainerWaitStrategy, IWatchesPort
     {
         public int Port => port;
+
+        public int? WatchedPort(RunningContainer container) => port;
 
         public ContainerWaitKind Kind => ContainerWaitKind.TcpPort;
 
@@ -133,8 +137,10 @@ public static class Wait
     }
 
     // expectedStatus null: any status below 400 (what curl -f and wget take for success).
-    private sealed class HttpWait(string path, int? port, int? expectedStatus) : IContainerWaitStrategy
+    private sealed class HttpWait(string path, int? port, int? expectedStatus) : IContainerWaitStrategy, IWatchesPort
     {
+        public int? WatchedPort(RunningContainer container) => port ?? container.PublishedContainerPorts.Cast<int?>().FirstOrDefault();
+
         public ContainerWaitKind Kind => ContainerWaitKind.Http;
 
         public string Description => $"GET {path} on port {port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(first published)"} to answer {(expectedStatus is { } status ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : "a status below 400")}";
@@ -236,9 +242,21 @@ public static class Wait
         }
     }
 
-    private sealed class HealthCheckWait : IContainerWaitStrategy
+    private sealed class HealthCheckWait : IContainerWaitStrategy, IWatchesPort
     {
         public const string Label = "dev.containers-sdk.health-check";
+
+        public int? WatchedPort(RunningContainer container)
+        {
+            if (container.ImageConfig.Config?.Labels?.TryGetValue(Label, out var json) != true)
+            {
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(json!);
+            var port = document.RootElement.GetProperty("port").GetInt32();
+            return port == 0 ? container.PublishedContainerPorts.Cast<int?>().FirstOrDefault() : port;
+        }
 
         public ContainerWaitKind Kind => ContainerWaitKind.HealthCheck;
 
@@ -258,9 +276,11 @@ public static class Wait
         }
     }
 
-    private sealed class ImageDefaultWait : IContainerWaitStrategy
+    private sealed class ImageDefaultWait : IContainerWaitStrategy, IWatchesPort
     {
         private IContainerWaitStrategy? _chosen;
+
+        public int? WatchedPort(RunningContainer container) => (_chosen as IWatchesPort)?.WatchedPort(container);
 
         public ContainerWaitKind Kind => ContainerWaitKind.ImageDefault;
 
@@ -268,13 +288,16 @@ public static class Wait
 
         public Task WaitAsync(RunningContainer container, CancellationToken cancellationToken)
         {
-            _chosen = ImageDefaultFor(container.ImageConfig);
+            _chosen = ImageDefaultFor(container.ImageConfig, container.StartEnvironment);
             return _chosen?.WaitAsync(container, cancellationToken) ?? Task.CompletedTask;
         }
     }
 
-    /// <summary>What <see cref="ForImageDefaults"/> waits for on <paramref name="image"/>; null: nothing.</summary>
-    internal static IContainerWaitStrategy? ImageDefaultFor(Oci.ImageConfig image)
+    /// <summary>
+    /// What <see cref="ForImageDefaults"/> waits for on <paramref name="image"/> started with <paramref name="startEnvironment"/>
+    /// (variables the start adds to or replaces in the image's Env); null: nothing.
+    /// </summary>
+    internal static IContainerWaitStrategy? ImageDefaultFor(Oci.ImageConfig image, IReadOnlyDictionary<string, string>? startEnvironment = null)
     {
         var config = image.Config;
         if (config?.Labels?.ContainsKey(HealthCheckWait.Label) == true)
@@ -287,18 +310,34 @@ public static class Wait
             .Select(key => int.TryParse(key.Split('/')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 0)
             .Where(port => port > 0)
             .ToList();
-
-        // A base image exposes its own default (8080) even when the app listens elsewhere: the app's setting wins.
-        var aspNetPorts = config?.Env?.Select(variable => variable.Split('=', 2)).FirstOrDefault(pair => pair.Length == 2 && pair[0] == "ASPNETCORE_HTTP_PORTS")?[1];
-        foreach (var candidate in (aspNetPorts ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        if (exposed.Count == 0)
         {
-            if (int.TryParse(candidate, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && exposed.Contains(port))
-            {
-                return new TcpWait(port);
-            }
+            return null;
         }
 
-        return exposed.Count > 0 ? new TcpWait(exposed[0]) : null;
+        // The variables as the app sees them: the image's (a later entry wins, as in a shell) under the start's.
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in (config?.Env ?? []).Select(variable => variable.Split('=', 2)).Where(pair => pair.Length == 2))
+        {
+            environment[pair[0]] = pair[1];
+        }
+
+        foreach (var (name, value) in startEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
+        var listening = AspNetCorePorts.From(environment, startEnvironment);
+
+        // The app's own port wins over the base image's, which exposes (through its ASPNETCORE_HTTP_PORTS=8080) a port that
+        // an app listening elsewhere never opens: first a port the app's own ASPNETCORE_* setting names, then a port the
+        // image exposes for no ASPNETCORE_* setting (the app's ContainerPort items), then the base image's default.
+        var chosen = (listening.SetByApp ? listening.Ports.Where(exposed.Contains) : [])
+            .Concat(exposed.Where(port => !listening.Ports.Contains(port)))
+            .Concat(listening.Ports.Where(exposed.Contains))
+            .Concat(exposed)
+            .First();
+        return new TcpWait(chosen);
     }
 
     private sealed class ExitWait(int? expected) : IContainerWaitStrategy
@@ -312,10 +351,17 @@ public static class Wait
             var code = await container.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             if (expected is { } wanted && code != wanted)
             {
-                throw new ContainerStartException($"The container exited with code {code}, expected {wanted}.", container.Logs);
+                throw new ContainerStartException($"The container exited with code {ExitCodes.Describe(code)}, expected {wanted}.", container.Logs);
             }
         }
     }
+}
+
+/// <summary>A wait for something on one container port (a connect, a request), so that an app that says it listens elsewhere fails it at once.</summary>
+internal interface IWatchesPort
+{
+    /// <summary>The container port waited on, known once the wait started; null: none.</summary>
+    int? WatchedPort(RunningContainer container);
 }
 
 /// <summary>A wait that tries something again and again and can say how the last try went (for a timeout's message).</summary>

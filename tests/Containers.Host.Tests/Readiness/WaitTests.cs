@@ -1,3 +1,4 @@
+using Containers.Host.Lifecycle;
 using Containers.Oci;
 
 namespace Containers.Host.Tests.Readiness;
@@ -56,23 +57,74 @@ public sealed class WaitTests
     [TestMethod]
     public void The_image_default_prefers_its_health_check_then_the_app_port_then_the_first_exposed_port()
     {
-        static ImageConfig Image(string[] ports, string[]? env = null, bool healthCheck = false) => new()
-        {
-            Architecture = "amd64",
-            OS = "linux",
-            RootFs = new RootFs { Type = "layers", DiffIds = [] },
-            Config = new ContainerConfig
-            {
-                ExposedPorts = ports.ToDictionary(p => p, _ => new EmptyObject()),
-                Env = env,
-                Labels = healthCheck ? new Dictionary<string, string> { ["dev.containers-sdk.health-check"] = """{"path":"/healthz","port":0}""" } : null,
-            },
-        };
-
         Assert.AreEqual("the image's health check", Wait.ImageDefaultFor(Image(["8080/tcp"], healthCheck: true))!.Description);
         Assert.AreEqual("TCP port 9090 to accept connections", Wait.ImageDefaultFor(Image(["8080/tcp", "9090/tcp"], ["ASPNETCORE_HTTP_PORTS=9090"]))!.Description, "the app's port, not the base image's 8080");
         Assert.AreEqual("TCP port 8080 to accept connections", Wait.ImageDefaultFor(Image(["8080/tcp"], ["ASPNETCORE_HTTP_PORTS=5000"]))!.Description, "a port the image does not expose is not waited for");
         Assert.AreEqual("TCP port 5432 to accept connections", Wait.ImageDefaultFor(Image(["53/udp", "5432/tcp"]))!.Description, "UDP is skipped");
+        Assert.AreEqual("TCP port 8080 to accept connections", Wait.ImageDefaultFor(Image(["8080/tcp"], ["ASPNETCORE_HTTP_PORTS=8080"]))!.Description, "the base image's default when nothing else is there");
         Assert.IsNull(Wait.ImageDefaultFor(Image([])), "nothing to wait for");
     }
+
+    [TestMethod]
+    [DataRow(new[] { "8080/tcp", "9090/tcp" }, new[] { "ASPNETCORE_HTTP_PORTS=8080" }, null, 9090, DisplayName = "ContainerPort 9090 with the base image's ASPNETCORE_HTTP_PORTS=8080 (the app's port set in its code or appsettings)")]
+    [DataRow(new[] { "8080/tcp", "9090/tcp" }, new[] { "ASPNETCORE_HTTP_PORTS=8080", "ASPNETCORE_URLS=http://+:9090" }, null, 9090, DisplayName = "ASPNETCORE_URLS, which replaces ASPNETCORE_HTTP_PORTS")]
+    [DataRow(new[] { "8080/tcp", "9090/tcp" }, new[] { "ASPNETCORE_HTTP_PORTS=8080", "ASPNETCORE_HTTP_PORTS=9090" }, null, 9090, DisplayName = "The later of two entries, as the app reads them")]
+    [DataRow(new[] { "8080/tcp", "8443/tcp" }, new[] { "ASPNETCORE_HTTP_PORTS=", "ASPNETCORE_HTTPS_PORTS=8443" }, null, 8443, DisplayName = "ASPNETCORE_HTTPS_PORTS")]
+    [DataRow(new[] { "8080/tcp", "9090/tcp", "9091/tcp" }, new[] { "ASPNETCORE_HTTP_PORTS=8080" }, "9091", 9091, DisplayName = "ASPNETCORE_HTTP_PORTS set by the start (the ContainerUnderTest's Environment)")]
+    [DataRow(new[] { "8080/tcp" }, new[] { "ASPNETCORE_HTTP_PORTS=9090" }, "8080", 8080, DisplayName = "The start's 8080 over the image's 9090")]
+    public void The_image_default_waits_for_the_app_port_not_the_base_image_default(string[] exposed, string[] env, string? startHttpPorts, int expected)
+    {
+        var start = startHttpPorts is null ? null : new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = startHttpPorts };
+
+        var wait = Wait.ImageDefaultFor(Image(exposed, env), start);
+
+        Assert.AreEqual($"TCP port {expected} to accept connections", wait!.Description);
+    }
+
+    [TestMethod]
+    [DataRow("      Now listening on: http://[::]:9090", 9090)]
+    [DataRow("Now listening on: http://+:9090", 9090)]
+    [DataRow("info: Now listening on: http://0.0.0.0:9090", 9090)]
+    [DataRow("Now listening on: http://localhost:9090", 9090)]
+    [DataRow("Now listening on: https://[::]:8443/", 8443)]
+    [DataRow("Now listening on: http://*:80", 80)]
+    public void Kestrel_listening_lines_give_the_port(string line, int port)
+    {
+        Assert.AreEqual(port, AspNetCorePorts.FromLogLine(line)?.Port);
+    }
+
+    [TestMethod]
+    [DataRow("Application started. Press Ctrl+C to shut down.")]
+    [DataRow("Now listening on: unix:/tmp/kestrel.sock")]
+    [DataRow("listening")]
+    public void Other_lines_give_no_port(string line)
+    {
+        Assert.IsNull(AspNetCorePorts.FromLogLine(line));
+    }
+
+    [TestMethod]
+    [DataRow(0, "0")]
+    [DataRow(1, "1")]
+    [DataRow(128, "128")]
+    [DataRow(137, "137 (killed by signal SIGKILL — killed: beyond its memory limit, or stopped by force)")]
+    [DataRow(143, "143 (killed by signal SIGTERM — asked to stop)")]
+    [DataRow(129, "129 (killed by signal SIGHUP)")]
+    [DataRow(255, "255")]
+    public void Exit_codes_above_128_name_their_signal(int code, string expected)
+    {
+        Assert.AreEqual(expected, ExitCodes.Describe(code));
+    }
+
+    private static ImageConfig Image(string[] ports, string[]? env = null, bool healthCheck = false) => new()
+    {
+        Architecture = "amd64",
+        OS = "linux",
+        RootFs = new RootFs { Type = "layers", DiffIds = [] },
+        Config = new ContainerConfig
+        {
+            ExposedPorts = ports.ToDictionary(p => p, _ => new EmptyObject()),
+            Env = env,
+            Labels = healthCheck ? new Dictionary<string, string> { ["dev.containers-sdk.health-check"] = """{"path":"/healthz","port":0}""" } : null,
+        },
+    };
 }

@@ -48,6 +48,21 @@ public sealed class PackageTests
     }
 
     [TestMethod]
+    public void Testing_package_has_its_readme_and_takes_MSTest_from_the_mstest_template_version_on()
+    {
+        using var package = ZipFile.OpenRead(Directory.GetFiles(PackageFeed.FeedDirectory, "Containers.Testing.*.nupkg").Single());
+        using var stream = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        var nuspec = XDocument.Load(stream);
+        var ns = nuspec.Root!.Name.Namespace;
+        var metadata = nuspec.Root.Element(ns + "metadata")!;
+
+        Assert.AreEqual("README.md", metadata.Element(ns + "readme")?.Value, nuspec.ToString());
+        Assert.IsNotNull(package.GetEntry("README.md"), "the readme is in the package");
+        var mstest = metadata.Descendants(ns + "dependency").Single(d => (string?)d.Attribute("id") == "MSTest.TestFramework");
+        Assert.AreEqual("4.0.2", (string?)mstest.Attribute("version"), "the version `dotnet new mstest` pins, so that its projects keep one MSTest");
+    }
+
+    [TestMethod]
     public async Task Referencing_the_package_keeps_the_sdk_container_targets_out()
     {
         var project = TestProject.Create("TakeOver");
