@@ -53,10 +53,11 @@ public sealed partial class PublishContainerTests
                 {snippet.AsProjectContent()}
                 </Project>
                 """, cancellationToken);
-            if (snippet.Rule is not null)
+            // A rule page's own .globalconfig that turns its rule on (CSDK1008 is off by default), as the page says.
+            var turnOn = snippet.Rule is null ? null : DocSnippet.RuleConfig(snippet, suppress: false);
+            if (turnOn is not null)
             {
-                // A rule that is off by default (CSDK1008) is on here, so its page's examples show what they say.
-                await File.WriteAllTextAsync(Path.Combine(directory, ".editorconfig"), $"root = true\n\n[*.cs]\ndotnet_diagnostic.{snippet.Rule}.severity = warning\n", cancellationToken);
+                await File.WriteAllTextAsync(Path.Combine(directory, ".globalconfig"), turnOn, cancellationToken);
             }
 
             await File.WriteAllTextAsync(Path.Combine(directory, "Program.cs"), """
@@ -74,6 +75,18 @@ public sealed partial class PublishContainerTests
                 if (!ours.Any(d => d.Contains(" " + snippet.Rule + ":", StringComparison.Ordinal)) || ours.Any(d => !d.Contains(" " + snippet.Rule + ":", StringComparison.Ordinal)))
                 {
                     failures.Add($"{snippet.Location} (wrong example): expected {snippet.Rule} alone, got: {string.Join("; ", ours)}\n{snippet.Xml}\n{output}");
+                }
+
+                // And the page's way to suppress it (a .globalconfig) does.
+                var suppress = DocSnippet.RuleConfig(snippet, suppress: true);
+                if (suppress is not null)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(directory, ".globalconfig"), suppress, cancellationToken);
+                    var suppressed = await TestProject.RunDotnetAsync(["build", directory, "-nologo", "-v:q", "--no-incremental"], directory, cancellationToken);
+                    if ((suppressed.StandardOutput + suppressed.StandardError).Contains(" " + snippet.Rule + ":", StringComparison.Ordinal))
+                    {
+                        failures.Add($"{snippet.Location}: the page's .globalconfig does not suppress {snippet.Rule}:\n{suppress}\n{suppressed.StandardOutput}");
+                    }
                 }
             }
             else if (build.ExitCode != 0 || ours.Count > 0)
@@ -211,6 +224,35 @@ internal sealed record DocSnippet(string Location, string Xml, DocSnippetKind Ki
         }
 
         return snippets;
+    }
+
+    /// <summary>
+    /// On a rule's page, the <c>```ini</c> block (a <c>.globalconfig</c>, <c>is_global = true</c>) that suppresses the rule
+    /// (<paramref name="suppress"/>: severity <c>none</c>) or turns it on (another severity); null when the page has none.
+    /// </summary>
+    public static string? RuleConfig(DocSnippet snippet, bool suppress)
+    {
+        var file = Path.Combine(PackageFeed.RepositoryRoot, snippet.Location[..snippet.Location.LastIndexOf(':')]);
+        var lines = File.ReadAllLines(file);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Trim() != "```ini")
+            {
+                continue;
+            }
+
+            var end = Array.FindIndex(lines, i + 1, l => l.TrimStart().StartsWith("```", StringComparison.Ordinal));
+            var text = string.Join("\n", lines[(i + 1)..end]) + "\n";
+            var severityNone = text.Contains($"dotnet_diagnostic.{snippet.Rule}.severity = none", StringComparison.Ordinal);
+            if (text.Contains("is_global = true", StringComparison.Ordinal) && severityNone == suppress)
+            {
+                return text;
+            }
+
+            i = end;
+        }
+
+        return null;
     }
 
     /// <summary>An item as text with comments dropped and whitespace runs made one space, to compare items as written.</summary>
