@@ -197,7 +197,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
 
         foreach (var cli in new[] { "docker", "podman" })
         {
-            if (FindOnPath(cli) is not null)
+            if (Containers.Shared.PathSearch.FindOnPath(cli) is not null)
             {
                 return new ContainerDestination.LocalDaemon(cli, settings.Repository) { Tags = tags };
             }
@@ -275,12 +275,6 @@ public sealed class PublishContainerImage : ContainerSettingsTask
 
     private static string[] SplitGlobs(string value) =>
         value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static string? FindOnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
 
     private static string Escape(string value) => value.Replace("%", "%25", StringComparison.Ordinal);
 
