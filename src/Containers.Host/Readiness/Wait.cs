@@ -238,7 +238,7 @@ public static class Wait
 
     private sealed class HealthCheckWait : IContainerWaitStrategy
     {
-        public const string Label = "dev.containers-sdk.health-check";
+        public const string Label = Shared.ContainerLabelNames.HealthCheck;
 
         public ContainerWaitKind Kind => ContainerWaitKind.HealthCheck;
 
