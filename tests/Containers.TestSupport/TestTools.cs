@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Containers.Shared;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Containers.TestSupport;
@@ -55,26 +56,9 @@ public static class TestTools
         }
 
         var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        foreach (var directory in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(directory, tool);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
 
         // sbin directories are not always on PATH for non-login shells, but tools live there.
-        foreach (var directory in new[] { "/usr/local/sbin", "/usr/sbin", "/sbin" })
-        {
-            var candidate = Path.Combine(directory, tool);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
+        return PathSearch.FindIn(path, tool) ?? PathSearch.FindIn("/usr/local/sbin:/usr/sbin:/sbin", tool);
     }
 
     /// <summary>

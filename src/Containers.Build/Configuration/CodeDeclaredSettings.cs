@@ -21,7 +21,7 @@ public static class CodeDeclaredSettings
     /// The label that carries a <c>ContainerHealthCheck</c> declared in code, as canonical JSON:
     /// <c>{"intervalSeconds":10,"path":"/healthz","port":8080,"retries":3,"timeoutSeconds":5}</c>.
     /// </summary>
-    public const string HealthCheckLabel = "dev.containers-sdk.health-check";
+    public const string HealthCheckLabel = Shared.ContainerLabelNames.HealthCheck;
 
     /// <summary>Returns <paramref name="settings"/> with the code-declared settings of <paramref name="code"/> merged in.</summary>
     public static ContainerSettings Merge(ContainerSettings settings, AssemblyContainerConfig? code)

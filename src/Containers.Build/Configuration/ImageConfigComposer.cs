@@ -36,7 +36,7 @@ public static partial class ImageConfigComposer
         var baseRun = baseConfig.Config ?? new ContainerConfig();
 
         var env = MergeEnvironment(baseRun.Env, settings.EnvironmentVariables);
-        var envValues = env.Select(SplitVariable).GroupBy(pair => pair.Name, StringComparer.Ordinal).ToDictionary(group => group.Key, group => group.Last().Value, StringComparer.Ordinal);
+        var envValues = env.Select(ContainerConfig.SplitEnvironmentVariable).GroupBy(pair => pair.Name, StringComparer.Ordinal).ToDictionary(group => group.Key, group => group.Last().Value, StringComparer.Ordinal);
 
         var user = settings.User ?? (envValues.TryGetValue(AppUidVariable, out var appUid) && appUid.Length > 0 ? appUid : baseRun.User);
 
@@ -121,7 +121,7 @@ public static partial class ImageConfigComposer
         var present = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in baseEnv ?? [])
         {
-            var (name, _) = SplitVariable(entry);
+            var (name, _) = ContainerConfig.SplitEnvironmentVariable(entry);
             present.Add(name);
             result.Add(values.TryGetValue(name, out var value) ? name + "=" + value : entry);
         }
@@ -158,12 +158,6 @@ public static partial class ImageConfigComposer
         var result = existing.Where(seen.Add).ToList();
         result.AddRange(additions.Where(seen.Add));
         return result;
-    }
-
-    private static (string Name, string Value) SplitVariable(string entry)
-    {
-        var equals = entry.IndexOf('=', StringComparison.Ordinal);
-        return equals < 0 ? (entry, string.Empty) : (entry[..equals], entry[(equals + 1)..]);
     }
 
     // ASP.NET Core reads its listening ports from these variables; the SDK exposes them so tools can map

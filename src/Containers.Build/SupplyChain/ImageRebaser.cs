@@ -264,13 +264,13 @@ public sealed class ImageRebaser : IDisposable
         var environment = new List<string>(newBase.Config?.Env ?? []);
         foreach (var entry in app.Env ?? [])
         {
-            var (key, value) = SplitEnvironment(entry);
+            var (key, value) = ContainerConfig.SplitEnvironmentVariable(entry);
             if (oldEnvironment.TryGetValue(key, out var baseValue) && baseValue == value)
             {
                 continue;
             }
 
-            environment.RemoveAll(e => SplitEnvironment(e).Key == key);
+            environment.RemoveAll(e => ContainerConfig.SplitEnvironmentVariable(e).Name == key);
             environment.Add(entry);
         }
 
@@ -323,17 +323,11 @@ public sealed class ImageRebaser : IDisposable
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in environment ?? [])
         {
-            var (key, value) = SplitEnvironment(entry);
+            var (key, value) = ContainerConfig.SplitEnvironmentVariable(entry);
             result[key] = value;
         }
 
         return result;
-    }
-
-    private static (string Key, string Value) SplitEnvironment(string entry)
-    {
-        var equals = entry.IndexOf('=', StringComparison.Ordinal);
-        return equals < 0 ? (entry, "") : (entry[..equals], entry[(equals + 1)..]);
     }
 
     private void Report(string message) => _progress?.Report(new PublishProgress(message));

@@ -307,7 +307,7 @@ internal static class ComposeHealthChecks
                 return wait.WaitAsync(container, cancellationToken);
             }
 
-            if (container.ImageConfig.Config?.Labels?.ContainsKey("dev.containers-sdk.health-check") == true)
+            if (container.ImageConfig.Config?.Labels?.ContainsKey(Shared.ContainerLabelNames.HealthCheck) == true)
             {
                 return Wait.ForHealthCheck().WaitAsync(container, cancellationToken);
             }

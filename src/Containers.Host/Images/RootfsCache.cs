@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Containers.Oci;
 
@@ -38,10 +37,10 @@ public sealed class RootfsCache
             var text = diffId.ToString();
             chain = chain is null
                 ? text
-                : "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(chain + " " + text))).ToLowerInvariant();
+                : Digest.Compute(Encoding.UTF8.GetBytes(chain + " " + text)).ToString();
         }
 
-        return chain ?? "sha256:" + Convert.ToHexString(SHA256.HashData([])).ToLowerInvariant();
+        return chain ?? Digest.Compute([]).ToString();
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Containers.Host.Storage;
+using Containers.Oci;
 
 namespace Containers.Host.Lifecycle;
 
@@ -144,7 +145,7 @@ internal static class ReuseKey
 
     /// <summary>The key: <c>sha256:</c> and the hex SHA-256 of the description.</summary>
     public static string Hash(string description) =>
-        "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(description))).ToLowerInvariant();
+        Digest.Compute(Encoding.UTF8.GetBytes(description)).ToString();
 
     /// <summary>The key as messages show it: its first 12 hex digits.</summary>
     public static string Short(string key) => key.StartsWith("sha256:", StringComparison.Ordinal) ? key["sha256:".Length..][..12] : key;
@@ -220,7 +221,7 @@ internal static class ReuseKey
             hash.AppendData(Encoding.UTF8.GetBytes(OperatingSystem.IsWindows() ? "" : ((int)File.GetUnixFileMode(hostFile)).ToString(CultureInfo.InvariantCulture)));
         }
 
-        return "sha256:" + Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+        return Digest.FromHash(Digest.Sha256, hash.GetHashAndReset()).ToString();
     }
 
     // One fact per line, words apart by spaces: a value's own backslashes, newlines and spaces are escaped.

@@ -244,7 +244,7 @@ public static class Wait
 
     private sealed class HealthCheckWait : IContainerWaitStrategy, IWatchesPort
     {
-        public const string Label = "dev.containers-sdk.health-check";
+        public const string Label = Shared.ContainerLabelNames.HealthCheck;
 
         public int? WatchedPort(RunningContainer container)
         {

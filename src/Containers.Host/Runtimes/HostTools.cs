@@ -6,11 +6,7 @@ namespace Containers.Host.Runtimes;
 internal static class HostTools
 {
     /// <summary>The full path of <paramref name="tool"/> in the first PATH directory that has it, or null.</summary>
-    public static string? FindOnPath(string tool) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
+    public static string? FindOnPath(string tool) => Shared.PathSearch.FindOnPath(tool);
 
     /// <summary>A start of <paramref name="executable"/> with its three standard streams redirected.</summary>
     public static ProcessStartInfo StartInfo(string executable, IEnumerable<string> arguments)

@@ -81,8 +81,8 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         start.Environment.Clear();
         foreach (var variable in process["env"]!.AsArray().Select(v => (string)v!))
         {
-            var equals = variable.IndexOf('=', StringComparison.Ordinal);
-            start.Environment[equals < 0 ? variable : variable[..equals]] = equals < 0 ? "" : variable[(equals + 1)..];
+            var (name, value) = Oci.ContainerConfig.SplitEnvironmentVariable(variable);
+            start.Environment[name] = value;
         }
 
         foreach (var (name, value) in environment)

@@ -191,8 +191,8 @@ internal static class RuntimeSpec
 
         foreach (var entry in config.Config?.Env ?? [])
         {
-            var equals = entry.IndexOf('=', StringComparison.Ordinal);
-            Set(equals < 0 ? entry : entry[..equals], equals < 0 ? "" : entry[(equals + 1)..]);
+            var (name, value) = ContainerConfig.SplitEnvironmentVariable(entry);
+            Set(name, value);
         }
 
         foreach (var (name, value) in overrides)

@@ -105,6 +105,17 @@ public sealed record ContainerConfig
     /// <summary>Fields this library does not model (ArgsEscaped, OnBuild, Shell, ...).</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? AdditionalProperties { get; set; }
+
+    /// <summary>
+    /// Splits an <see cref="Env"/> entry at its first '=': <c>A=b=c</c> is <c>A</c> and <c>b=c</c>. An entry without
+    /// '=' is a name with an empty value.
+    /// </summary>
+    public static (string Name, string Value) SplitEnvironmentVariable(string entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var equals = entry.IndexOf('=', StringComparison.Ordinal);
+        return equals < 0 ? (entry, string.Empty) : (entry[..equals], entry[(equals + 1)..]);
+    }
 }
 
 /// <summary>A container health check. Durations are nanoseconds in JSON, as Docker writes them.</summary>

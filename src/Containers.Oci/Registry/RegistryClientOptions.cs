@@ -54,6 +54,9 @@ public sealed record RegistryClientOptions
 
     /// <summary>The User-Agent header sent with every request.</summary>
     public string UserAgent { get; init; } = "Containers.Sdk/0.1";
+
+    /// <summary>The clock by which bearer tokens are renewed shortly before they expire (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
 /// <summary>What happened to a blob during a push or pull.</summary>

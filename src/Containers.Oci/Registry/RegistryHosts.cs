@@ -6,7 +6,7 @@ namespace Containers.Oci.Registry;
 public static class RegistryHosts
 {
     /// <summary>The name Docker Hub has in image references.</summary>
-    public const string DockerHub = "docker.io";
+    public const string DockerHub = ImageReference.DockerHubRegistry;
 
     /// <summary>The host that serves Docker Hub's registry API.</summary>
     public const string DockerHubApiHost = "registry-1.docker.io";

@@ -495,7 +495,7 @@ internal sealed class RegistryTransport : IDisposable
                 throw;
             }
 
-            if (token.RenewAt > DateTimeOffset.UtcNow)
+            if (token.RenewAt > _options.TimeProvider.GetUtcNow())
             {
                 return token;
             }
@@ -616,7 +616,7 @@ internal sealed class RegistryTransport : IDisposable
 
         // Renew shortly before expiry so a token never runs out in the middle of a request.
         var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, lifetime.Ticks / 4));
-        return new BearerToken(token, DateTimeOffset.UtcNow + lifetime - margin);
+        return new BearerToken(token, _options.TimeProvider.GetUtcNow() + lifetime - margin);
     }
 
     private static async Task<RegistryAuthenticationException> DeniedAsync(AuthState state, RegistryScope? scope, RegistryCredential? credential, HttpResponseMessage response, CancellationToken cancellationToken, string? tokenService = null)

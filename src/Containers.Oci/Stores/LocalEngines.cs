@@ -152,10 +152,7 @@ public static class LocalEngines
             return File.Exists(name) ? Path.GetFullPath(name) : null;
         }
 
-        return (searchPath ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, name))
-            .FirstOrDefault(File.Exists);
+        return Containers.Shared.PathSearch.FindIn(searchPath ?? "", name);
     }
 
     private static string OneLine(string text)

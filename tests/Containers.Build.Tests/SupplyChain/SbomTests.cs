@@ -21,14 +21,14 @@ public sealed partial class SbomTests
     private static readonly byte[] OldSha512 = SHA512.HashData("old package bytes"u8);
     private static readonly Digest ImageDigest = Digest.Compute("image manifest"u8);
     private static readonly Digest BaseDigest = Digest.Compute("base manifest"u8);
-    private string _root = null!;
+    private TemporaryDirectory _root = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [TestInitialize]
     public void Initialize()
     {
-        _root = Directory.CreateTempSubdirectory("cs-sbom-").FullName;
+        _root = new TemporaryDirectory("cs-sbom-");
         var publish = Directory.CreateDirectory(Path.Combine(_root, "publish")).FullName;
         File.WriteAllText(Path.Combine(publish, "App.deps.json"), $$"""
             {
@@ -59,7 +59,7 @@ public sealed partial class SbomTests
     }
 
     [TestCleanup]
-    public void Cleanup() => Directory.Delete(_root, recursive: true);
+    public void Cleanup() => _root.Dispose();
 
     private void WritePackage(string id, string version, string licenseXml, string authors)
     {

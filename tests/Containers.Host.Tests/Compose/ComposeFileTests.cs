@@ -1,5 +1,6 @@
 using Containers.Host.Compose;
 using Containers.Host.Storage;
+using Containers.TestSupport;
 
 namespace Containers.Host.Tests.Compose;
 
@@ -7,15 +8,15 @@ namespace Containers.Host.Tests.Compose;
 [TestClass]
 public sealed class ComposeFileTests
 {
-    private string _directory = null!;
+    private TemporaryDirectory _directory = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [TestInitialize]
-    public void Initialize() => _directory = Directory.CreateTempSubdirectory("compose-unit-").FullName;
+    public void Initialize() => _directory = new TemporaryDirectory("compose-unit-");
 
     [TestCleanup]
-    public void Cleanup() => Directory.Delete(_directory, recursive: true);
+    public void Cleanup() => _directory.Dispose();
 
     private ComposeFile Parse(string yaml, IReadOnlyDictionary<string, string>? variables = null, IReadOnlyList<string>? profiles = null) =>
         ComposeFile.Parse(yaml, new ComposeLoadOptions { BaseDirectory = _directory, Variables = variables, UseProcessEnvironment = false, ProjectName = "test", Profiles = profiles ?? [] });

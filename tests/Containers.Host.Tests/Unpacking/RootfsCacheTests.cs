@@ -7,16 +7,16 @@ namespace Containers.Host.Tests.Unpacking;
 [TestClass]
 public sealed class RootfsCacheTests
 {
-    private string _work = null!;
+    private TemporaryDirectory _work = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [TestInitialize]
     public void CreateWorkDirectory() =>
-        _work = Directory.CreateTempSubdirectory("host-cache-").FullName;
+        _work = new TemporaryDirectory("host-cache-");
 
     [TestCleanup]
-    public void RemoveWorkDirectory() => Directory.Delete(_work, recursive: true);
+    public void RemoveWorkDirectory() => _work.Dispose();
 
     [TestMethod]
     public void ChainId_of_one_layer_is_its_diff_id_and_chains_by_spec()

@@ -9,7 +9,7 @@ namespace Containers.Host.Tests.Unpacking;
 public sealed class RootfsUnpackerTests
 {
     private const string Layer = "sha256:layer-under-test";
-    private string _work = null!;
+    private TemporaryDirectory _work = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
@@ -17,10 +17,10 @@ public sealed class RootfsUnpackerTests
 
     [TestInitialize]
     public void CreateWorkDirectory() =>
-        _work = Directory.CreateTempSubdirectory("host-unpack-").FullName;
+        _work = new TemporaryDirectory("host-unpack-");
 
     [TestCleanup]
-    public void RemoveWorkDirectory() => Directory.Delete(_work, recursive: true);
+    public void RemoveWorkDirectory() => _work.Dispose();
 
     private string Root => Path.Combine(_work, "rootfs");
 

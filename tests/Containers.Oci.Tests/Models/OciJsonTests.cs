@@ -68,4 +68,14 @@ public sealed class OciJsonTests
         Assert.AreEqual(MediaTypes.OciManifest, OciJson.DetectManifestMediaType("""{"schemaVersion":2,"config":{},"layers":[]}"""u8));
         Assert.AreEqual(MediaTypes.DockerManifest, OciJson.DetectManifestMediaType("""{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"""u8));
     }
+
+    [TestMethod]
+    [DataRow("A=b", "A", "b")]
+    [DataRow("A=b=c", "A", "b=c")]
+    [DataRow("A=", "A", "")]
+    [DataRow("A", "A", "")]
+    public void An_environment_entry_splits_at_its_first_equals_sign(string entry, string name, string value)
+    {
+        Assert.AreEqual((name, value), ContainerConfig.SplitEnvironmentVariable(entry));
+    }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Containers.Oci.Registry;
 using Containers.Oci.Tests.Registry.Fakes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Containers.Oci.Tests.Registry;
 
@@ -234,15 +235,21 @@ public sealed class FakeRegistryPushPullTests
     public async Task A_token_is_reused_until_shortly_before_it_expires()
     {
         await using var registry = await FakeRegistry.StartAsync(FakeAuth.Bearer);
-        registry.TokenLifetime = TimeSpan.FromSeconds(1);
-        using var client = CreateClient(registry);
+        registry.TokenLifetime = TimeSpan.FromMinutes(1);
+        var clock = new FakeTimeProvider();
+        using var client = CreateClient(registry, configure: options => options with { TimeProvider = clock });
         var digest = Digest.Compute("x"u8);
 
         Assert.IsFalse(await client.BlobExistsAsync(registry.Host, "app", digest, TestContext.CancellationToken));
         Assert.IsFalse(await client.BlobExistsAsync(registry.Host, "app", digest, TestContext.CancellationToken));
         Assert.AreEqual(1, registry.TokensIssued);
 
-        await Task.Delay(1100, TestContext.CancellationToken);
+        // A one-minute token is renewed 10 s before it runs out.
+        clock.Advance(TimeSpan.FromSeconds(49));
+        Assert.IsFalse(await client.BlobExistsAsync(registry.Host, "app", digest, TestContext.CancellationToken));
+        Assert.AreEqual(1, registry.TokensIssued);
+
+        clock.Advance(TimeSpan.FromSeconds(2));
         Assert.IsFalse(await client.BlobExistsAsync(registry.Host, "app", digest, TestContext.CancellationToken));
 
         Assert.AreEqual(2, registry.TokensIssued);

@@ -51,24 +51,17 @@ public sealed class BaseImageLayoutTests
     public async Task An_app_image_on_a_base_image_is_written_to_a_new_layout_that_skopeo_reads()
     {
         var skopeo = TestTools.Require("skopeo", "skopeo");
-        var work = TestImages.NewTempDirectory();
-        try
-        {
-            var baseImage = await OciLayout.Open(TestBaseImages.LayoutDirectory).ReadImageAsync("runtime-deps-10.0", cancellationToken: Token);
-            var appLayer = TestImages.CreateLayer(Path.Combine(work, "layers"), new TestFile("app/app", "#!/bin/sh\n", TestImages.Executable));
-            var app = Image.From(baseImage).AppendLayers(appLayer).WithConfig(c => c with { Config = (c.Config ?? new ContainerConfig()) with { Entrypoint = ["/app/app"] } });
-            var layout = OciLayout.Create(Path.Combine(work, "layout"));
+        using var work = new TemporaryDirectory("stores-tests-");
+        var baseImage = await OciLayout.Open(TestBaseImages.LayoutDirectory).ReadImageAsync("runtime-deps-10.0", cancellationToken: Token);
+        var appLayer = TestImages.CreateLayer(Path.Combine(work, "layers"), new TestFile("app/app", "#!/bin/sh\n", TestImages.Executable));
+        var app = Image.From(baseImage).AppendLayers(appLayer).WithConfig(c => c with { Config = (c.Config ?? new ContainerConfig()) with { Entrypoint = ["/app/app"] } });
+        var layout = OciLayout.Create(Path.Combine(work, "layout"));
 
-            await layout.WriteImageAsync(app, "app", Token);
+        await layout.WriteImageAsync(app, "app", Token);
 
-            var result = await TestTools.RunCheckedAsync(skopeo, ["inspect", $"oci:{layout.DirectoryPath}:app"], cancellationToken: Token);
-            using var json = JsonDocument.Parse(result.StandardOutput);
-            Assert.AreEqual(app.ManifestDescriptor.Digest.ToString(), json.RootElement.GetProperty("Digest").GetString());
-            Assert.AreEqual(baseImage.Layers.Count + 1, json.RootElement.GetProperty("Layers").GetArrayLength());
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        var result = await TestTools.RunCheckedAsync(skopeo, ["inspect", $"oci:{layout.DirectoryPath}:app"], cancellationToken: Token);
+        using var json = JsonDocument.Parse(result.StandardOutput);
+        Assert.AreEqual(app.ManifestDescriptor.Digest.ToString(), json.RootElement.GetProperty("Digest").GetString());
+        Assert.AreEqual(baseImage.Layers.Count + 1, json.RootElement.GetProperty("Layers").GetArrayLength());
     }
 }

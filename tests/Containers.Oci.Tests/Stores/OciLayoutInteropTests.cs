@@ -8,15 +8,15 @@ namespace Containers.Oci.Tests.Stores;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class OciLayoutInteropTests
 {
-    private string _work = null!;
+    private TemporaryDirectory _work = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [TestInitialize]
-    public void CreateWorkDirectory() => _work = TestImages.NewTempDirectory();
+    public void CreateWorkDirectory() => _work = new TemporaryDirectory("stores-tests-");
 
     [TestCleanup]
-    public void DeleteWorkDirectory() => Directory.Delete(_work, recursive: true);
+    public void DeleteWorkDirectory() => _work.Dispose();
 
     private CancellationToken Token => TestContext.CancellationToken;
 

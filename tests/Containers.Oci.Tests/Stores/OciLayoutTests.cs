@@ -1,19 +1,20 @@
 using System.Text;
+using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Stores;
 
 [TestClass]
 public sealed class OciLayoutTests
 {
-    private string _work = null!;
+    private TemporaryDirectory _work = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [TestInitialize]
-    public void CreateWorkDirectory() => _work = TestImages.NewTempDirectory();
+    public void CreateWorkDirectory() => _work = new TemporaryDirectory("stores-tests-");
 
     [TestCleanup]
-    public void DeleteWorkDirectory() => Directory.Delete(_work, recursive: true);
+    public void DeleteWorkDirectory() => _work.Dispose();
 
     private CancellationToken Token => TestContext.CancellationToken;
 

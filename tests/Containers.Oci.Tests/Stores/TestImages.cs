@@ -109,11 +109,4 @@ internal static class TestImages
         await stream.CopyToAsync(copy);
         return copy.ToArray();
     }
-
-    public static string NewTempDirectory()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "stores-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
 }

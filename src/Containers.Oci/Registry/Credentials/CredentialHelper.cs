@@ -147,22 +147,7 @@ internal static class CredentialHelper
         return ": " + (firstLine.Length > 200 ? firstLine[..200] + "..." : firstLine);
     }
 
-    private static string? FindExecutable(string name, string? path)
-    {
-        foreach (var directory in (path ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            foreach (var extension in OperatingSystem.IsWindows() ? new[] { ".exe", ".cmd", ".bat", "" } : [""])
-            {
-                var candidate = Path.Combine(directory, name + extension);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        return null;
-    }
+    private static string? FindExecutable(string name, string? path) => Containers.Shared.PathSearch.FindIn(path ?? "", name);
 
     private static void Kill(Process process)
     {

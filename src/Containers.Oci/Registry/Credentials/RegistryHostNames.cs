@@ -7,12 +7,12 @@ namespace Containers.Oci.Registry;
 /// </summary>
 internal static class RegistryHostNames
 {
-    public const string DockerHub = "docker.io";
+    public const string DockerHub = ImageReference.DockerHubRegistry;
 
     /// <summary>The key docker login writes for Docker Hub and the server URL docker passes to helpers for it.</summary>
     public const string DockerHubLegacyServer = "https://index.docker.io/v1/";
 
-    private static readonly string[] DockerHubAliases = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+    private static readonly string[] DockerHubAliases = [DockerHub, "index.docker.io", RegistryHosts.DockerHubApiHost];
 
     /// <summary>
     /// "https://Host:5000/v2/" → "host:5000"; Docker Hub aliases → "docker.io". Everything after the

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
+using Containers.Oci;
 
 namespace Containers.Sdk.Tasks.BuildServer;
 
@@ -167,7 +167,7 @@ internal sealed class WarmupRegistry : IAsyncDisposable
             if (method == "PUT")
             {
                 var content = body.ToArray();
-                var digest = "sha256:" + Convert.ToHexString(SHA256.HashData(content)).ToLowerInvariant();
+                var digest = Digest.Compute(content).ToString();
                 var stored = (content, request.ContentType ?? "application/vnd.oci.image.manifest.v1+json");
                 _manifests[key] = stored;
                 _manifests[manifest.Repository + "@" + digest] = stored;
@@ -177,7 +177,7 @@ internal sealed class WarmupRegistry : IAsyncDisposable
             }
             else if (_manifests.TryGetValue(key, out var found))
             {
-                response.Headers["Docker-Content-Digest"] = "sha256:" + Convert.ToHexString(SHA256.HashData(found.Content)).ToLowerInvariant();
+                response.Headers["Docker-Content-Digest"] = Digest.Compute(found.Content).ToString();
                 await WriteAsync(response, 200, found.MediaType, found.Content, method).ConfigureAwait(false);
             }
             else
@@ -194,7 +194,7 @@ internal sealed class WarmupRegistry : IAsyncDisposable
 
     private async Task StoreBlobAsync(HttpListenerResponse response, string repository, string digest, byte[] content, string method)
     {
-        var actual = "sha256:" + Convert.ToHexString(SHA256.HashData(content)).ToLowerInvariant();
+        var actual = Digest.Compute(content).ToString();
         if (!string.Equals(actual, digest, StringComparison.Ordinal))
         {
             await WriteAsync(response, 400, "application/json", """{"errors":[{"code":"DIGEST_INVALID","message":"digest invalid"}]}"""u8.ToArray(), method).ConfigureAwait(false);
