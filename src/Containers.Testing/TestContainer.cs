@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Containers.Host.Images;
 using Containers.Host.Lifecycle;
 using Containers.Host.Readiness;
-using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Containers.Testing;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Containers.Host.Compose;
 using Containers.Host.Images;
 using Containers.Host.Lifecycle;
-using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Containers.Testing;
 

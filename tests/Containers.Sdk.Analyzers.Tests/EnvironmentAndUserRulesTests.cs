@@ -1,6 +1,6 @@
+using Containers.Sdk.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
-using Containers.Sdk.Analyzers.Rules;
 
 namespace Containers.Sdk.Analyzers.Tests;
 

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
 
 namespace Containers.TestSupport;
 

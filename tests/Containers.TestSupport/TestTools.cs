@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using Containers.Shared;
-using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Containers.TestSupport;
 

@@ -4,6 +4,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Layers;
 
 var dataDirectory = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "layer-bench-data");
 var repetitions = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Containers.Oci;
+using Containers.Oci.References;
 
 namespace Containers.Build.Configuration;
 

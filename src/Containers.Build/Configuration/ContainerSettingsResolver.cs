@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 
 namespace Containers.Build.Configuration;
 

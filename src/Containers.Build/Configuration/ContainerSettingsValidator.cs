@@ -1,5 +1,6 @@
-using System.Globalization;
-using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Shared;
 
 namespace Containers.Build.Configuration;

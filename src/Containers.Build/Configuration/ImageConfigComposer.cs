@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Containers.Build.Reproducibility;
-using Containers.Oci;
+using Containers.Oci.Digests;
+using Containers.Oci.Models;
 
 namespace Containers.Build.Configuration;
 

@@ -1,4 +1,6 @@
-using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 
 namespace Containers.Build.Configuration;
 

@@ -1,4 +1,3 @@
-using Containers.Oci;
 
 namespace Containers.Build.Publishing;
 

@@ -1,7 +1,10 @@
 using Containers.Build.Layering;
 using Containers.Build.Reproducibility;
 using Containers.Build.SupplyChain;
-using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Models;
+using Containers.Oci.References;
 
 namespace Containers.Build.Publishing;
 

@@ -1,4 +1,6 @@
-using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Referrers;
 
 namespace Containers.Build.Publishing;
 

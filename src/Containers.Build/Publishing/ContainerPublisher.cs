@@ -5,7 +5,16 @@ using Containers.Build.Layering;
 using Containers.Build.Reproducibility;
 using Containers.Build.SupplyChain;
 using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Layers;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
+using Containers.Oci.Referrers;
 using Containers.Oci.Registry;
+using Containers.Oci.Stores;
 
 namespace Containers.Build.Publishing;
 
@@ -272,95 +281,95 @@ public sealed class ContainerPublisher
         switch (request.Destination)
         {
             case ContainerDestination.RegistryRepository registryDestination:
-            {
-                var mountFrom = request.BaseImageLayoutPath is null
-                    && string.Equals(request.BaseImage.Registry, registryDestination.Registry, StringComparison.OrdinalIgnoreCase)
-                    && request.BaseImage.Repository != registryDestination.Repository
-                        ? new[] { request.BaseImage.Repository }
-                        : [];
-                // Pulling the base image counted nothing as uploaded; count from here.
-                transfers.Reset();
-                Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
-                // Everything by digest first (no tag moves), the SBOMs' blobs alongside as soon as each is made, their
-                // referrer manifests once the image is complete, and the tags last: a push or an SBOM that fails
-                // moves no tag.
-                var push = index is not null
-                    ? registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken)
-                    : registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken);
-                var attachments = sbomTasks.Select(sbom => AttachSbomAsync(registry, registryDestination, sbom, push, timestamp, cancellationToken)).ToList();
-                try
                 {
-                    await push.ConfigureAwait(false);
-                }
-                finally
-                {
-                    // Observed either way; after a failed push they fail with its exception, which is already on its way.
-                    await ((Task)Task.WhenAll(attachments)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
+                    var mountFrom = request.BaseImageLayoutPath is null
+                        && string.Equals(request.BaseImage.Registry, registryDestination.Registry, StringComparison.OrdinalIgnoreCase)
+                        && request.BaseImage.Repository != registryDestination.Repository
+                            ? new[] { request.BaseImage.Repository }
+                            : [];
+                    // Pulling the base image counted nothing as uploaded; count from here.
+                    transfers.Reset();
+                    Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
+                    // Everything by digest first (no tag moves), the SBOMs' blobs alongside as soon as each is made, their
+                    // referrer manifests once the image is complete, and the tags last: a push or an SBOM that fails
+                    // moves no tag.
+                    var push = index is not null
+                        ? registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken)
+                        : registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken);
+                    var attachments = sbomTasks.Select(sbom => AttachSbomAsync(registry, registryDestination, sbom, push, timestamp, cancellationToken)).ToList();
+                    try
+                    {
+                        await push.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        // Observed either way; after a failed push they fail with its exception, which is already on its way.
+                        await ((Task)Task.WhenAll(attachments)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    }
 
-                sboms.AddRange(await Task.WhenAll(attachments).ConfigureAwait(false));
-                var manifestBytes = index?.IndexBytes ?? images[0].Image.ManifestBytes;
-                foreach (var tag in tags)
-                {
-                    await registry.PutManifestAsync(registryDestination.Registry, registryDestination.Repository, tag, manifestBytes, mediaType, cancellationToken).ConfigureAwait(false);
+                    sboms.AddRange(await Task.WhenAll(attachments).ConfigureAwait(false));
+                    var manifestBytes = index?.IndexBytes ?? images[0].Image.ManifestBytes;
+                    foreach (var tag in tags)
+                    {
+                        await registry.PutManifestAsync(registryDestination.Registry, registryDestination.Repository, tag, manifestBytes, mediaType, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    uploaded = transfers.Uploaded;
+                    reused = transfers.Reused;
+
+                    break;
                 }
-
-                uploaded = transfers.Uploaded;
-                reused = transfers.Reused;
-
-                break;
-            }
 
             case ContainerDestination.OciLayoutDirectory layoutDestination:
-            {
-                var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
-                // Create opens an existing layout as it is and makes a new one otherwise.
-                var layout = OciLayout.Create(layoutDestination.DirectoryPath);
-                if (local.Count > 1)
                 {
-                    await layout.WriteIndexAsync(new ComposedImageIndex(local, format), tags, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await layout.WriteImageAsync(local[0], tags, cancellationToken).ConfigureAwait(false);
-                }
+                    var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
+                    // Create opens an existing layout as it is and makes a new one otherwise.
+                    var layout = OciLayout.Create(layoutDestination.DirectoryPath);
+                    if (local.Count > 1)
+                    {
+                        await layout.WriteIndexAsync(new ComposedImageIndex(local, format), tags, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await layout.WriteImageAsync(local[0], tags, cancellationToken).ConfigureAwait(false);
+                    }
 
-                for (var i = 0; i < sboms.Count; i++)
-                {
-                    var entry = await layout.WriteReferrerAsync(SbomReferrer(sboms[i], timestamp), cancellationToken).ConfigureAwait(false);
-                    sboms[i] = sboms[i] with { ReferrerDigest = entry.Digest };
-                }
+                    for (var i = 0; i < sboms.Count; i++)
+                    {
+                        var entry = await layout.WriteReferrerAsync(SbomReferrer(sboms[i], timestamp), cancellationToken).ConfigureAwait(false);
+                        sboms[i] = sboms[i] with { ReferrerDigest = entry.Digest };
+                    }
 
-                layoutPath = layout.DirectoryPath;
-                break;
-            }
+                    layoutPath = layout.DirectoryPath;
+                    break;
+                }
 
             case ContainerDestination.Archive archive:
-            {
-                var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
-                await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
-                archivePath = archive.FilePath;
-                for (var i = 0; i < sboms.Count; i++)
                 {
-                    var path = SbomFilePathBeside(archive.FilePath, sboms[i], sboms.Count > 1);
-                    WriteSbomFile(path, sboms[i].Content);
-                    sboms[i] = sboms[i] with { Files = [.. sboms[i].Files, path] };
+                    var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
+                    await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
+                    archivePath = archive.FilePath;
+                    for (var i = 0; i < sboms.Count; i++)
+                    {
+                        var path = SbomFilePathBeside(archive.FilePath, sboms[i], sboms.Count > 1);
+                        WriteSbomFile(path, sboms[i].Content);
+                        sboms[i] = sboms[i] with { Files = [.. sboms[i].Files, path] };
+                    }
+                    break;
                 }
-                break;
-            }
 
             case ContainerDestination.LocalDaemon daemon:
-            {
-                var engine = EnsureEngineAnswers(daemon.Command);
-                var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
-                if (local.Count > 1)
                 {
-                    throw new OciException($"A local {Path.GetFileName(daemon.Command)} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
-                }
+                    var engine = EnsureEngineAnswers(daemon.Command);
+                    var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
+                    if (local.Count > 1)
+                    {
+                        throw new OciException($"A local {Path.GetFileName(daemon.Command)} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
+                    }
 
-                await LocalEngines.LoadAsync(engine, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken: cancellationToken).ConfigureAwait(false);
-                break;
-            }
+                    await LocalEngines.LoadAsync(engine, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    break;
+                }
         }
 
         return new ContainerPublishResult

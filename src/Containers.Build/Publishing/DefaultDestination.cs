@@ -1,4 +1,4 @@
-using Containers.Oci;
+using Containers.Oci.Stores;
 
 namespace Containers.Build.Publishing;
 

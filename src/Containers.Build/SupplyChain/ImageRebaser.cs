@@ -1,6 +1,12 @@
 using System.Globalization;
 using Containers.Build.Publishing;
 using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
 
 namespace Containers.Build.SupplyChain;

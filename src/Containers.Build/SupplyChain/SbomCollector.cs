@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Containers.Oci;
+using Containers.Oci.Digests;
+using Containers.Oci.Platforms;
 using NuGet.Packaging;
 
 namespace Containers.Build.SupplyChain;

@@ -1,4 +1,4 @@
-using Containers.Oci;
+using Containers.Oci.Digests;
 
 namespace Containers.Build.SupplyChain;
 

@@ -1,6 +1,10 @@
 using System.Runtime.InteropServices;
 using Containers.Oci;
+using Containers.Oci.Images;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Stores;
 
 namespace Containers.Host.Images;
 

@@ -1,6 +1,13 @@
 using System.Diagnostics;
 using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
+using Containers.Oci.Stores;
 
 namespace Containers.Host.Images;
 

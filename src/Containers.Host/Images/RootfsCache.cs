@@ -1,5 +1,7 @@
 using System.Text;
 using Containers.Oci;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
 
 namespace Containers.Host.Images;
 

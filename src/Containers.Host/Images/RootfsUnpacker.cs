@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using Containers.Oci;
+using Containers.Oci.Images;
 
 namespace Containers.Host.Images;
 

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Containers.Host.Networking;
-using Containers.Host.Storage;
 using Containers.Oci;
 
 namespace Containers.Host.Lifecycle;

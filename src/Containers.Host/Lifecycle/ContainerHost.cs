@@ -3,7 +3,7 @@ using System.Globalization;
 using Containers.Host.Images;
 using Containers.Host.Readiness;
 using Containers.Host.Runtimes;
-using Containers.Oci;
+using Containers.Oci.Models;
 
 namespace Containers.Host.Lifecycle;
 

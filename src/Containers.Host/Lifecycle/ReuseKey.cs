@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Containers.Host.Storage;
-using Containers.Oci;
+using Containers.Oci.Digests;
 
 namespace Containers.Host.Lifecycle;
 

@@ -7,6 +7,7 @@ using Containers.Host.Readiness;
 using Containers.Host.Runtimes;
 using Containers.Host.Storage;
 using Containers.Oci;
+using Containers.Oci.Json;
 
 namespace Containers.Host.Lifecycle;
 

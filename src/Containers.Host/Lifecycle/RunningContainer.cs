@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Containers.Host.Networking;
 using Containers.Host.Runtimes;
-using Containers.Oci;
+using Containers.Oci.Models;
 
 namespace Containers.Host.Lifecycle;
 

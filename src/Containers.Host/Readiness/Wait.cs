@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Containers.Host.Lifecycle;
@@ -297,7 +295,7 @@ public static class Wait
     /// What <see cref="ForImageDefaults"/> waits for on <paramref name="image"/> started with <paramref name="startEnvironment"/>
     /// (variables the start adds to or replaces in the image's Env); null: nothing.
     /// </summary>
-    internal static IContainerWaitStrategy? ImageDefaultFor(Oci.ImageConfig image, IReadOnlyDictionary<string, string>? startEnvironment = null)
+    internal static IContainerWaitStrategy? ImageDefaultFor(Oci.Models.ImageConfig image, IReadOnlyDictionary<string, string>? startEnvironment = null)
     {
         var config = image.Config;
         if (config?.Labels?.ContainsKey(HealthCheckWait.Label) == true)

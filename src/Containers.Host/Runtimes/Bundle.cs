@@ -3,6 +3,7 @@ using Containers.Host.Lifecycle;
 using Containers.Host.Networking;
 using Containers.Host.Storage;
 using Containers.Oci;
+using Containers.Oci.Models;
 
 namespace Containers.Host.Runtimes;
 

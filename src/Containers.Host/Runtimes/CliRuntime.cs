@@ -5,6 +5,8 @@ using Containers.Host.Lifecycle;
 using Containers.Host.Networking;
 using Containers.Host.Readiness;
 using Containers.Oci;
+using Containers.Oci.Images;
+using Containers.Oci.Stores;
 
 namespace Containers.Host.Runtimes;
 

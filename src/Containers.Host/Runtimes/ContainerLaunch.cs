@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Containers.Host.Lifecycle;
-using Containers.Oci;
+using Containers.Oci.Images;
+using Containers.Oci.Models;
 
 namespace Containers.Host.Runtimes;
 

@@ -81,7 +81,7 @@ internal sealed class NamespacesRuntime(string containersDirectory, bool rootles
         start.Environment.Clear();
         foreach (var variable in process["env"]!.AsArray().Select(v => (string)v!))
         {
-            var (name, value) = Oci.ContainerConfig.SplitEnvironmentVariable(variable);
+            var (name, value) = Oci.Models.ContainerConfig.SplitEnvironmentVariable(variable);
             start.Environment[name] = value;
         }
 

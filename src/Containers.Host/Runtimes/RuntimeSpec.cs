@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Containers.Host.Images;
-using Containers.Oci;
+using Containers.Oci.Models;
 
 namespace Containers.Host.Runtimes;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Containers.Oci.Digests;
+using Containers.Oci.Platforms;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Descriptors;
 
 /// <summary>
 /// An OCI content descriptor: what a piece of content is (media type), how to find and verify it

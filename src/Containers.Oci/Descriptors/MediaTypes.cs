@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Descriptors;
 
 /// <summary>The media types of the OCI image spec and of Docker's image manifest v2 schema 2.</summary>
 public static class MediaTypes

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Digests;
 
 /// <summary>
 /// A content digest as defined by the OCI image spec: <c>algorithm ":" encoded</c>, for example

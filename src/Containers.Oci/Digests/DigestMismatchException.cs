@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Digests;
 
 /// <summary>Content did not hash to the digest it was addressed by. Such content is never accepted.</summary>
 public sealed class DigestMismatchException : OciException

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Digests;
 
 /// <summary>
 /// A read-only stream over content of a known digest (and, usually, length): it hashes what passes through and

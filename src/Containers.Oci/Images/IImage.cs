@@ -1,4 +1,7 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Models;
+
+namespace Containers.Oci.Images;
 
 /// <summary>
 /// A single-platform image: its manifest and config (small, held in memory, with their exact bytes so

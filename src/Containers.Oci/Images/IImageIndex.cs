@@ -1,4 +1,7 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Models;
+
+namespace Containers.Oci.Images;
 
 /// <summary>A multi-platform image: an index (or Docker manifest list) and the images it lists.</summary>
 public interface IImageIndex

@@ -1,4 +1,7 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+
+namespace Containers.Oci.Images;
 
 /// <summary>
 /// One layer of an image: how it is addressed (its descriptor: media type, digest and size of the

@@ -1,4 +1,9 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
+
+namespace Containers.Oci.Images;
 
 /// <summary>
 /// An image composed from a config and layers. The manifest and config bytes are computed once, on

@@ -1,4 +1,8 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
+
+namespace Containers.Oci.Images;
 
 /// <summary>An index composed from images; its bytes are computed once.</summary>
 public sealed class ComposedImageIndex : IImageIndex

@@ -1,9 +1,10 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Containers.Oci.Json;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Models;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Json;
 
 /// <summary>
 /// Canonical JSON for OCI documents. Output is compact, properties in declaration order, nulls omitted,

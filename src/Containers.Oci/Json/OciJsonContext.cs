@@ -1,5 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
 
 namespace Containers.Oci.Json;
 

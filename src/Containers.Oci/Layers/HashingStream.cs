@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using Containers.Oci.Digests;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>
 /// Passes bytes through to or from an inner stream while hashing and counting them, so a digest and a

@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>A path given for a layer entry cannot be stored safely in a layer.</summary>
 public sealed class InvalidLayerPathException : OciException

@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>What a <see cref="LayerEntry"/> puts into the layer.</summary>
 public enum LayerEntryKind

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>Normalizes container paths to tar names and rejects the ones that could escape the image root.</summary>
 internal static class LayerPaths

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>
 /// An immutable plan of what goes into one layer. Adding returns a new plan; the plan reads only file

@@ -1,7 +1,10 @@
 using System.Formats.Tar;
 using System.Runtime.CompilerServices;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>
 /// Reads the entries of a layer of any supported media type (tar, tar+gzip, tar+zstd, Docker gzip and the

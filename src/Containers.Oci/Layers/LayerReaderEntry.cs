@@ -1,6 +1,6 @@
 using System.Formats.Tar;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>One entry of a layer as read by <see cref="LayerReader"/>.</summary>
 public sealed class LayerReaderEntry

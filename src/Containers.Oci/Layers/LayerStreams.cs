@@ -1,6 +1,7 @@
 using System.IO.Compression;
+using Containers.Oci.Descriptors;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>Compression and decompression of layer streams for every supported layer media type.</summary>
 public static class LayerStreams

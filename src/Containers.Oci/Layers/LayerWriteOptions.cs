@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.IO.Compression;
+using Containers.Oci.Descriptors;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>How <see cref="LayerWriter"/> writes a layer: compression, timestamp and ownership.</summary>
 public sealed record LayerWriteOptions

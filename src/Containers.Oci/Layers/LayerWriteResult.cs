@@ -1,4 +1,7 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+
+namespace Containers.Oci.Layers;
 
 /// <summary>What writing a layer produced.</summary>
 /// <param name="Descriptor">The blob's media type, digest and size.</param>

@@ -1,6 +1,7 @@
 using System.IO.Compression;
+using Containers.Oci.Descriptors;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>
 /// Writes a <see cref="LayerPlan"/> as a deterministic tar, compressed, in one streaming pass that also

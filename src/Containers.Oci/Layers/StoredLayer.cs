@@ -1,4 +1,8 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+
+namespace Containers.Oci.Layers;
 
 /// <summary>
 /// A layer whose compressed blob is read from somewhere (a file, a registry, an archive entry); the

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Layers;
 
 /// <summary>The kinds of tar entry <see cref="TarEntryWriter"/> writes.</summary>
 internal enum TarEntryKind

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Containers.Oci.Digests;
+using Containers.Oci.Platforms;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Models;
 
 /// <summary>
 /// The image configuration blob (OCI image-spec config.md; Docker's container image v1 JSON).

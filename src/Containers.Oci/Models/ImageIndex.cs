@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Containers.Oci.Descriptors;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Models;
 
 /// <summary>An image index (OCI) or manifest list (Docker): one manifest per platform.</summary>
 public sealed record ImageIndex

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Containers.Oci.Descriptors;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Models;
 
 /// <summary>An image manifest (OCI <c>application/vnd.oci.image.manifest.v1+json</c> or Docker v2 schema 2).</summary>
 public sealed record ImageManifest

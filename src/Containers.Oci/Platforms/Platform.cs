@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Platforms;
 
 /// <summary>
 /// The platform an image runs on, as in the OCI index <c>platform</c> object and the image config's

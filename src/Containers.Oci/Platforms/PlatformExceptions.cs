@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Platforms;
 
 /// <summary>An image index offers no manifest for the platform that was asked for.</summary>
 public sealed class PlatformNotFoundException : OciException

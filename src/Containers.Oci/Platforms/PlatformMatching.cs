@@ -1,4 +1,6 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+
+namespace Containers.Oci.Platforms;
 
 /// <summary>
 /// Normalizes, parses and matches platforms the way containerd's platforms package does, and picks the

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Platforms;
 
 /// <summary>Maps .NET portable runtime identifiers (RIDs) to container platforms and back.</summary>
 /// <remarks>

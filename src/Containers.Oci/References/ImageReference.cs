@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
+using Containers.Oci.Digests;
 using Containers.Shared;
-using DigestValue = Containers.Oci.Digest;
+using DigestValue = Containers.Oci.Digests.Digest;
 
-namespace Containers.Oci;
+namespace Containers.Oci.References;
 
 /// <summary>
 /// A normalized image reference, <c>registry/repository[:tag][@digest]</c>, parsed with the grammar of

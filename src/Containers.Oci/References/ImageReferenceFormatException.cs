@@ -1,4 +1,5 @@
-namespace Containers.Oci;
+
+namespace Containers.Oci.References;
 
 /// <summary>The part of an image reference that a <see cref="ImageReferenceFormatException"/> is about.</summary>
 public enum ImageReferencePart

@@ -1,4 +1,9 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
+
+namespace Containers.Oci.Referrers;
 
 /// <summary>
 /// An OCI 1.1 artifact that refers to another manifest (its subject): an image manifest whose

@@ -1,5 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
+using Containers.Oci.Referrers;
 
 namespace Containers.Oci.Registry;
 

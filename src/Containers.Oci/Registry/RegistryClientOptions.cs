@@ -1,3 +1,6 @@
+using Containers.Oci.Digests;
+using Containers.Oci.Registry.Credentials;
+
 namespace Containers.Oci.Registry;
 
 /// <summary>How a <see cref="RegistryClient"/> connects, authenticates, retries and reports progress.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Containers.Oci.References;
 
 namespace Containers.Oci.Registry;
 

@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
+using Containers.Oci.Registry.Credentials;
 
 namespace Containers.Oci.Registry;
 

@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Stores;
 
 /// <summary>Writing archives to a file: to a temporary file next to it, renamed into place only when complete.</summary>
 internal static class ArchiveFiles

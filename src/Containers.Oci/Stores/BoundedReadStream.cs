@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Stores;
 
 /// <summary>A read-only window of <c>length</c> bytes starting at an offset of a seekable stream (a tar entry's data).</summary>
 internal sealed class BoundedReadStream : Stream

@@ -1,4 +1,6 @@
-namespace Containers.Oci;
+using Containers.Oci.Layers;
+
+namespace Containers.Oci.Stores;
 
 /// <summary>
 /// Writes archive entries the same way every time: root ownership with no user names, fixed

@@ -1,7 +1,14 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Json;
+using Containers.Oci.Layers;
+using Containers.Oci.Models;
+using Containers.Oci.References;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Stores;
 
 /// <summary>An image to put in a docker archive, with the repository tags it is loaded as.</summary>
 /// <param name="Image">The image.</param>

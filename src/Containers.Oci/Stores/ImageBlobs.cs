@@ -1,4 +1,8 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+
+namespace Containers.Oci.Stores;
 
 /// <summary>A blob of an image to store: either small bytes held in memory (manifest, config, index) or a layer to stream.</summary>
 internal sealed record ImageBlob(Descriptor Descriptor, string What, ReadOnlyMemory<byte> Content, ILayer? Layer)

@@ -1,4 +1,11 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
+
+namespace Containers.Oci.Stores;
 
 /// <summary>Where an OCI layout's files come from: a directory, or the entries of an archive.</summary>
 internal interface ILayoutFiles

@@ -1,4 +1,4 @@
-namespace Containers.Oci;
+namespace Containers.Oci.Stores;
 
 /// <summary>
 /// An image store (an OCI layout directory, an OCI archive or a docker-archive tarball) could not be

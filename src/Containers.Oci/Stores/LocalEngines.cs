@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Containers.Oci.Images;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Stores;
 
 /// <summary>What a probe of a local container engine's CLI (docker, podman) found.</summary>
 /// <param name="Name">The CLI's name as asked for: <c>docker</c>, <c>podman</c> or a path.</param>

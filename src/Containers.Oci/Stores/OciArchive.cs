@@ -1,4 +1,12 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Json;
+using Containers.Oci.Layers;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
+
+namespace Containers.Oci.Stores;
 
 /// <summary>
 /// OCI archives: an OCI image layout packed in a tar file, as read by <c>skopeo copy oci-archive:</c> and

@@ -1,4 +1,9 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Json;
+using Containers.Oci.Referrers;
+
+namespace Containers.Oci.Stores;
 
 // OCI 1.1 referrers in a layout: the artifact's blobs are stored and its manifest gets an index.json entry
 // without a ref name (image-spec: referrers are found by their subject, not by a tag).

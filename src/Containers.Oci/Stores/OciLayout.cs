@@ -1,6 +1,13 @@
 using System.Text;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Json;
+using Containers.Oci.Layers;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Stores;
 
 /// <summary>
 /// An OCI image layout directory (image-spec <c>image-layout.md</c>): an <c>oci-layout</c> file,

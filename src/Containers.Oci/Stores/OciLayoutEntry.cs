@@ -1,4 +1,6 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+
+namespace Containers.Oci.Stores;
 
 /// <summary>One entry of an OCI layout's index.json: a manifest or index, and the name it is known by.</summary>
 /// <param name="RefName">The <c>org.opencontainers.image.ref.name</c> annotation (usually a tag), or null when the entry has none.</param>

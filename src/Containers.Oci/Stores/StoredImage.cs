@@ -1,4 +1,8 @@
-namespace Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Images;
+using Containers.Oci.Models;
+
+namespace Containers.Oci.Stores;
 
 /// <summary>An image read from a store: manifest and config bytes as stored (already verified), layers backed by the store.</summary>
 internal sealed class StoredImage : IImage

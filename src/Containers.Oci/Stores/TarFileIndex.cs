@@ -1,6 +1,6 @@
 using System.Formats.Tar;
 
-namespace Containers.Oci;
+namespace Containers.Oci.Stores;
 
 /// <summary>
 /// The regular-file entries of a tar file and where their data lies, read once (headers only; data is

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using Containers.Sdk.Analyzers.Generators;
 using Containers.Shared;
 using Microsoft.CodeAnalysis;

@@ -1,4 +1,3 @@
-using Containers.Build.Configuration;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -115,8 +114,8 @@ public sealed class ComputeContainerConfig : ContainerSettingsTask
         ResolvedLabels = settings.Labels.Select(l => (ITaskItem)WithValue(l.Name, l.Value)).ToArray();
         ResolvedImageFormat = settings.ImageFormat switch
         {
-            Containers.Oci.ManifestFormat.Oci => "OCI",
-            Containers.Oci.ManifestFormat.Docker => "Docker",
+            Containers.Oci.Descriptors.ManifestFormat.Oci => "OCI",
+            Containers.Oci.Descriptors.ManifestFormat.Docker => "Docker",
             _ => "",
         };
         return true;

@@ -1,6 +1,12 @@
 using Containers.Build.Configuration;
 using Containers.Oci;
+using Containers.Oci.Digests;
+using Containers.Oci.Layers;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
+using Containers.Oci.Stores;
 
 namespace Containers.Sdk.Tasks;
 

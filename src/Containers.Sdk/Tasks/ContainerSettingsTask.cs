@@ -1,7 +1,6 @@
 using Containers.Build.Configuration;
-using Microsoft.Build.Framework;
-
 using Containers.Sdk.Tasks.BuildServer;
+using Microsoft.Build.Framework;
 
 namespace Containers.Sdk.Tasks;
 

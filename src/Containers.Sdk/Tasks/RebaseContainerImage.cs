@@ -1,7 +1,8 @@
-using Containers.Build.Publishing;
 using Containers.Build.SupplyChain;
-using Containers.Oci;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 

@@ -1,5 +1,4 @@
 using Containers.Sdk.Tasks.BuildServer;
-using Microsoft.Build.Framework;
 
 namespace Containers.Sdk.Tasks;
 

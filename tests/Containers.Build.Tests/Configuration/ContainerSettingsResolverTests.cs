@@ -1,5 +1,6 @@
 using Containers.Build.Configuration;
 using Containers.Oci;
+using Containers.Oci.Descriptors;
 
 namespace Containers.Build.Tests.Configuration;
 

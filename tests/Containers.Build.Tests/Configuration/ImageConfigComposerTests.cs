@@ -2,7 +2,9 @@ using System.Text;
 using System.Text.Json;
 using Containers.Build.Configuration;
 using Containers.Build.Reproducibility;
-using Containers.Oci;
+using Containers.Oci.Digests;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
 
 namespace Containers.Build.Tests.Configuration;
 

@@ -1,7 +1,13 @@
 using System.Text.Json;
 using Containers.Build.Publishing;
-using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
 
 namespace Containers.Build.Tests.Publishing;

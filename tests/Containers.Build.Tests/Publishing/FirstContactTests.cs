@@ -1,8 +1,11 @@
-using System.Text.Json;
 using Containers.Build.Publishing;
 using Containers.Build.Reproducibility;
 using Containers.Oci;
+using Containers.Oci.Digests;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
 
 namespace Containers.Build.Tests.Publishing;

@@ -1,5 +1,5 @@
 using Containers.Build.Publishing;
-using Containers.Oci;
+using Containers.Oci.Layers;
 
 namespace Containers.Build.Tests.Publishing;
 

@@ -1,7 +1,13 @@
 using Containers.Build.Publishing;
 using Containers.Build.SupplyChain;
 using Containers.Build.Tests.Publishing;
-using Containers.Oci;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Layers;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
 using Containers.TestSupport;
 

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Containers.Build.SupplyChain;
 using Containers.Oci;
+using Containers.Oci.Digests;
 using Containers.TestSupport;
 using Json.Schema;
 

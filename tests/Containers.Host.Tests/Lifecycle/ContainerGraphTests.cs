@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Containers.Host.Networking;
 using Containers.TestSupport;
 
 namespace Containers.Host.Tests.Lifecycle;

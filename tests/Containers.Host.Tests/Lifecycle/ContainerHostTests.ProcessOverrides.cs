@@ -1,4 +1,4 @@
-using Containers.Oci;
+using Containers.Oci.Models;
 
 namespace Containers.Host.Tests.Lifecycle;
 

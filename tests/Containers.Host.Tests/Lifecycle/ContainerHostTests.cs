@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using Containers.TestSupport;
 
 namespace Containers.Host.Tests.Lifecycle;
@@ -194,7 +193,11 @@ public abstract partial class ContainerHostTests
         var timed = new ContainerStartOptions
         {
             Backend = Backend,
-            Image = options.Image, Command = options.Command, CacheDirectory = _cache, StartupTimeout = TimeSpan.FromSeconds(1), StopGracePeriod = TimeSpan.FromSeconds(1),
+            Image = options.Image,
+            Command = options.Command,
+            CacheDirectory = _cache,
+            StartupTimeout = TimeSpan.FromSeconds(1),
+            StopGracePeriod = TimeSpan.FromSeconds(1),
         };
         timed.WaitStrategies.Add(Wait.ForTcpPort(9999));
 
@@ -253,7 +256,9 @@ public abstract partial class ContainerHostTests
         var stubborn = new ContainerStartOptions
         {
             Backend = Backend,
-            Image = graceful.Image, CacheDirectory = _cache, StopGracePeriod = TimeSpan.FromMilliseconds(500),
+            Image = graceful.Image,
+            CacheDirectory = _cache,
+            StopGracePeriod = TimeSpan.FromMilliseconds(500),
             Command = ["/bin/sh", "-c", "trap '' TERM; echo up; while :; do sleep 0.1; done"],
         };
         stubborn.WaitStrategies.Add(Wait.ForLogLine("^up$"));
@@ -342,7 +347,10 @@ public sealed class CliContainerHostTests : ContainerHostTests
         var logged = new List<string>();
         var second = new ContainerStartOptions
         {
-            Backend = Backend, Image = first.Image, CacheDirectory = Cache, Command = ["/bin/sh", "-c", "echo two"],
+            Backend = Backend,
+            Image = first.Image,
+            CacheDirectory = Cache,
+            Command = ["/bin/sh", "-c", "echo two"],
             Log = line => { logged.Add(line); TestContext.WriteLine(line); },
         };
         second.WaitStrategies.Add(Wait.ForExit(0));

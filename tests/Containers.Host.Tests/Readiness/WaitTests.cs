@@ -1,5 +1,5 @@
-using Containers.Host.Lifecycle;
 using Containers.Oci;
+using Containers.Oci.Models;
 
 namespace Containers.Host.Tests.Readiness;
 

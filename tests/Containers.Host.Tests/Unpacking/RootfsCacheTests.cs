@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Containers.Oci;
+using Containers.Oci.Digests;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
 
 namespace Containers.Host.Tests.Unpacking;

@@ -1,7 +1,6 @@
 using System.Formats.Tar;
-using Containers.Oci;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
-using NativeMethods = Containers.Host.NativeMethods;
 
 namespace Containers.Host.Tests.Unpacking;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Credentials;
@@ -498,8 +498,12 @@ public sealed class ConfiguredCredentialProviderTests
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         var refreshToken = await RequestTokenAsync(client, registry.TokenRealm!, new()
         {
-            ["grant_type"] = "password", ["username"] = registry.Username, ["password"] = registry.Password,
-            ["service"] = registry.TokenService, ["client_id"] = "tests", ["access_type"] = "offline",
+            ["grant_type"] = "password",
+            ["username"] = registry.Username,
+            ["password"] = registry.Password,
+            ["service"] = registry.TokenService,
+            ["client_id"] = "tests",
+            ["access_type"] = "offline",
         }, "refresh_token");
         _sandbox.WriteDockerConfig($$"""{"auths": {"{{registry.Host}}": {"identitytoken": "{{refreshToken}}"} } }""");
 
@@ -508,8 +512,11 @@ public sealed class ConfiguredCredentialProviderTests
         Assert.AreEqual(refreshToken, credential?.IdentityToken);
         var accessToken = await RequestTokenAsync(client, registry.TokenRealm!, new()
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = credential!.IdentityToken!,
-            ["service"] = registry.TokenService, ["client_id"] = "tests", ["scope"] = "repository:team/app:pull",
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = credential!.IdentityToken!,
+            ["service"] = registry.TokenService,
+            ["client_id"] = "tests",
+            ["scope"] = "repository:team/app:pull",
         }, "access_token");
         using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{registry.Host}/v2/team/app/tags/list");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);

@@ -1,5 +1,5 @@
 using System.Text;
-using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
 
 namespace Containers.Oci.Tests.Credentials;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Containers.Oci.Registry;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Credentials;

@@ -1,4 +1,9 @@
-using System.Text;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Images;
+using Containers.Oci.Json;
+using Containers.Oci.Layers;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
 
 namespace Containers.Oci.Tests.Layers;
 

@@ -1,5 +1,8 @@
 using System.Formats.Tar;
 using System.Text;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Layers;
 
 namespace Containers.Oci.Tests.Layers;
 

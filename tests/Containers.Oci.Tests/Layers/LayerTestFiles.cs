@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.Text;
+using Containers.Oci.Images;
 
 namespace Containers.Oci.Tests.Layers;
 

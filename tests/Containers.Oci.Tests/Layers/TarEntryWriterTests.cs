@@ -1,6 +1,7 @@
 using System.Formats.Tar;
-using System.Security.Cryptography;
 using System.Text;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Layers;
 
 namespace Containers.Oci.Tests.Layers;
 

@@ -1,4 +1,8 @@
 using System.Text;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
 
 namespace Containers.Oci.Tests.Models;
 

@@ -1,3 +1,5 @@
+using Containers.Oci.Platforms;
+
 namespace Containers.Oci.Tests.Platforms;
 
 [TestClass]

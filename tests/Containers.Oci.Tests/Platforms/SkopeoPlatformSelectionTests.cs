@@ -1,6 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Json;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
 
 namespace Containers.Oci.Tests.Platforms;
 

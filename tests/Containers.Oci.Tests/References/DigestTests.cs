@@ -1,4 +1,5 @@
 using System.Text;
+using Containers.Oci.Digests;
 
 namespace Containers.Oci.Tests.References;
 

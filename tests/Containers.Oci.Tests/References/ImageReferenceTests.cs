@@ -1,3 +1,6 @@
+using Containers.Oci.Digests;
+using Containers.Oci.References;
+
 namespace Containers.Oci.Tests.References;
 
 [TestClass]

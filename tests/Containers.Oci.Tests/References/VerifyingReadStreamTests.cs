@@ -1,3 +1,5 @@
+using Containers.Oci.Digests;
+
 namespace Containers.Oci.Tests.References;
 
 [TestClass]

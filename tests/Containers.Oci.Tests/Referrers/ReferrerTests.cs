@@ -1,7 +1,12 @@
 using System.Text;
 using System.Text.Json;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Platforms;
+using Containers.Oci.Referrers;
 using Containers.Oci.Registry;
-using Containers.Oci.Tests.Registry;
+using Containers.Oci.Registry.Credentials;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Referrers;

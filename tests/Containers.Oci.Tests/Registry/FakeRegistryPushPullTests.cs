@@ -1,7 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
 using Containers.Oci.Tests.Registry.Fakes;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Registry;

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
 using Containers.Oci.Registry;
+using Containers.Oci.Registry.Credentials;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Registry;

@@ -1,8 +1,13 @@
-using Containers.Oci.Registry;
 using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Layers;
+using Containers.Oci.Platforms;
+using Containers.Oci.Registry;
 
 namespace Containers.Oci.Tests.Registry;
 

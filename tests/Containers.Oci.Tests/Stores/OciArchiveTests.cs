@@ -1,5 +1,10 @@
 using System.Formats.Tar;
 using System.Text.Json;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Layers;
+using Containers.Oci.Platforms;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Stores;

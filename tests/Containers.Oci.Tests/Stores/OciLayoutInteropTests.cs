@@ -1,4 +1,9 @@
 using System.Text.Json;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Platforms;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Stores;

@@ -1,4 +1,10 @@
 using System.Text;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Layers;
+using Containers.Oci.Platforms;
+using Containers.Oci.Stores;
 using Containers.TestSupport;
 
 namespace Containers.Oci.Tests.Stores;

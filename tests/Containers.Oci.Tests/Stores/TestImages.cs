@@ -1,5 +1,10 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Layers;
+using Containers.Oci.Platforms;
 
 namespace Containers.Oci.Tests.Stores;
 

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Containers.Sdk.Tests.Infrastructure;
-using Containers.TestSupport;
 
 namespace Containers.Sdk.Tests.EndToEnd;
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Containers.Sdk.Tests.Infrastructure;
-using Containers.TestSupport;
 
 namespace Containers.Sdk.Tests.EndToEnd;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 
-namespace Containers.Oci.Registry;
+namespace Containers.Oci.Registry.Credentials;
 
 /// <summary>
 /// Finds the credentials configured on this machine for a registry, the way the .NET SDK, docker and

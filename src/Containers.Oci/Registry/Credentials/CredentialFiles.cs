@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Containers.Oci.Registry;
+namespace Containers.Oci.Registry.Credentials;
 
 /// <summary>
 /// The parts of docker's config.json and containers' auth.json (same "auths"/"credHelpers" shape,

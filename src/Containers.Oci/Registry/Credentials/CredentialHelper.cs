@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
-namespace Containers.Oci.Registry;
+namespace Containers.Oci.Registry.Credentials;
 
 /// <summary>
 /// Runs a docker credential helper (<c>docker-credential-&lt;name&gt; get</c>, the server URL on

@@ -1,4 +1,4 @@
-namespace Containers.Oci.Registry;
+namespace Containers.Oci.Registry.Credentials;
 
 /// <summary>
 /// Where <see cref="ConfiguredCredentialProvider"/> looks for credentials. Every setting defaults to

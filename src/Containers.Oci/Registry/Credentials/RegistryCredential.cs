@@ -1,4 +1,4 @@
-namespace Containers.Oci.Registry;
+namespace Containers.Oci.Registry.Credentials;
 
 /// <summary>
 /// Credentials for one registry, and where they came from. <see cref="Source"/> is shown in error

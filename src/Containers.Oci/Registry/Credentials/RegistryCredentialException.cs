@@ -1,4 +1,4 @@
-namespace Containers.Oci.Registry;
+namespace Containers.Oci.Registry.Credentials;
 
 /// <summary>
 /// Credentials for a registry could not be read: a credential helper is missing or failed, a

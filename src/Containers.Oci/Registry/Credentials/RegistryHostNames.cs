@@ -1,4 +1,6 @@
-namespace Containers.Oci.Registry;
+using Containers.Oci.References;
+
+namespace Containers.Oci.Registry.Credentials;
 
 /// <summary>
 /// Matching of registry names as they appear in credential files against the registry of an image

@@ -306,8 +306,16 @@ internal static class BuildServerHost
 
         public void LogErrorEvent(BuildErrorEventArgs e) => Send(new ServerMessage
         {
-            Kind = ServerMessage.Error, Text = e.Message, Code = e.Code, Subcategory = e.Subcategory, HelpKeyword = e.HelpKeyword,
-            File = e.File, Line = e.LineNumber, Column = e.ColumnNumber, EndLine = e.EndLineNumber, EndColumn = e.EndColumnNumber,
+            Kind = ServerMessage.Error,
+            Text = e.Message,
+            Code = e.Code,
+            Subcategory = e.Subcategory,
+            HelpKeyword = e.HelpKeyword,
+            File = e.File,
+            Line = e.LineNumber,
+            Column = e.ColumnNumber,
+            EndLine = e.EndLineNumber,
+            EndColumn = e.EndColumnNumber,
         });
 
         public void LogMessageEvent(BuildMessageEventArgs e)
@@ -322,8 +330,16 @@ internal static class BuildServerHost
 
         public void LogWarningEvent(BuildWarningEventArgs e) => Send(new ServerMessage
         {
-            Kind = ServerMessage.Warning, Text = e.Message, Code = e.Code, Subcategory = e.Subcategory, HelpKeyword = e.HelpKeyword,
-            File = e.File, Line = e.LineNumber, Column = e.ColumnNumber, EndLine = e.EndLineNumber, EndColumn = e.EndColumnNumber,
+            Kind = ServerMessage.Warning,
+            Text = e.Message,
+            Code = e.Code,
+            Subcategory = e.Subcategory,
+            HelpKeyword = e.HelpKeyword,
+            File = e.File,
+            Line = e.LineNumber,
+            Column = e.ColumnNumber,
+            EndLine = e.EndLineNumber,
+            EndColumn = e.EndColumnNumber,
         });
 
         // Log events come from the publisher's threads too (layers, SBOM): one frame at a time.

@@ -1,6 +1,8 @@
 using System.Collections;
-using Containers.Oci;
+using Containers.Oci.Images;
+using Containers.Oci.Platforms;
 using Containers.Oci.Registry;
+using Containers.Oci.Stores;
 using Microsoft.Build.Framework;
 using TaskItem = Microsoft.Build.Utilities.TaskItem;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Containers.Oci;
+using Containers.Oci.Digests;
 
 namespace Containers.Sdk.Tasks.BuildServer;
 
