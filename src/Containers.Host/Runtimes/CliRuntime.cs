@@ -342,17 +342,39 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         arguments.AddRange(command);
 
         // A killed exec client leaves the command running in the container: on cancel, its processes are found by
-        // their pid namespace (the container's) and their parent outside it (the CLI's exec monitor) and killed.
+        // their pid namespace (the container's), their parent outside it (the CLI's exec monitor) and their command
+        // line, and killed. The CLI may start the command only after its client was killed (a slow exec start), so
+        // they are looked for a while longer, in the background: the caller's cancellation does not wait for that.
         var before = OperatingSystem.IsLinux() ? ProcessesInNamespaceOf(container.Pid) : [];
         var (code, stdout, stderr) = await HostTools.RunSeparatelyAsync(
             HostTools.StartInfo(Executable, arguments),
             () =>
             {
-                KillExecProcesses(container.Pid, before);
+                KillExecProcesses(container.Pid, before, command);
+                _ = Task.Run(() => WatchForLateExecProcessesAsync(container.Pid, before, command));
                 return Task.CompletedTask;
             },
             cancellationToken).ConfigureAwait(false);
         return new ContainerExecResult(code, stdout, stderr);
+    }
+
+    private static readonly TimeSpan LateExecWindow = TimeSpan.FromSeconds(15);
+
+    private static async Task WatchForLateExecProcessesAsync(int containerPid, HashSet<int> before, IReadOnlyList<string> command)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < LateExecWindow)
+        {
+            await Task.Delay(100).ConfigureAwait(false);
+            try
+            {
+                KillExecProcesses(containerPid, before, command);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // The container is gone, or a process went away while it was read: nothing left to kill.
+            }
+        }
     }
 
     private static HashSet<int> ProcessesInNamespaceOf(int pid)
@@ -375,7 +397,7 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         return found;
     }
 
-    private static void KillExecProcesses(int containerPid, HashSet<int> before)
+    private static void KillExecProcesses(int containerPid, HashSet<int> before, IReadOnlyList<string> command)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -385,7 +407,7 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         // An exec's first process has its parent outside the namespace; it and everything below it go.
         var now = ProcessesInNamespaceOf(containerPid);
         var parents = now.ToDictionary(p => p, ParentOf);
-        var doomed = now.Where(p => !before.Contains(p) && parents[p] is { } parent && !now.Contains(parent)).ToHashSet();
+        var doomed = now.Where(p => !before.Contains(p) && parents[p] is { } parent && !now.Contains(parent) && CommandLineOf(p) is { } line && line.SequenceEqual(command)).ToHashSet();
         for (var grew = true; grew;)
         {
             grew = false;
@@ -401,6 +423,20 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         foreach (var pid in doomed)
         {
             NativeMethods.Kill(pid, 9);
+        }
+    }
+
+    // A process's arguments (argv), or null when it is gone.
+    private static string[]? CommandLineOf(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline");
+            return text.TrimEnd('\0').Split('\0');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
