@@ -63,8 +63,11 @@ public sealed partial class OciLayout
         {
             if (!File.Exists(layoutFile))
             {
-                // Another process (or task) creating the same layout right now has only its temporary file here yet.
-                if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any(entry => !Path.GetFileName(entry).StartsWith(".tmp-", StringComparison.Ordinal)))
+                // Another process (or task) creating the same layout right now has only its temporary file here yet, or
+                // has written oci-layout (always first) since the check above: other files then are its blobs/ and index.
+                if (Directory.Exists(full)
+                    && Directory.EnumerateFileSystemEntries(full).Any(entry => !Path.GetFileName(entry).StartsWith(".tmp-", StringComparison.Ordinal))
+                    && !File.Exists(layoutFile))
                 {
                     throw new ImageStoreException(full, $"{full} is not an OCI image layout: oci-layout file missing, and the directory is not empty; choose an empty or new directory.");
                 }
