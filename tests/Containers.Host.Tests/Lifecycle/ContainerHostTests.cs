@@ -340,6 +340,36 @@ public sealed class CliContainerHostTests : ContainerHostTests
     protected override string BackendName => "podman";
 
     [TestMethod]
+    public async Task A_cancelled_exec_that_podman_starts_only_after_its_client_was_killed_is_killed_too()
+    {
+        // A podman whose exec starts the command a second after its client went away, as a slow exec start under load
+        // (detached twice, so killing the client's process tree does not stop it).
+        using var shimDirectory = new Containers.TestSupport.TemporaryDirectory("host-podman-shim-");
+        var shim = Path.Combine(shimDirectory, "podman");
+        var podman = Runtimes.HostTools.FindOnPath("podman")!;
+        await File.WriteAllTextAsync(shim, $"#!/bin/sh\nif [ \"$1\" = exec ]; then (setsid sh -c 'sleep 1; exec \"$0\" \"$@\"' {podman} \"$@\" >/dev/null 2>&1 &); sleep 30; exit 0; fi\nexec {podman} \"$@\"\n", TestContext.CancellationToken);
+        File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var container = await ContainerHost.StartAsync(Options(command: ["/bin/sh", "-c", "echo up; while :; do sleep 0.2; done"]), TestContext.CancellationToken);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CancellationToken);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => new Runtimes.CliRuntime("podman", shim).ExecAsync(container, ["sleep", "38"], new Dictionary<string, string>(), null, cancel.Token));
+
+        // The command appears about a second later and must be gone soon after; a few seconds more, it stays gone.
+        var seen = false;
+        var processes = "";
+        for (var attempt = 0; attempt < 40; attempt++)
+        {
+            processes = (await container.ExecAsync(["/bin/sh", "-c", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"], cancellationToken: TestContext.CancellationToken)).StandardOutput;
+            seen |= processes.Contains("sleep 38", StringComparison.Ordinal);
+            await Task.Delay(150, TestContext.CancellationToken);
+        }
+
+        TestContext.WriteLine(seen ? "the late command appeared and was killed" : "the late command was killed before a listing saw it");
+        Assert.DoesNotContain("sleep 38", processes, "the command podman started after the cancellation is gone from the container");
+    }
+
+    [TestMethod]
     public async Task The_image_is_loaded_into_podman_once_and_reused()
     {
         var first = Options(command: ["/bin/sh", "-c", "echo one"]);
