@@ -15,6 +15,7 @@ using Containers.Oci.References;
 using Containers.Oci.Referrers;
 using Containers.Oci.Registry;
 using Containers.Oci.Stores;
+using Containers.Oci.Transports;
 
 namespace Containers.Build.Publishing;
 
@@ -233,9 +234,8 @@ public sealed class ContainerPublisher
     {
         if (request.BaseImageLayoutPath is { } layoutPath)
         {
-            var layout = OciLayout.Open(layoutPath);
             var refName = request.BaseImage.Digest?.ToString() ?? request.BaseImage.Tag ?? ImageReference.DefaultTag;
-            return await layout.ReadImageAsync(refName, platform, cancellationToken).ConfigureAwait(false);
+            return await new OciLayoutImageSource(layoutPath, refName).ReadImageAsync(platform, cancellationToken).ConfigureAwait(false);
         }
 
         Report($"Base image {request.BaseImage} for {PlatformMatching.Format(platform)}.");
@@ -293,9 +293,8 @@ public sealed class ContainerPublisher
                     // Everything by digest first (no tag moves), the SBOMs' blobs alongside as soon as each is made, their
                     // referrer manifests once the image is complete, and the tags last: a push or an SBOM that fails
                     // moves no tag.
-                    var push = index is not null
-                        ? registry.PushIndexAsync(index, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken)
-                        : registry.PushImageAsync(images[0].Image, registryDestination.Registry, registryDestination.Repository, [], mountFrom, cancellationToken);
+                    var push = new RegistryImageTarget(registry, registryDestination.Registry, registryDestination.Repository, [], mountFrom)
+                        .WriteAsync(index is not null ? ImageContent.FromIndex(index) : ImageContent.FromImage(images[0].Image), cancellationToken);
                     var attachments = sbomTasks.Select(sbom => AttachSbomAsync(registry, registryDestination, sbom, push, timestamp, cancellationToken)).ToList();
                     try
                     {
@@ -323,16 +322,10 @@ public sealed class ContainerPublisher
             case ContainerDestination.OciLayoutDirectory layoutDestination:
                 {
                     var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
-                    // Create opens an existing layout as it is and makes a new one otherwise.
-                    var layout = OciLayout.Create(layoutDestination.DirectoryPath);
-                    if (local.Count > 1)
-                    {
-                        await layout.WriteIndexAsync(new ComposedImageIndex(local, format), tags, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await layout.WriteImageAsync(local[0], tags, cancellationToken).ConfigureAwait(false);
-                    }
+                    // The target opens an existing layout as it is and makes a new one otherwise.
+                    var target = new OciLayoutImageTarget(layoutDestination.DirectoryPath, tags);
+                    await target.WriteAsync(Content(local, format), cancellationToken).ConfigureAwait(false);
+                    var layout = target.Layout!;
 
                     for (var i = 0; i < sboms.Count; i++)
                     {
@@ -367,7 +360,7 @@ public sealed class ContainerPublisher
                         throw new OciException($"A local {Path.GetFileName(daemon.Command)} store holds one platform per tag; publish one ContainerRuntimeIdentifier for LocalRegistry, or push the multi-platform image to a registry.");
                     }
 
-                    await LocalEngines.LoadAsync(engine, local[0], tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await new LocalEngineImageTarget(engine, tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value).WriteAsync(ImageContent.FromImage(local[0]), cancellationToken).ConfigureAwait(false);
                     break;
                 }
         }
@@ -403,27 +396,20 @@ public sealed class ContainerPublisher
             }
         }
 
-        if (archiveFormat == ArchiveFormat.Oci)
+        if (archiveFormat == ArchiveFormat.Docker && images.Count > 1)
         {
-            if (images.Count > 1)
-            {
-                await OciArchive.WriteToFileAsync(path, new ComposedImageIndex(images, format), tags, timestamp.Value, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await OciArchive.WriteToFileAsync(path, images[0], tags, timestamp.Value, cancellationToken).ConfigureAwait(false);
-            }
+            throw new OciException("A docker-archive tarball holds one platform per tag; set ContainerImageFormat=OCI for a multi-platform tarball, or publish one ContainerRuntimeIdentifier.");
         }
-        else
-        {
-            if (images.Count > 1)
-            {
-                throw new OciException("A docker-archive tarball holds one platform per tag; set ContainerImageFormat=OCI for a multi-platform tarball, or publish one ContainerRuntimeIdentifier.");
-            }
 
-            await DockerArchive.WriteToFileAsync(path, images[0], tags.Select(t => repository + ":" + t).ToArray(), timestamp.Value, cancellationToken).ConfigureAwait(false);
-        }
+        IImageTarget target = archiveFormat == ArchiveFormat.Oci
+            ? new OciArchiveImageTarget(path, tags, timestamp.Value)
+            : new DockerArchiveImageTarget(path, tags.Select(t => repository + ":" + t).ToArray(), timestamp.Value);
+        await target.WriteAsync(Content(images, format), cancellationToken).ConfigureAwait(false);
     }
+
+    // One image as itself, several as the index that lists them.
+    private static ImageContent Content(IReadOnlyList<IImage> images, ManifestFormat format) =>
+        images.Count > 1 ? ImageContent.FromIndex(new ComposedImageIndex(images, format)) : ImageContent.FromImage(images[0]);
 
     private async Task<PublishedSbom> AttachSbomAsync(RegistryClient registry, ContainerDestination.RegistryRepository destination, Task<PublishedSbom> making, Task subjectPushed, BuildTimestamp timestamp, CancellationToken cancellationToken)
     {

@@ -8,6 +8,7 @@ using Containers.Oci.Models;
 using Containers.Oci.Platforms;
 using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Transports;
 
 namespace Containers.Build.SupplyChain;
 
@@ -109,20 +110,12 @@ public sealed class ImageRebaser : IDisposable
             throw new ImageRebaseException($"No tag to write the rebased image {image} under; name the image by tag or give the tags (ContainerImageTags).");
         }
 
-        var manifest = await _registry.GetManifestAsync(image.Registry, image.Repository, image.Reference, cancellationToken).ConfigureAwait(false);
+        var original = await new RegistryImageSource(_registry, image).ReadAsync(cancellationToken).ConfigureAwait(false);
         var rebased = new List<(IImage Image, RebasedImage Info)>();
-        IImageIndex? originalIndex = null;
-        if (MediaTypes.IsIndex(manifest.Descriptor.MediaType))
+        var originalIndex = original.Index;
+        foreach (var platformImage in original.Images)
         {
-            originalIndex = await _registry.GetIndexAsync(image, cancellationToken).ConfigureAwait(false);
-            foreach (var platformImage in originalIndex.Images)
-            {
-                rebased.Add(await RebaseOneAsync(request, platformImage, cancellationToken).ConfigureAwait(false));
-            }
-        }
-        else
-        {
-            rebased.Add(await RebaseOneAsync(request, await _registry.GetImageAsync(image, null, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false));
+            rebased.Add(await RebaseOneAsync(request, platformImage, cancellationToken).ConfigureAwait(false));
         }
 
         var mountFrom = new List<string> { image.Repository };
@@ -133,7 +126,7 @@ public sealed class ImageRebaser : IDisposable
 
         var mounts = mountFrom.Where(r => r != repository).Distinct(StringComparer.Ordinal).ToArray();
         _uploads.Reset();
-        Digest digest;
+        ImageContent result;
         if (originalIndex is not null)
         {
             var annotations = originalIndex.Index.Annotations is null
@@ -146,12 +139,14 @@ public sealed class ImageRebaser : IDisposable
 
             var format = MediaTypes.FormatOf(originalIndex.IndexDescriptor.MediaType);
             var index = new ComposedImageIndex(rebased.Select(r => r.Image).ToArray(), format, annotations);
-            digest = await _registry.PushIndexAsync(index, image.Registry, repository, tags, mounts, cancellationToken).ConfigureAwait(false);
+            result = ImageContent.FromIndex(index);
         }
         else
         {
-            digest = await _registry.PushImageAsync(rebased[0].Image, image.Registry, repository, tags, mounts, cancellationToken).ConfigureAwait(false);
+            result = ImageContent.FromImage(rebased[0].Image);
         }
+
+        var digest = (await new RegistryImageTarget(_registry, image.Registry, repository, tags, mounts).WriteAsync(result, cancellationToken).ConfigureAwait(false)).Digest;
 
         var alreadyOnNewBase = rebased.All(r => r.Info.OriginalBase == r.Info.NewBase);
         Report(alreadyOnNewBase

@@ -4,7 +4,7 @@ using Containers.Oci.Images;
 using Containers.Oci.Platforms;
 using Containers.Oci.References;
 using Containers.Oci.Registry;
-using Containers.Oci.Stores;
+using Containers.Oci.Transports;
 
 namespace Containers.Host.Images;
 
@@ -52,31 +52,13 @@ public abstract class ContainerImageSource
     public static ContainerImageSource Parse(string image)
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
-        if (image.StartsWith("oci:", StringComparison.Ordinal))
+        var location = ImageLocation.Parse(image);
+        return location.Transport switch
         {
-            // oci:DIR:TAG — the tag is after the last ':' when that is not part of the path.
-            var rest = image["oci:".Length..];
-            var colon = rest.LastIndexOf(':');
-            return colon > 0 && !rest[(colon + 1)..].Contains('/', StringComparison.Ordinal)
-                ? FromOciLayout(rest[..colon], rest[(colon + 1)..])
-                : FromOciLayout(rest);
-        }
-
-        foreach (var prefix in new[] { "oci-archive:", "docker-archive:" })
-        {
-            if (image.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return FromArchive(image[prefix.Length..]);
-            }
-        }
-
-        var reference = image.StartsWith("docker://", StringComparison.Ordinal) ? image["docker://".Length..] : image;
-        if (!ImageReference.TryParse(reference, out _))
-        {
-            throw new OciException($"'{image}' is not an image: expected a registry reference (postgres:15, 127.0.0.1:5000/app:1.0), oci:DIRECTORY[:TAG], oci-archive:FILE or docker-archive:FILE.");
-        }
-
-        return FromRegistry(reference);
+            ImageTransport.Registry => FromRegistry(location.RegistryReference!.ToString()),
+            ImageTransport.OciLayout => FromOciLayout(location.Path!, location.Reference),
+            _ => new ArchiveSource(location.Path!, location.Reference),
+        };
     }
 
     /// <summary>The platform of this machine, which is the one a local runtime can run.</summary>
@@ -110,53 +92,20 @@ public abstract class ContainerImageSource
         // Blobs are named by their digests: only index.json says which image a name is.
         internal override string? Fingerprint => FileFingerprint(Path.Combine(directory, "index.json")) is { } index ? $"oci-layout {index} {reference}" : null;
 
-        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken)
-        {
-            var layout = OciLayout.Open(directory);
-            var name = reference;
-            if (name is null)
-            {
-                var names = await layout.GetRefNamesAsync(cancellationToken).ConfigureAwait(false);
-                name = names.Count == 1
-                    ? names[0]
-                    : throw new OciException($"The OCI layout '{directory}' holds {names.Count} tagged images ({string.Join(", ", names)}); name one with ContainerImageSource.FromOciLayout(directory, reference).");
-            }
-
-            return (await layout.ReadImageAsync(name, context.Platform, cancellationToken).ConfigureAwait(false), null);
-        }
+        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken) =>
+            (await new OciLayoutImageSource(directory, reference).ReadImageAsync(context.Platform, cancellationToken).ConfigureAwait(false), null);
 
         public override string ToString() => $"OCI layout {directory}" + (reference is null ? "" : $" ({reference})");
     }
 
-    private sealed class ArchiveSource(string path) : ContainerImageSource
+    private sealed class ArchiveSource(string path, string? reference = null) : ContainerImageSource
     {
-        internal override string? Fingerprint => FileFingerprint(path) is { } file ? "archive " + file : null;
+        internal override string? Fingerprint => FileFingerprint(path) is { } file ? "archive " + file + (reference is null ? "" : " " + reference) : null;
 
-        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken)
-        {
-            OciArchiveFile archive;
-            try
-            {
-                archive = await OciArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OciException)
-            {
-                // Not an OCI archive: a docker-archive has manifest.json instead of index.json.
-                var docker = await DockerArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                return (await docker.ReadImageAsync(cancellationToken: cancellationToken).ConfigureAwait(false), null);
-            }
+        internal override async Task<(IImage Image, IDisposable? Owner)> LoadAsync(ImageLoadContext context, CancellationToken cancellationToken) =>
+            (await new ArchiveImageSource(path, reference).ReadImageAsync(context.Platform, cancellationToken).ConfigureAwait(false), null);
 
-            var names = await archive.GetRefNamesAsync(cancellationToken).ConfigureAwait(false);
-            if (names.Count == 0)
-            {
-                var entries = await archive.GetEntriesAsync(cancellationToken).ConfigureAwait(false);
-                return (await archive.ReadImageAsync(entries[0].Descriptor.Digest.ToString(), context.Platform, cancellationToken).ConfigureAwait(false), null);
-            }
-
-            return (await archive.ReadImageAsync(names[0], context.Platform, cancellationToken).ConfigureAwait(false), null);
-        }
-
-        public override string ToString() => $"archive {path}";
+        public override string ToString() => $"archive {path}" + (reference is null ? "" : $" ({reference})");
     }
 
     private sealed class RegistrySource(ImageReference reference, RegistryClientOptions? options) : ContainerImageSource
