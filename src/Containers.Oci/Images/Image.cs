@@ -118,7 +118,7 @@ public sealed class Image : IImage
         var entries = new List<HistoryEntry>(Config.History ?? []);
         foreach (var layer in added)
         {
-            entries.Add(history?.Invoke(layer) ?? new HistoryEntry { Created = Config.Created, CreatedBy = "Containers.Sdk" });
+            entries.Add(history?.Invoke(layer) ?? new HistoryEntry { Created = Config.Created, CreatedBy = "Containers.Oci" });
         }
 
         return Create(Config with { History = entries }, [.. Layers, .. added], Format, Manifest.Annotations);

@@ -5,6 +5,7 @@ using Containers.Oci.Registry;
 using Containers.Oci.Registry.Credentials;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using Containers.Shared;
 
 namespace Containers.Sdk.Tasks;
 
@@ -60,11 +61,11 @@ public sealed class RebaseContainerImage : ContainerTask
 
         var newBase = Parse(newBaseText, string.IsNullOrWhiteSpace(ContainerRebaseBaseImage) ? "ContainerBaseImage" : "ContainerRebaseBaseImage");
         Log.LogMessage(MessageImportance.High, $"Rebasing {image} onto {newBase}.");
-        var credentials = new ConfiguredCredentialProvider(new CredentialProviderOptions
+        var credentials = new ConfiguredCredentialProvider(DotnetCredentialVariables.Apply(new CredentialProviderOptions
         {
             DestinationRegistry = image.Registry,
             SourceRegistry = newBase.Registry,
-        });
+        }));
         using var rebaser = new ImageRebaser(new RegistryClientOptions { CredentialProvider = credentials }, new TaskLogProgress(Log));
         var result = rebaser.RebaseAsync(
             new ImageRebaseRequest
