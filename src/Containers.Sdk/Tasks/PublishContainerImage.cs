@@ -9,9 +9,9 @@ using Containers.Oci.Json;
 using Containers.Oci.Registry;
 using Containers.Oci.Registry.Credentials;
 using Containers.Sdk.Tasks.BuildServer;
+using Containers.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
-using Containers.Shared;
 
 namespace Containers.Sdk.Tasks;
 

@@ -3,9 +3,9 @@ using Containers.Oci.Platforms;
 using Containers.Oci.References;
 using Containers.Oci.Registry;
 using Containers.Oci.Registry.Credentials;
+using Containers.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
-using Containers.Shared;
 
 namespace Containers.Sdk.Tasks;
 
