@@ -388,8 +388,12 @@ public sealed partial class ContainerdStore : IDisposable
         return headers;
     }
 
-    // Connects once before any call, so the common failures get a message that says what to do rather than a gRPC status.
-    private async Task EnsureReachableAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to <see cref="Address"/> once and closes the connection: a missing socket, a socket nobody listens on and a
+    /// socket this user may not use each get a message that says what to do. Every import and read does this first.
+    /// </summary>
+    /// <exception cref="ContainerdException">containerd cannot be reached (<see cref="ContainerdException.IsUnreachable"/>).</exception>
+    public async Task EnsureReachableAsync(CancellationToken cancellationToken = default)
     {
         var fix = $"Start containerd (e.g. 'systemctl start containerd', or 'containerd --address {Address}'), or set ContainerContainerdAddress to the socket it listens on.";
         if (!File.Exists(Address))
@@ -445,6 +449,9 @@ public sealed partial class ContainerdStore : IDisposable
         var trimmed = address.Trim();
         return trimmed.StartsWith("unix://", StringComparison.Ordinal) ? trimmed["unix://".Length..] : trimmed;
     }
+
+    /// <summary>True when <paramref name="namespace"/> is a valid containerd namespace name (letters and digits joined by single '.', '_' or '-').</summary>
+    public static bool IsValidNamespace(string? @namespace) => @namespace is not null && NamespacePattern().IsMatch(@namespace);
 
     // containerd's own rule (namespaces.Validate): labels of letters and digits joined by single '.', '_' or '-', at most 76 characters.
     [GeneratedRegex("^(?=.{1,76}$)[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")]
