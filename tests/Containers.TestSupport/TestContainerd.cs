@@ -15,6 +15,11 @@ public sealed class TestContainerd : IAsyncDisposable
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
     private static readonly ConcurrentDictionary<TestContainerd, byte> Running = new();
 
+    // ctr and the runc shim put fifos, shim sockets and runc state under this fixed directory whatever the config says.
+    private const string SharedRunDirectory = "/run/containerd";
+    private static readonly object RunDirectoryLock = new();
+    private static bool? s_runDirectoryWasOurs;
+
     private readonly StringBuilder _log = new();
     private Process? _process;
     private int _disposed;
@@ -155,8 +160,13 @@ public sealed class TestContainerd : IAsyncDisposable
         };
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(config);
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} could not be started.");
-        Running[this] = 0;
+        lock (RunDirectoryLock)
+        {
+            s_runDirectoryWasOurs ??= !System.IO.Directory.Exists(SharedRunDirectory);
+            _process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} could not be started.");
+            Running[this] = 0;
+        }
+
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
@@ -230,6 +240,17 @@ public sealed class TestContainerd : IAsyncDisposable
         foreach (var mount in MountsUnder(Directory))
         {
             await TestTools.RunAsync("umount", ["-l", mount]);
+        }
+
+        // The shared directory goes too when our containerds made it and left nothing but empty directories in it.
+        lock (RunDirectoryLock)
+        {
+            if (s_runDirectoryWasOurs == true && Running.IsEmpty && System.IO.Directory.Exists(SharedRunDirectory)
+                && !System.IO.Directory.EnumerateFileSystemEntries(SharedRunDirectory, "*", SearchOption.AllDirectories).Any(File.Exists))
+            {
+                System.IO.Directory.Delete(SharedRunDirectory, recursive: true);
+                s_runDirectoryWasOurs = null;
+            }
         }
     }
 
