@@ -141,6 +141,29 @@ public sealed class ContainerdStoreTests
     }
 
     [TestMethod]
+    public async Task An_imported_index_runs_with_ctr_run_which_unpacks_the_host_platform()
+    {
+        TestTools.Require("runc", "runc");
+        TestTools.Require("containerd-shim-runc-v2", "containerd");
+        // The test base images' index: the host's platform is the real runtime-deps root filesystem, the other a placeholder.
+        var index = await OciLayout.Open(TestBaseImages.LayoutDirectory).ReadIndexAsync("multiarch-10.0", Token);
+        await using var containerd = await TestContainerd.StartAsync(Token);
+        using var store = new ContainerdStore(containerd.Address);
+        await store.ImportIndexAsync(index, ["docker.io/library/multiarch:10.0"], Token);
+
+        var output = await containerd.CtrAsync(Namespace, ["run", "--rm", "docker.io/library/multiarch:10.0", "multiarch-run", "/bin/sh", "-c", "echo ran on $(uname -m)"], Token);
+
+        var machine = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.X64 => "x86_64",
+            System.Runtime.InteropServices.Architecture.Arm64 => "aarch64",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        Assert.AreEqual($"ran on {machine}", output.Trim());
+        Assert.AreEqual("", (await containerd.CtrAsync(Namespace, ["containers", "ls", "-q"], Token)).Trim(), "--rm removed the container");
+    }
+
+    [TestMethod]
     public async Task A_failed_import_moves_no_name_and_leaves_nothing_after_garbage_collection()
     {
         await using var containerd = await TestContainerd.StartAsync(Token);
