@@ -186,6 +186,7 @@ public sealed class ContainerdStoreTests
         await containerd.CollectGarbageAsync(Namespace, Token);
         var after = await containerd.ContentDigestsAsync(Namespace, Token);
         Assert.IsTrue(before.SetEquals(after), $"left behind: {string.Join(", ", after.Except(before))}");
+        Assert.AreEqual("", (await containerd.CtrAsync(Namespace, ["content", "active"], Token)).Split('\n', 2)[1].Trim(), "the interrupted write's ingest is collected with the lease");
     }
 
     [TestMethod]
