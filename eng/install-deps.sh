@@ -16,6 +16,7 @@ readonly REQUIRED_PACKAGES=(
   umoci             # builds the test base images; unpacks images in interop tests
   runc              # runs unpacked images (demo, runtime tests)
   podman            # `podman load` checks docker-archive tarballs
+  containerd        # containerd, ctr and containerd-shim-runc-v2: LocalRegistry=containerd tests start their own on a private socket
   debootstrap       # the minbase root filesystem of the test base images
   apache2-utils     # htpasswd, for the Basic-auth test registry
   jq                # JSON edits in eng/ scripts

@@ -34,6 +34,38 @@ public abstract record ContainerDestination
     /// <param name="Command">The CLI: <c>docker</c> or <c>podman</c>, or a full path.</param>
     /// <param name="Repository">The repository name the image is loaded as.</param>
     public sealed record LocalDaemon(string Command, string Repository) : ContainerDestination;
+
+    /// <summary>Imports into containerd's content and image stores over its API socket (<c>LocalRegistry=containerd</c>).</summary>
+    /// <param name="Address">containerd's socket path.</param>
+    /// <param name="Namespace">The containerd namespace (<c>k8s.io</c> for the images Kubernetes nodes run).</param>
+    /// <param name="Repository">The repository name; the image names are its normalized form (<see cref="ImageNames"/>).</param>
+    public sealed record Containerd(string Address, string Namespace, string Repository) : ContainerDestination
+    {
+        /// <summary>
+        /// The names the image gets, one per tag: the repository as Kubernetes and ctr resolve a short name
+        /// (<c>app</c> → <c>docker.io/library/app</c>, <c>team/app</c> → <c>docker.io/team/app</c>; a name whose first part
+        /// is a host stays), so a pod's <c>image: app:1.0</c> finds the imported image.
+        /// </summary>
+        public IReadOnlyList<string> ImageNames => Tags.Select(tag => NormalizedRepository + ":" + tag).ToArray();
+
+        /// <summary>The repository as containerd's clients name it (see <see cref="ImageNames"/>).</summary>
+        public string NormalizedRepository
+        {
+            get
+            {
+                var slash = Repository.IndexOf('/', StringComparison.Ordinal);
+                if (slash < 0)
+                {
+                    return "docker.io/library/" + Repository;
+                }
+
+                var first = Repository[..slash];
+                return first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost"
+                    ? Repository
+                    : "docker.io/" + Repository;
+            }
+        }
+    }
 }
 
 /// <summary>Tarball formats.</summary>

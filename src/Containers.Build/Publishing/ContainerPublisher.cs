@@ -67,6 +67,13 @@ public sealed class ContainerPublisher
             EnsureEngineAnswers(daemon.Command);
         }
 
+        if (request.Destination is ContainerDestination.Containerd containerdDestination)
+        {
+            // Likewise: a containerd that cannot be reached fails the publish before anything is built.
+            using var containerd = new ContainerdStore(containerdDestination.Address, containerdDestination.Namespace);
+            await containerd.EnsureReachableAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         // One client per publish, so its transfer counts are this publish's alone.
         var transfers = new TransferCounter(this, _registryOptions.Progress);
         using var registry = new RegistryClient(_registryOptions with { Progress = transfers });
@@ -361,6 +368,21 @@ public sealed class ContainerPublisher
                     }
 
                     await new LocalEngineImageTarget(engine, tags.Select(t => daemon.Repository + ":" + t).ToArray(), timestamp.Value).WriteAsync(ImageContent.FromImage(local[0]), cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+
+            case ContainerDestination.Containerd containerdDestination:
+                {
+                    // Not localized: a base layer containerd already holds is never downloaded, one it lacks streams from the registry.
+                    using var containerd = new ContainerdStore(containerdDestination.Address, containerdDestination.Namespace);
+                    var names = containerdDestination.ImageNames;
+                    Report($"Importing into containerd at {containerd.Address} (namespace {containerd.Namespace}) as {string.Join(", ", names)}.");
+                    var imported = index is not null
+                        ? await containerd.ImportIndexAsync(index, names, cancellationToken).ConfigureAwait(false)
+                        : await containerd.ImportImageAsync(images[0].Image, names, cancellationToken).ConfigureAwait(false);
+                    uploaded = imported.BytesSent;
+                    reused = imported.AlreadyPresent.Sum(d => d.Size);
+                    Report($"containerd: {imported.Sent.Count} blobs sent ({FormatSize(uploaded)}), {imported.AlreadyPresent.Count} already present ({FormatSize(reused)}).");
                     break;
                 }
         }

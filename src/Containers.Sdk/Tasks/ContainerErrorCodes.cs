@@ -70,6 +70,18 @@ public static class ContainerErrorCodes
     /// <summary>RebaseContainer refused: the image does not sit on the base it names, or the new base changes platform, user or working directory.</summary>
     public const string RebaseRefused = "CONTAINER8050";
 
+    /// <summary>LocalRegistry is not docker, podman, the absolute path of either CLI, or containerd.</summary>
+    public const string InvalidLocalRegistry = "CONTAINER8060";
+
+    /// <summary>ContainerContainerdAddress is not an absolute socket path, or ContainerContainerdNamespace is not a containerd namespace name.</summary>
+    public const string InvalidContainerdSetting = "CONTAINER8061";
+
+    /// <summary>containerd cannot be reached at its socket: none there, nobody listening, or permission denied.</summary>
+    public const string ContainerdUnreachable = "CONTAINER8062";
+
+    /// <summary>containerd answered an import with an error.</summary>
+    public const string ContainerdError = "CONTAINER8063";
+
     /// <summary>Picks the code for a failure.</summary>
     public static string For(Exception exception) => exception switch
     {
@@ -83,6 +95,9 @@ public static class ContainerErrorCodes
         RegistryNotFoundException => RegistryNotFound,
         RegistryException => RegistryError,
         RegistryCredentialException => CredentialError,
+        ContainerdException { Failure: ContainerdFailure.InvalidNamespace } => InvalidContainerdSetting,
+        ContainerdException { IsUnreachable: true } => ContainerdUnreachable,
+        ContainerdException => ContainerdError,
         ImageStoreException => StoreError,
         InvalidLayerPathException => LayerPath,
         OciException => ImageError,

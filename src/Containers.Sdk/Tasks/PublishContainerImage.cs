@@ -8,6 +8,7 @@ using Containers.Oci.Descriptors;
 using Containers.Oci.Json;
 using Containers.Oci.Registry;
 using Containers.Oci.Registry.Credentials;
+using Containers.Oci.Stores;
 using Containers.Sdk.Tasks.BuildServer;
 using Containers.Shared;
 using Microsoft.Build.Framework;
@@ -36,8 +37,14 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>Ours: the layout written when no destination is configured and no docker or podman CLI is found.</summary>
     public string? ContainerDefaultOciLayoutPath { get; set; }
 
-    /// <summary>LocalRegistry: Docker or Podman; empty picks the first whose engine answers (<see cref="DefaultDestination"/>).</summary>
+    /// <summary>LocalRegistry: Docker, Podman (or a path to either CLI) or containerd; empty picks the first of docker and podman whose engine answers (<see cref="DefaultDestination"/>).</summary>
     public string? LocalRegistry { get; set; }
+
+    /// <summary>Ours, ContainerContainerdAddress: containerd's socket for LocalRegistry=containerd; empty for <see cref="ContainerdStore.DefaultAddress"/>.</summary>
+    public string? ContainerContainerdAddress { get; set; }
+
+    /// <summary>Ours, ContainerContainerdNamespace: the containerd namespace for LocalRegistry=containerd; empty for <see cref="ContainerdStore.DefaultNamespace"/>.</summary>
+    public string? ContainerContainerdNamespace { get; set; }
 
     /// <summary>Ours, ContainerBaseImageLayoutPath: read the base image from this OCI layout (its tag names the ref) instead of a registry.</summary>
     public string? ContainerBaseImageLayoutPath { get; set; }
@@ -66,6 +73,9 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>NuGetPackageFolders and NuGetPackageRoot, ';'-separated.</summary>
     public string? NuGetPackageFolders { get; set; }
 
+    /// <summary>Ours, ContainerImageReferencesFile: after a successful publish, the digest-pinned reference is written here (relative to the project directory).</summary>
+    public string? ContainerImageReferencesFile { get; set; }
+
     /// <summary>The SOURCE_DATE_EPOCH environment variable (seconds since 1970), when set.</summary>
     public string? SourceDateEpoch { get; set; }
 
@@ -93,6 +103,12 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>The full names written: registry/repository:tag, or repository:tag locally.</summary>
     [Output] public ITaskItem[] GeneratedContainerNames { get; private set; } = [];
 
+    /// <summary>
+    /// The reference a deployment uses, one item per publish (<see cref="ContainerImageReference"/>): metadata Repository,
+    /// Digest, MediaType, Tags (';'-separated), IsDigestPinned and DestinationKind (Registry, Containerd, LocalDaemon, OciLayout, Archive).
+    /// </summary>
+    [Output] public ITaskItem[] GeneratedContainerImageReferences { get; private set; } = [];
+
     /// <inheritdoc />
     protected override bool ExecuteCore(CancellationToken cancellationToken)
     {
@@ -106,6 +122,11 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             .Select(item => new ContainerPublishTarget(item.GetMetadata("RuntimeIdentifier"), item.ItemSpec))
             .ToArray();
         var destination = ChooseDestination(settings, targets.Length);
+        if (destination is null)
+        {
+            return false;
+        }
+
         ContainerSbomOptions? sbom = null;
         if (Switch(ContainerGenerateSbom))
         {
@@ -159,6 +180,12 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             Sbom = sbom,
         };
 
+        var referencesFile = NullIfEmpty(ContainerImageReferencesFile) is { } file ? Path.GetFullPath(file, ProjectDirectory) : null;
+        if (referencesFile is not null)
+        {
+            ContainerImageReferences.DeleteStale(referencesFile);
+        }
+
         Log.LogMessage(MessageImportance.High, $"Building image {DescribeDestination(destination)} from {settings.BaseImage} for {string.Join(", ", targets.Select(t => t.RuntimeIdentifier))}.");
         var credentials = new ConfiguredCredentialProvider(DotnetCredentialVariables.Apply(new CredentialProviderOptions
         {
@@ -172,10 +199,17 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         LogDiagnostics(composeFindings);
         ReportOutputs(result, destination);
         LogSummary(result, destination);
+        if (referencesFile is not null)
+        {
+            var reference = ContainerImageReferences.For(destination, result);
+            ContainerImageReferences.WriteFile(referencesFile, [reference]);
+            Log.LogMessage(MessageImportance.High, $"Wrote {reference.Reference} to {referencesFile}.");
+        }
+
         return true;
     }
 
-    private ContainerDestination ChooseDestination(ResolvedContainerSettings settings, int imageCount)
+    private ContainerDestination? ChooseDestination(ResolvedContainerSettings settings, int imageCount)
     {
         var tags = settings.Tags;
         if (!string.IsNullOrEmpty(ContainerArchiveOutputPath))
@@ -202,9 +236,28 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             return new ContainerDestination.OciLayoutDirectory(Path.GetFullPath(ContainerOciLayoutPath, ProjectDirectory), settings.Repository) { Tags = tags };
         }
 
-        if (!string.IsNullOrEmpty(LocalRegistry))
+        if (!string.IsNullOrWhiteSpace(LocalRegistry))
         {
-            return new ContainerDestination.LocalDaemon(LocalRegistry.Trim().ToLowerInvariant(), settings.Repository) { Tags = tags };
+            var engine = LocalRegistry.Trim();
+            if (string.Equals(engine, "containerd", StringComparison.OrdinalIgnoreCase))
+            {
+                return ContainerdDestination(settings.Repository, tags);
+            }
+
+            // A path names a docker or podman CLI as it is; only the well-known names are case-insensitive.
+            if (Path.IsPathRooted(engine))
+            {
+                return new ContainerDestination.LocalDaemon(engine, settings.Repository) { Tags = tags };
+            }
+
+            var name = engine.ToLowerInvariant();
+            if (name is not ("docker" or "podman"))
+            {
+                LogCodedError(ContainerErrorCodes.InvalidLocalRegistry, $"LocalRegistry is '{LocalRegistry}'; expected docker, podman (or the absolute path of either CLI) or containerd. Set one of them, or leave LocalRegistry empty to use the first engine that answers.");
+                return null;
+            }
+
+            return new ContainerDestination.LocalDaemon(name, settings.Repository) { Tags = tags };
         }
 
         // Nothing configured: the first local engine that answers (not merely a client on PATH), else an OCI layout.
@@ -212,6 +265,26 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         var choice = DefaultDestination.Choose(settings.Repository, tags, layout);
         Log.LogMessage(MessageImportance.High, choice.Explanation);
         return choice.Destination;
+    }
+
+    private ContainerDestination.Containerd? ContainerdDestination(string repository, IReadOnlyList<string> tags)
+    {
+        var address = NullIfEmpty(ContainerContainerdAddress)?.Trim() ?? ContainerdStore.DefaultAddress;
+        var path = address.StartsWith("unix://", StringComparison.Ordinal) ? address["unix://".Length..] : address;
+        if (!Path.IsPathRooted(path))
+        {
+            LogCodedError(ContainerErrorCodes.InvalidContainerdSetting, $"ContainerContainerdAddress is '{ContainerContainerdAddress}'; expected the absolute path of containerd's socket (e.g. {ContainerdStore.DefaultAddress}, or unix:///run/k3s/containerd/containerd.sock).");
+            return null;
+        }
+
+        var @namespace = NullIfEmpty(ContainerContainerdNamespace)?.Trim() ?? ContainerdStore.DefaultNamespace;
+        if (!ContainerdStore.IsValidNamespace(@namespace))
+        {
+            LogCodedError(ContainerErrorCodes.InvalidContainerdSetting, $"ContainerContainerdNamespace is '{ContainerContainerdNamespace}'; expected a containerd namespace name: letters and digits separated by single '.', '_' or '-' ({ContainerdStore.DefaultNamespace} for Kubernetes nodes, default for ctr's own).");
+            return null;
+        }
+
+        return new ContainerDestination.Containerd(path, @namespace, repository) { Tags = tags };
     }
 
     // As the SDK, a path that names a directory (trailing separator, or an existing directory) gets a file named after
@@ -240,8 +313,26 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             ["ManifestMediaType"] = result.Images.Count > 1 ? OciJson.DetectManifestMediaType(System.Text.Encoding.UTF8.GetBytes(image.ManifestJson)) : result.MediaType,
             ["RuntimeIdentifier"] = image.RuntimeIdentifier,
         })).ToArray();
-        var prefix = destination is ContainerDestination.RegistryRepository registry ? registry.Registry + "/" + registry.Repository : destination.Repository;
+        var prefix = destination switch
+        {
+            ContainerDestination.RegistryRepository registry => registry.Registry + "/" + registry.Repository,
+            ContainerDestination.Containerd containerd => containerd.NormalizedRepository,
+            _ => destination.Repository,
+        };
         GeneratedContainerNames = result.Tags.Select(tag => (ITaskItem)new TaskItem(prefix + ":" + tag)).ToArray();
+        var reference = ContainerImageReferences.For(destination, result);
+        GeneratedContainerImageReferences =
+        [
+            new TaskItem(reference.Reference, new Dictionary<string, string>
+            {
+                ["Repository"] = reference.Repository,
+                ["Digest"] = reference.Digest.ToString(),
+                ["MediaType"] = reference.MediaType,
+                ["Tags"] = string.Join(';', reference.Tags),
+                ["IsDigestPinned"] = reference.IsDigestPinned ? "true" : "false",
+                ["DestinationKind"] = DestinationKind(destination),
+            }),
+        ];
         GeneratedContainerSboms = result.Sboms.SelectMany(sbom => sbom.Files.Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
         {
             ["RuntimeIdentifier"] = sbom.RuntimeIdentifier,
@@ -263,9 +354,12 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             }
         }
 
-        var transfer = destination is ContainerDestination.RegistryRepository
-            ? $", uploaded {FormatSize(result.BytesUploaded)}, reused {FormatSize(result.BytesReused)}"
-            : "";
+        var transfer = destination switch
+        {
+            ContainerDestination.RegistryRepository => $", uploaded {FormatSize(result.BytesUploaded)}, reused {FormatSize(result.BytesReused)}",
+            ContainerDestination.Containerd => $", sent {FormatSize(result.BytesUploaded)}, already in containerd {FormatSize(result.BytesReused)}",
+            _ => "",
+        };
         // A layout's index.json also lists the SBOM referrer, so tools need the tag: say the exact reference.
         var reference = destination is ContainerDestination.OciLayoutDirectory layout
             ? $" Read it as {DefaultDestination.OciLayoutReference(result.LayoutPath ?? layout.DirectoryPath, result.Tags[0])} {(result.Sboms.Count > 0 ? " (with the tag: the layout's index.json also lists the image's SBOM, docs/stores.md)" : "")}."
@@ -273,12 +367,24 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         Log.LogMessage(MessageImportance.High, $"Published {string.Join(", ", GeneratedContainerNames.Select(n => n.ItemSpec))} ({DescribeDestination(destination)}): {result.Digest}{transfer}. Timestamp from {result.TimestampSource}.{reference}");
     }
 
+    // The same words as the targets' _ContainerDestinationKind.
+    private static string DestinationKind(ContainerDestination destination) => destination switch
+    {
+        ContainerDestination.RegistryRepository => "Registry",
+        ContainerDestination.Containerd => "Containerd",
+        ContainerDestination.LocalDaemon => "LocalDaemon",
+        ContainerDestination.OciLayoutDirectory => "OciLayout",
+        ContainerDestination.Archive => "Archive",
+        _ => destination.GetType().Name,
+    };
+
     private static string DescribeDestination(ContainerDestination destination) => destination switch
     {
         ContainerDestination.RegistryRepository r => $"for registry {r.Registry}",
         ContainerDestination.OciLayoutDirectory l => $"into OCI layout {l.DirectoryPath}",
         ContainerDestination.Archive a => $"into {(a.Format == ArchiveFormat.Oci ? "OCI" : "docker")} archive {a.FilePath}",
         ContainerDestination.LocalDaemon d => $"for local {Path.GetFileName(d.Command)}",
+        ContainerDestination.Containerd c => $"for containerd at {c.Address} (namespace {c.Namespace})",
         _ => destination.GetType().Name,
     };
 

@@ -125,7 +125,7 @@ public sealed partial class PublishContainerTests
         File.CreateSymbolicLink(Path.Combine(onlyDotnet, "dotnet"), Path.Combine(Path.GetFullPath(dotnetDirectory), "dotnet"));
 
         var result = await project.DotnetAsync(
-            ["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-getProperty:GeneratedOciLayoutPath", "-getProperty:GeneratedContainerDigest", "-getItem:GeneratedContainer"],
+            ["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-getProperty:GeneratedOciLayoutPath", "-getProperty:GeneratedContainerDigest", "-getItem:GeneratedContainer", "-getItem:ContainerImageReference"],
             new Dictionary<string, string> { ["PATH"] = onlyDotnet },
             TestContext.CancellationToken);
 
@@ -138,6 +138,12 @@ public sealed partial class PublishContainerTests
         Assert.StartsWith("sha256:", container["ConfigDigest"]);
         Assert.Contains("\"layers\"", container["Manifest"]);
         Assert.Contains("\"Entrypoint\"", container["Configuration"]);
+        // A layout keeps no name with a digest: the reference is the one tools read it by, the digest rides along.
+        var reference = outputs.Items("ContainerImageReference").Single();
+        Assert.AreEqual($"oci:{layout.TrimEnd(Path.DirectorySeparatorChar)}:latest", reference["Identity"]);
+        Assert.AreEqual(container["ManifestDigest"], reference["Digest"]);
+        Assert.AreEqual("false", reference["IsDigestPinned"]);
+        Assert.AreEqual("OciLayout", reference["DestinationKind"]);
         var inspect = await TestTools.RunCheckedAsync("skopeo", ["inspect", $"oci:{layout}:latest"], cancellationToken: TestContext.CancellationToken);
         Assert.AreEqual(container["ManifestDigest"], JsonDocument.Parse(inspect.StandardOutput).RootElement.GetProperty("Digest").GetString());
     }

@@ -11,7 +11,7 @@ namespace Containers.Sdk.Tests.EndToEnd;
 /// </summary>
 public sealed partial class PublishContainerTests
 {
-    private async Task<string> PublishSampleAsync(string sample)
+    private async Task<string> PublishSampleAsync(string sample, params string[] properties)
     {
         var root = PackageFeed.NewWorkDirectory("sample");
         var samples = Path.Combine(PackageFeed.RepositoryRoot, "samples");
@@ -20,11 +20,14 @@ public sealed partial class PublishContainerTests
         TestProject.WriteNuGetConfig(root);
         var sampleProject = Path.Combine(root, sample, sample + ".csproj");
 
+        // The registry is the destination unless the caller names another (LocalRegistry=containerd).
+        var destination = properties.Any(p => p.StartsWith("LocalRegistry=", StringComparison.Ordinal)) ? [] : new[] { $"-p:ContainerRegistry={Registry.Host}" };
         var result = await TestProject.RunDotnetAsync(
-            ["publish", sampleProject, "-t:PublishContainer", "-nologo", $"-p:ContainersSdkVersion={PackageFeed.PackageVersion}", $"-p:ContainerRegistry={Registry.Host}", $"-p:ContainerBaseRegistry={Registry.Host}"],
+            ["publish", sampleProject, "-t:PublishContainer", "-nologo", $"-p:ContainersSdkVersion={PackageFeed.PackageVersion}", .. destination, $"-p:ContainerBaseRegistry={Registry.Host}", .. properties.Select(p => "-p:" + p)],
             root,
             TestContext.CancellationToken);
         Assert.AreEqual(0, result.ExitCode, result.StandardOutput + result.StandardError);
+        LastSamplePublishOutput = result.StandardOutput;
         return root;
     }
 
@@ -47,8 +50,12 @@ public sealed partial class PublishContainerTests
     public async Task WebApi_sample_answers_healthz_from_the_container()
     {
         RuncRunner.RequireRunc();
-        var root = await PublishSampleAsync("WebApi");
+        var root = await PublishSampleAsync("WebApi", "ContainerImageReferencesFile=deploy/image-refs.txt");
         var port = FreePort();
+
+        // The references file names the pushed manifest by digest, as a Kubernetes manifest would.
+        var digest = await Registry.DigestAsync("samples/web-api:latest", TestContext.CancellationToken);
+        Assert.AreEqual($"{Registry.Host}/samples/web-api@{digest}\n", await File.ReadAllTextAsync(Path.Combine(root, "WebApi", "deploy", "image-refs.txt"), TestContext.CancellationToken));
 
         var layout = await Registry.CopyToLayoutAsync("samples/web-api:latest", root, TestContext.CancellationToken);
         var bundle = await RuncRunner.UnpackAsync(layout, "image", root, TestContext.CancellationToken, new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
@@ -88,6 +95,9 @@ public sealed partial class PublishContainerTests
 
         Assert.Contains("Worker heartbeat 2", container.ReadLog());
     }
+
+    // What the last PublishSampleAsync printed, for tests that check the build's own lines.
+    private string LastSamplePublishOutput { get; set; } = "";
 
     private static int FreePort()
     {

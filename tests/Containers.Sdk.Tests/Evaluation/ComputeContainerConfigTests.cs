@@ -170,6 +170,9 @@ public sealed class ComputeContainerConfigTests
     [DataRow("OciLayout", "<ContainerOciLayoutPath>layout</ContainerOciLayoutPath>")]
     [DataRow("Archive", "<ContainerArchiveOutputPath>image.tar.gz</ContainerArchiveOutputPath><ContainerRegistry>127.0.0.1:5000</ContainerRegistry>")]
     [DataRow("LocalDaemon", "<LocalRegistry>Podman</LocalRegistry>")]
+    [DataRow("Containerd", "<LocalRegistry>containerd</LocalRegistry>")]
+    [DataRow("Containerd", "<LocalRegistry> ContainerD </LocalRegistry>")]
+    [DataRow("Registry", "<LocalRegistry>containerd</LocalRegistry><ContainerRegistry>127.0.0.1:5000</ContainerRegistry>")]
     public async Task Destination_follows_the_documented_order(string expected, string properties)
     {
         var result = await ComputeAsync(TestProject.Create("Destination", properties));
