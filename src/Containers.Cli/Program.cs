@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Containers.Cli;
+
+// Every command, one file each under Commands/: add a command with its file and one line here.
+Func<Command>[] commands =
+[
+];
+
+var root = new RootCommand("Run OCI images with the Containers.Sdk runtime host: no Docker daemon, runc or Linux namespaces underneath.");
+root.Options.Add(CliConsole.VerboseOption);
+foreach (var create in commands)
+{
+    root.Subcommands.Add(create());
+}
+
+var parseResult = root.Parse(args);
+var console = CliConsole.From(parseResult);
+if (parseResult.Errors.Count > 0)
+{
+    foreach (var error in parseResult.Errors)
+    {
+        console.Error.WriteLine($"{CliErrorReporter.Prefix}{CliErrorCodes.CommandLine}: {error.Message} (see '{CommandPath(parseResult.CommandResult)} --help')");
+    }
+
+    return CliExitCodes.UsageError;
+}
+
+try
+{
+    // Ctrl+C and SIGTERM keep their default meaning (end the process) except where a command takes them over: `run`
+    // passes them on to its container as its stop signal.
+    return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }).ConfigureAwait(false);
+}
+catch (OperationCanceledException) when (!console.IsVerbose)
+{
+    return CliExitCodes.Interrupted;
+}
+catch (Exception ex)
+{
+    return CliErrorReporter.Report(ex, console.Error, console.IsVerbose);
+}
+
+static string CommandPath(CommandResult command) =>
+    command.Parent is CommandResult parent ? $"{CommandPath(parent)} {command.Command.Name}" : "dotnet container";
