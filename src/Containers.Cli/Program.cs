@@ -1,10 +1,18 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Containers.Cli;
+using Containers.Cli.Commands;
 
 // Every command, one file each under Commands/: add a command with its file and one line here.
 Func<Command>[] commands =
 [
+    RunCommand.Create,
+    PsCommand.Create,
+    LogsCommand.Create,
+    StopCommand.Create,
+    RmCommand.Create,
+    ExecCommand.Create,
+    SuperviseCommand.Create,
 ];
 
 var root = new RootCommand("Run OCI images with the Containers.Sdk runtime host: no Docker daemon, runc or Linux namespaces underneath.");
