@@ -26,10 +26,14 @@ var parseResult = root.Parse(args);
 var console = CliConsole.From(parseResult);
 if (parseResult.Errors.Count > 0)
 {
-    foreach (var error in parseResult.Errors)
+    // One line, however many errors the parser found ("Required command was not provided." comes with an unknown one).
+    var messages = parseResult.Errors.Select(error => error.Message).Distinct().ToList();
+    if (messages.Count > 1)
     {
-        console.Error.WriteLine($"{CliErrorReporter.Prefix}{CliErrorCodes.CommandLine}: {error.Message} (see '{CommandPath(parseResult.CommandResult)} --help')");
+        messages.Remove("Required command was not provided.");
     }
+
+    console.Error.WriteLine($"{CliErrorReporter.Prefix}{CliErrorCodes.CommandLine}: {string.Join(" ", messages)} (see '{CommandPath(parseResult.CommandResult)} --help')");
 
     return CliExitCodes.UsageError;
 }

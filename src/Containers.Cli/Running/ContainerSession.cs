@@ -155,14 +155,20 @@ public sealed class ContainerSession
         }
 
         _running = null;
-        _entry.Write(record with { Status = ContainerStatus.Exited, ExitCode = exitCode });
-        await stopping.CancelAsync().ConfigureAwait(false);
-        await serving.ConfigureAwait(false);
+
+        // Its end is recorded (or, with --rm, it is removed) before the socket closes: whoever waits for that (stop, rm)
+        // then finds it so.
         if (record.AutoRemove)
         {
             _entry.Delete();
         }
+        else
+        {
+            _entry.Write(record with { Status = ContainerStatus.Exited, ExitCode = exitCode });
+        }
 
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await serving.ConfigureAwait(false);
         return exitCode;
     }
 

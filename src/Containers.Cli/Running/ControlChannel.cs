@@ -125,7 +125,14 @@ public static class ControlChannel
         finally
         {
             listener.Dispose();
-            File.Delete(socketPath);
+            try
+            {
+                File.Delete(socketPath);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Removed with its directory (--rm).
+            }
         }
     }
 

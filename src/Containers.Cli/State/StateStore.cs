@@ -170,12 +170,22 @@ public sealed class ContainerEntry(string directory)
         File.Move(temporary, RecordFile, overwrite: true);
     }
 
-    /// <summary>Deletes the directory.</summary>
+    /// <summary>
+    /// Deletes the directory: first renamed to a hidden name (which listings skip), so that it is gone for every other
+    /// invocation at once, not file by file.
+    /// </summary>
     public void Delete()
     {
-        if (System.IO.Directory.Exists(Directory))
+        var trash = Path.Combine(Path.GetDirectoryName(Directory)!, $".removed-{Path.GetFileName(Directory)}-{Guid.NewGuid():N}"[..30]);
+        try
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
+            System.IO.Directory.Move(Directory, trash);
         }
+        catch (DirectoryNotFoundException)
+        {
+            return;
+        }
+
+        System.IO.Directory.Delete(trash, recursive: true);
     }
 }
