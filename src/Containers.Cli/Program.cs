@@ -44,7 +44,7 @@ try
     // passes them on to its container as its stop signal.
     return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }).ConfigureAwait(false);
 }
-catch (OperationCanceledException) when (!console.IsVerbose)
+catch (OperationCanceledException)
 {
     return CliExitCodes.Interrupted;
 }
