@@ -41,7 +41,7 @@ public sealed class ContainerStartOptions
     /// <summary>
     /// Fixed 127.0.0.1 ports for container TCP ports (container port → host port), as <c>docker run -p 8080:80</c>: each
     /// key is published (in addition to <see cref="PublishedPorts"/>) on its value instead of a free port. A host port
-    /// in use fails the start with a message naming it. Rootless on the host's own network (no private network) a
+    /// in use (or out of range) fails the start, before anything is made, with an <see cref="Oci.OciException"/> naming it. Rootless on the host's own network (no private network) a
     /// container port is the host port itself; a different one is refused there.
     /// </summary>
     public IDictionary<int, int> HostPorts { get; } = new Dictionary<int, int>();

@@ -114,11 +114,13 @@ internal sealed class ForwardedPorts(IInsideConnector network, IReadOnlyList<Por
             }
             catch (OciException)
             {
+                // The ports own the connector once made: a start that fails here hands none back, so it goes too.
                 foreach (var made in forwarders)
                 {
                     made.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 }
 
+                network.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 throw;
             }
 
