@@ -119,6 +119,12 @@ public static class RunCommand
                     console.Log($"Container {record.Name} runs{(record.Ports.Count == 0 ? "" : ": " + string.Join(", ", record.Ports))}.");
                     return CliExitCodes.Success;
                 case ContainerStatus.Failed:
+                    // The whole failure (the host's log, the container's output) is in the supervisor's log, which goes with the directory.
+                    if (console.IsVerbose && File.Exists(entry.SupervisorLogFile))
+                    {
+                        await console.Error.WriteAsync(await File.ReadAllTextAsync(entry.SupervisorLogFile, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                    }
+
                     entry.Delete();
                     throw new CliException(CliErrorCodes.OperationFailed, $"Container {record.Name} could not start: {record.Error}", CliExitCodes.Failed);
                 case ContainerStatus.Exited:
