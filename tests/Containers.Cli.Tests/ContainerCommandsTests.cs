@@ -171,6 +171,26 @@ public sealed partial class ContainerCommandsTests
     }
 
     [TestMethod]
+    public async Task Run_in_the_foreground_applies_entrypoint_workdir_user_and_environment_and_exits_with_the_containers_code()
+    {
+        RequireRunnableHost();
+        var environmentFile = Path.Combine(CliTool.NewWorkDirectory("env"), "app.env");
+        await File.WriteAllLinesAsync(environmentFile, ["# settings", "", "FROM_FILE=file", "OVERRIDDEN=file"], TestContext.CancellationToken);
+
+        var result = await CliTool.RunAsync(
+            [
+                "run", "--rm", "--entrypoint", "/bin/sh", "--workdir", "/srv/work", "--user", "1000:1000", "--env-file", environmentFile, "-e", "OVERRIDDEN=option",
+                $"oci:{TestBaseImages.LayoutDirectory}:runtime-deps-10.0", "--", "-c", "echo \"$(pwd) $(id -u):$(id -g) $FROM_FILE $OVERRIDDEN\"; echo to-stderr >&2; exit 5",
+            ],
+            TestContext.CancellationToken);
+
+        Assert.AreEqual(5, result.ExitCode, result.ToString());
+        Assert.AreEqual("/srv/work 1000:1000 file option", result.StandardOutput.Trim());
+        Assert.AreEqual("to-stderr", result.StandardError.Trim(), "the container's stderr is the tool's");
+        Assert.IsFalse((await CliTool.RunCheckedAsync(["ps", "-a"], TestContext.CancellationToken)).StandardOutput.Contains("runtime-deps-10.0", StringComparison.Ordinal), "--rm removed it");
+    }
+
+    [TestMethod]
     public async Task Rm_f_kills_a_running_container_and_removes_it()
     {
         RequireRunnableHost();
