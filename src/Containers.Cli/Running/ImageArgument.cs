@@ -16,7 +16,11 @@ public static class ImageArgument
         ArgumentNullException.ThrowIfNull(image);
         if (Directory.Exists(image) && !image.Contains(':', StringComparison.Ordinal))
         {
-            throw CliException.Usage(CliErrorCodes.BadImage, $"IMAGE '{image}' is a directory; expected {Forms}. For an OCI layout write oci:{image}.");
+            throw CliException.Usage(
+                CliErrorCodes.BadImage,
+                Directory.EnumerateFiles(image, "*.*proj").Any()
+                    ? $"IMAGE '{image}' is a project directory, which run does not publish itself: publish it into a layout (dotnet publish {image} -t:PublishContainer -p:ContainerOciLayoutPath=<dir>) and run oci:<dir>:<tag>."
+                    : $"IMAGE '{image}' is a directory; expected {Forms}. For an OCI layout write oci:{image}.");
         }
 
         var path = image switch
