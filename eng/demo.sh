@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# End-to-end demonstration of the test environment, with nothing from the internet:
+# End-to-end demonstration, with nothing from the internet:
 #   1. installs the Debian packages the tests need (eng/install-deps.sh),
 #   2. builds the test base images from this machine's files (eng/base-images.sh, cached),
-#   3. starts a throwaway distribution registry on a free 127.0.0.1 port,
-#   4. pushes the base images to it with skopeo (eng/push-base-images.sh),
-#   5. packs Containers.Sdk and publishes samples/WebApi as an image with
-#      `dotnet publish -t:PublishContainer` onto the pushed dotnet/aspnet:10.0,
-#   6. pulls the app image back, unpacks it with umoci, runs it with runc and calls /healthz.
+#   3. starts a throwaway distribution registry on a free 127.0.0.1 port and pushes the base images
+#      to it with skopeo (eng/push-base-images.sh): the inferred base image dotnet/aspnet:10.0 comes from there,
+#   4. packs Containers.Sdk and Containers.Cli into .artifacts/feed and publishes samples/WebApi
+#      into an OCI layout with `dotnet publish -t:PublishContainer`,
+#   5. installs the `dotnet container` tool from that feed,
+#   6. runs the layout with `dotnet container run -d -p 8080:8080 oci:...`, calls /healthz, lists,
+#      reads its logs, and stops and removes it with `dotnet container stop` / `rm`.
 # Everything it starts is stopped, and everything it writes under /tmp is deleted, on exit.
 #
 # Usage: sudo bash eng/demo.sh            (root: apt-get, debootstrap, runc)
@@ -25,10 +27,11 @@ bash "$script_dir/base-images.sh"
 
 work_dir="$(mktemp -d /tmp/containers-sdk-demo-XXXXXX)"
 registry_pid=""
-container_id="containers-sdk-demo-$$"
+container_name="web-api-demo-$$"
 cleanup() {
-  runc kill "$container_id" SIGKILL >/dev/null 2>&1 || true
-  runc delete --force "$container_id" >/dev/null 2>&1 || true
+  if [[ -x "$work_dir/tools/dotnet-container" ]]; then
+    "$work_dir/tools/dotnet-container" rm -f "$container_name" >/dev/null 2>&1 || true
+  fi
   if [[ -n "$registry_pid" ]]; then
     kill "$registry_pid" 2>/dev/null || true
     wait "$registry_pid" 2>/dev/null || true
@@ -70,49 +73,46 @@ skopeo inspect --tls-verify=false "docker://$registry/dotnet/aspnet:10.0" \
 skopeo inspect --raw --tls-verify=false "docker://$registry/dotnet/multiarch:10.0" \
   | jq -r '"dotnet/multiarch:10.0: index of " + ([.manifests[].platform | "\(.os)/\(.architecture)\(if .variant then "/" + .variant else "" end)"] | join(", "))'
 
-step "Packing Containers.Sdk into .artifacts/feed (the local feed samples/NuGet.config names)"
+step "Packing Containers.Sdk and Containers.Cli into .artifacts/feed (the local feed samples/NuGet.config names)"
 repo_root="$(cd "$script_dir/.." && pwd)"
 dotnet pack "$repo_root" -c Release -o "$repo_root/.artifacts/feed" -nologo -v quiet
 version="$(sed -n 's|.*<Version>\(.*\)</Version>.*|\1|p' "$repo_root/Directory.Build.props" | head -1)"
+ls "$repo_root/.artifacts/feed" | sed 's/^/  /'
 
-step "Publishing samples/WebApi as an image with dotnet publish -t:PublishContainer (no Docker, no Dockerfile)"
+step "Publishing samples/WebApi into an OCI layout with dotnet publish -t:PublishContainer (no Docker, no Dockerfile)"
 # A private package folder, so a re-packed package of the same version is never served stale.
 # ContainerBaseRegistry points the inferred base image (dotnet/aspnet:10.0) at the local registry.
 # One publish: no build server is started (it would outlive the demo; docs/build-server.md).
-NUGET_PACKAGES="$work_dir/nuget" dotnet publish "$repo_root/samples/WebApi" -c Release -nologo \
+export NUGET_PACKAGES="$work_dir/nuget"
+dotnet publish "$repo_root/samples/WebApi" -c Release -nologo \
   -t:PublishContainer -p:ContainersSdkVersion="$version" -p:ContainerUseBuildServer=false \
-  -p:ContainerRegistry="$registry" -p:ContainerBaseRegistry="$registry" -p:ContainerImageTag=demo \
+  -p:ContainerBaseRegistry="$registry" -p:ContainerOciLayoutPath="$work_dir/web-api" -p:ContainerImageTag=demo \
   -p:ContainerLayerCacheDirectory="$work_dir/layer-cache"
-skopeo inspect --tls-verify=false "docker://$registry/samples/web-api:demo" \
-  | jq -r '"samples/web-api:demo: \(.Digest), \(.Layers | length) layers, \(.Architecture)/\(.Os)"'
 
-step "Pulling the app image back from the registry and unpacking it with umoci"
-skopeo copy --quiet --src-tls-verify=false "docker://$registry/samples/web-api:demo" "oci:$work_dir/pulled:web-api"
-umoci unpack --image "$work_dir/pulled:web-api" "$work_dir/bundle" >/dev/null
-echo "bundle: $work_dir/bundle ($(du -sh "$work_dir/bundle/rootfs" | cut -f1) root filesystem)"
+step "Installing the dotnet container tool (Containers.Cli) from the local feed"
+dotnet tool install --tool-path "$work_dir/tools" --add-source "$repo_root/.artifacts/feed" Containers.Cli --version "$version"
+# On PATH, `dotnet container` finds it (as `dotnet ef` finds dotnet-ef).
+export PATH="$work_dir/tools:$PATH"
 
-step "Running the app with runc and calling it on 127.0.0.1:8080"
+step "Running the image with dotnet container run -d -p 8080:8080 and calling it on 127.0.0.1:8080"
 if python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 8080))' 2>/dev/null; then :; else
   echo "demo: port 8080 on 127.0.0.1 is taken; stop what listens there and run again" >&2; exit 1
 fi
-# umoci writes a runtime-spec config.json with the image's entrypoint, env, user and working
-# directory. Share the host network (no network namespace) so 127.0.0.1:8080 reaches the app,
-# run without a terminal, and drop the rlimits, which may exceed this process's own.
-jq '.process.terminal = false
-    | del(.process.rlimits)
-    | .linux.namespaces |= map(select(.type != "network"))' \
-  "$work_dir/bundle/config.json" >"$work_dir/bundle/config.json.new"
-mv "$work_dir/bundle/config.json.new" "$work_dir/bundle/config.json"
-runc run --detach --bundle "$work_dir/bundle" "$container_id" </dev/null >"$work_dir/app.log" 2>&1
+dotnet container run -d --name "$container_name" -p 8080:8080 "oci:$work_dir/web-api:demo"
 answer=""
 for _ in $(seq 1 100); do
   answer="$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=1).read().decode())" 2>/dev/null)" && break
   sleep 0.1
 done
-[[ "$answer" == ok ]] || { echo "demo: the app did not answer /healthz; its output:" >&2; cat "$work_dir/app.log" >&2; exit 1; }
+[[ "$answer" == ok ]] || { echo "demo: the app did not answer /healthz; its output:" >&2; dotnet container logs "$container_name" >&2; exit 1; }
 echo "GET /healthz -> $answer"
 echo "GET /todos   -> $(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/todos', timeout=2).read().decode())")"
-runc kill "$container_id" SIGTERM
-for _ in $(seq 1 50); do [[ "$(runc state "$container_id" 2>/dev/null | jq -r .status)" == stopped ]] && break; sleep 0.1; done
+dotnet container ps
+echo "its output:"
+dotnet container logs "$container_name" | sed 's/^/  /'
 
-step "Done: the sample's image was built from dotnet publish output by Containers.Sdk, pushed to and pulled from a local registry, and run with runc — nothing downloaded from a registry. The registry is stopped and $work_dir removed on exit."
+step "Stopping and removing it with dotnet container stop / rm"
+dotnet container stop "$container_name"
+dotnet container rm "$container_name"
+
+step "Done: the sample's image was built from dotnet publish output by Containers.Sdk into an OCI layout and run with dotnet container (the runtime host: runc, no Docker) — nothing downloaded from a registry. The registry is stopped and $work_dir removed on exit."

@@ -3,6 +3,7 @@ using System.Globalization;
 using Containers.Host.Images;
 using Containers.Host.Readiness;
 using Containers.Host.Runtimes;
+using Containers.Oci;
 using Containers.Oci.Models;
 
 namespace Containers.Host.Lifecycle;
@@ -43,6 +44,7 @@ public static class ContainerHost
         var log = options.Log ?? (_ => { });
         var cacheDirectory = Path.GetFullPath(options.CacheDirectory ?? DefaultCacheDirectory);
         var candidates = RuntimeSelector.Select(options.Backend, cacheDirectory, log);
+        CheckHostPorts(options);
 
         // Leftovers of dead test processes go first.
         Directory.CreateDirectory(ContainerDirectory.ContainersDirectory(cacheDirectory));
@@ -110,9 +112,32 @@ public static class ContainerHost
     public static Task<int> ReapAsync(string cacheDirectory, Action<string>? log = null, CancellationToken cancellationToken = default) =>
         ContainerReaper.ReapAsync(cacheDirectory, log, cancellationToken);
 
+    // Before anything is made, and the same on every backend: the CLI's port publishing (netavark's DNAT) would not
+    // notice a port that something on 127.0.0.1 listens on already.
+    private static void CheckHostPorts(ContainerStartOptions options)
+    {
+        foreach (var (containerPort, hostPort) in options.HostPorts)
+        {
+            if (containerPort is < 1 or > 65535 || hostPort is < 1 or > 65535)
+            {
+                throw new OciException($"ContainerStartOptions.HostPorts maps container port {containerPort} to host port {hostPort}; both must be TCP ports from 1 to 65535.");
+            }
+
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            try
+            {
+                probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, hostPort));
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                throw new OciException($"Cannot publish container port {containerPort} on 127.0.0.1:{hostPort}: {ex.Message}. Choose a free host port, or leave it out to take any free one.", ex);
+            }
+        }
+    }
+
     private static List<int> PortsToPublish(ContainerStartOptions options, ImageConfig config) =>
-        options.PublishedPorts.Count > 0
-            ? options.PublishedPorts.Distinct().ToList()
+        options.PublishedPorts.Count > 0 || options.HostPorts.Count > 0
+            ? options.PublishedPorts.Concat(options.HostPorts.Keys).Distinct().ToList()
             : (config.Config?.ExposedPorts?.Keys ?? [])
                 .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
                 .Select(key => int.Parse(key.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture))
