@@ -36,6 +36,9 @@ public static class CliErrorCodes
     /// <summary>A <c>--name</c> is not a container name.</summary>
     public const string BadName = "CONTAINER6011";
 
+    /// <summary>IMAGE is a project and publishing its image failed or wrote none.</summary>
+    public const string ProjectPublishFailed = "CONTAINER6030";
+
     /// <summary>An unexpected failure inside the tool; <c>--verbose</c> shows where.</summary>
     public const string Internal = "CONTAINER6099";
 }

@@ -43,17 +43,6 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
-    public async Task Run_of_a_project_directory_says_how_to_publish_it_first()
-    {
-        var project = CliTool.NewWorkDirectory("project");
-        await File.WriteAllTextAsync(Path.Combine(project, "App.csproj"), "<Project Sdk=\"Microsoft.NET.Sdk\" />", TestContext.CancellationToken);
-
-        var result = await CliTool.RunAsync(["run", project], TestContext.CancellationToken);
-
-        ContainerCommandsTests.AssertOneCodedLine(result, 2, "CONTAINER6004", "-t:PublishContainer -p:ContainerOciLayoutPath=");
-    }
-
-    [TestMethod]
     [DataRow("70000")]
     [DataRow("a:8080")]
     [DataRow("1:2:3")]

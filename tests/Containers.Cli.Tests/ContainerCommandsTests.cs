@@ -144,6 +144,57 @@ public sealed partial class ContainerCommandsTests
     }
 
     [TestMethod]
+    public async Task Run_of_a_project_directory_publishes_it_first_then_runs_its_image()
+    {
+        RequireRunnableHost();
+        var forms = await WebApiImage.GetAsync(TestContext.CancellationToken);
+        var port = FreePort();
+        var environment = new Dictionary<string, string>(forms.ProjectEnvironment);
+        foreach (var (key, value) in CliTool.Environment)
+        {
+            environment[key] = value;
+        }
+
+        var run = await TestTools.RunAsync(CliTool.Command, ["run", "-d", "--rm", "-p", $"{port}:8080", forms.ProjectDirectory], forms.ProjectDirectory, environment, TestContext.CancellationToken);
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        var id = run.StandardOutput.Trim();
+        StringAssert.Matches(id, new Regex("^[0-9a-f]{12}$"), "stdout has the id only; the publish's output goes to stderr");
+        try
+        {
+            StringAssert.Contains(run.StandardError, "dotnet publish -c Release -t:PublishContainer");
+            Assert.IsTrue(File.Exists(Path.Combine(forms.ProjectDirectory, "obj", "dotnet-container", "image.tar")), "the image is published under the project's obj/");
+            Assert.AreEqual("ok", await GetAsync(port, "/healthz"));
+            var row = (await CliTool.RunCheckedAsync(["ps"], TestContext.CancellationToken)).StandardOutput.Split('\n').Single(line => line.StartsWith(id, StringComparison.Ordinal));
+            StringAssert.Contains(row, "WebApi", "ps names the project it was given");
+        }
+        finally
+        {
+            await CliTool.RunAsync(["rm", "-f", id], CancellationToken.None);
+        }
+    }
+
+    [TestMethod]
+    public async Task A_project_that_does_not_build_or_an_ambiguous_directory_is_a_coded_error_and_nothing_runs()
+    {
+        var broken = CliTool.NewWorkDirectory("broken");
+        await File.WriteAllTextAsync(Path.Combine(broken, "Broken.csproj"), "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup></Project>", TestContext.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(broken, "Program.cs"), "this is not C#", TestContext.CancellationToken);
+
+        var failed = await CliTool.RunAsync(["run", broken], TestContext.CancellationToken);
+
+        Assert.AreEqual(125, failed.ExitCode, failed.ToString());
+        StringAssert.Contains(failed.StandardError, "CONTAINER6030");
+        StringAssert.Contains(failed.StandardError, "Broken.csproj -t:PublishContainer failed");
+        Assert.IsFalse(failed.StandardError.Contains("   at ", StringComparison.Ordinal), "no stack trace");
+
+        await File.WriteAllTextAsync(Path.Combine(broken, "Other.fsproj"), "<Project />", TestContext.CancellationToken);
+        var ambiguous = await CliTool.RunAsync(["run", broken], TestContext.CancellationToken);
+        Assert.AreEqual(2, ambiguous.ExitCode, ambiguous.ToString());
+        StringAssert.Contains(ambiguous.StandardError, "CONTAINER6004");
+        StringAssert.Contains(ambiguous.StandardError, "Broken.csproj, Other.fsproj");
+    }
+
+    [TestMethod]
     [DataRow("OciArchive")]
     [DataRow("DockerArchive")]
     public async Task Detached_run_from_an_archive_with_rm_answers_and_is_gone_after_stop(string form)

@@ -17,7 +17,9 @@ public static class WebApiImage
     /// <param name="Layout"><c>oci:DIR:TAG</c>.</param>
     /// <param name="OciArchive"><c>oci-archive:FILE</c>.</param>
     /// <param name="DockerArchive"><c>docker-archive:FILE</c>.</param>
-    public sealed record Forms(string Registry, string Layout, string OciArchive, string DockerArchive);
+    /// <param name="ProjectDirectory">The sample's project directory, which <c>run</c> publishes itself.</param>
+    /// <param name="ProjectEnvironment">What a publish of that project needs here (the packed package's version, the test registry as base registry, the run's package folder).</param>
+    public sealed record Forms(string Registry, string Layout, string OciArchive, string DockerArchive, string ProjectDirectory, IReadOnlyDictionary<string, string> ProjectEnvironment);
 
     /// <summary>The image, built on first use.</summary>
     public static async Task<Forms> GetAsync(CancellationToken cancellationToken)
@@ -82,7 +84,13 @@ public static class WebApiImage
         await TestTools.RunCheckedAsync("skopeo", ["copy", "--quiet", "--src-tls-verify=false", $"docker://{reference}", $"oci:{layout}:test"], cancellationToken: cancellationToken);
         await TestTools.RunCheckedAsync("skopeo", ["copy", "--quiet", "--src-tls-verify=false", $"docker://{reference}", $"oci-archive:{ociArchive}:test"], cancellationToken: cancellationToken);
         await TestTools.RunCheckedAsync("skopeo", ["copy", "--quiet", "--src-tls-verify=false", $"docker://{reference}", $"docker-archive:{dockerArchive}:samples/web-api:test"], cancellationToken: cancellationToken);
-        return new Forms(reference, $"oci:{layout}:test", $"oci-archive:{ociArchive}", $"docker-archive:{dockerArchive}");
+        // MSBuild takes environment variables as properties: a publish the tool starts itself finds the same settings.
+        var projectEnvironment = new Dictionary<string, string>(environment)
+        {
+            ["ContainersSdkVersion"] = CliTool.Version,
+            ["ContainerBaseRegistry"] = registry,
+        };
+        return new Forms(reference, $"oci:{layout}:test", $"oci-archive:{ociArchive}", $"docker-archive:{dockerArchive}", Path.Combine(root, "WebApi"), projectEnvironment);
     }
 
     private static void CopyDirectory(string source, string destination)

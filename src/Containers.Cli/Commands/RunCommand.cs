@@ -31,10 +31,18 @@ public static class RunCommand
         {
             var console = CliConsole.From(parseResult);
             var imageText = parseResult.GetValue(image)!;
+            // Bad options are found before a project is published (which takes a while).
+            var givenName = parseResult.GetValue(name) is { } given ? RunArguments.CheckName(given) : null;
+            RunArguments.ParsePorts(parseResult.GetValue(publish) ?? []);
+            RunArguments.ParseEnvironment(parseResult.GetValue(environment) ?? [], parseResult.GetValue(environmentFiles) ?? []);
+            // A project is published first and its image run from the archive that wrote (named as given in ps).
+            var imageToRun = ProjectImage.FindProject(imageText) is { } project
+                ? await ProjectImage.PublishAsync(project, console.Error, cancellationToken).ConfigureAwait(false)
+                : imageText;
             var (ports, hostPorts) = RunArguments.ParsePorts(parseResult.GetValue(publish) ?? []);
             var request = new RunRequest
             {
-                Image = imageText,
+                Image = imageToRun,
                 Arguments = parseResult.GetValue(arguments) ?? [],
                 Environment = RunArguments.ParseEnvironment(parseResult.GetValue(environment) ?? [], parseResult.GetValue(environmentFiles) ?? []),
                 Ports = ports,
@@ -46,12 +54,12 @@ public static class RunCommand
             };
 
             // A wrong image form is a usage error before anything is made.
-            ImageArgument.Resolve(imageText);
+            ImageArgument.Resolve(imageToRun);
             var id = StateStore.NewId();
             var record = new ContainerRecord
             {
                 Id = id,
-                Name = parseResult.GetValue(name) is { } given ? RunArguments.CheckName(given) : RunArguments.DefaultName(imageText, id),
+                Name = givenName ?? RunArguments.DefaultName(imageText, id),
                 Image = imageText,
                 Created = DateTimeOffset.UtcNow,
                 AutoRemove = parseResult.GetValue(remove),

@@ -1,5 +1,6 @@
 using Containers.Host.Images;
 using Containers.Oci;
+using Containers.Oci.Transports;
 
 namespace Containers.Cli.Running;
 
@@ -7,7 +8,7 @@ namespace Containers.Cli.Running;
 public static class ImageArgument
 {
     /// <summary>What the forms are, for messages and help.</summary>
-    public const string Forms = "oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker://REFERENCE or a registry reference (127.0.0.1:5000/app:1.0)";
+    public const string Forms = "oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker://REFERENCE, a registry reference (127.0.0.1:5000/app:1.0) or a project directory (published first)";
 
     /// <summary>The image <paramref name="image"/> names.</summary>
     /// <exception cref="CliException">It is none of the forms, or a file or directory it names does not exist.</exception>
@@ -16,21 +17,11 @@ public static class ImageArgument
         ArgumentNullException.ThrowIfNull(image);
         if (Directory.Exists(image) && !image.Contains(':', StringComparison.Ordinal))
         {
-            throw CliException.Usage(
-                CliErrorCodes.BadImage,
-                Directory.EnumerateFiles(image, "*.*proj").Any()
-                    ? $"IMAGE '{image}' is a project directory, which run does not publish itself: publish it into a layout (dotnet publish {image} -t:PublishContainer -p:ContainerOciLayoutPath=<dir>) and run oci:<dir>:<tag>."
-                    : $"IMAGE '{image}' is a directory; expected {Forms}. For an OCI layout write oci:{image}.");
+            throw CliException.Usage(CliErrorCodes.BadImage, $"IMAGE '{image}' is a directory without a project; expected {Forms}. For an OCI layout write oci:{image}.");
         }
 
-        var path = image switch
-        {
-            _ when image.StartsWith("oci:", StringComparison.Ordinal) => image["oci:".Length..].Split(':')[0],
-            _ when image.StartsWith("oci-archive:", StringComparison.Ordinal) => image["oci-archive:".Length..],
-            _ when image.StartsWith("docker-archive:", StringComparison.Ordinal) => image["docker-archive:".Length..],
-            _ => null,
-        };
-        if (path is not null && !File.Exists(path) && !Directory.Exists(path))
+        // The file or directory a file form names must exist: "no such file" says more than a parse error.
+        if (ImageLocation.TryParse(image, out var location, out _) && location.Path is { } path && !File.Exists(path) && !Directory.Exists(path))
         {
             throw CliException.Usage(CliErrorCodes.BadImage, $"IMAGE '{image}' names '{path}', which does not exist. Give the path of the OCI layout directory or archive file (relative to {Environment.CurrentDirectory}).");
         }
