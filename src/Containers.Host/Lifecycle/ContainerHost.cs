@@ -111,8 +111,8 @@ public static class ContainerHost
         ContainerReaper.ReapAsync(cacheDirectory, log, cancellationToken);
 
     private static List<int> PortsToPublish(ContainerStartOptions options, ImageConfig config) =>
-        options.PublishedPorts.Count > 0
-            ? options.PublishedPorts.Distinct().ToList()
+        options.PublishedPorts.Count > 0 || options.HostPorts.Count > 0
+            ? options.PublishedPorts.Concat(options.HostPorts.Keys).Distinct().ToList()
             : (config.Config?.ExposedPorts?.Keys ?? [])
                 .Where(key => key.EndsWith("/tcp", StringComparison.Ordinal) || !key.Contains('/', StringComparison.Ordinal))
                 .Select(key => int.Parse(key.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture))

@@ -5,7 +5,7 @@ public sealed class ContainerLogs
 {
     private readonly object _gate = new();
     private readonly List<(bool IsError, string Line)> _lines = [];
-    private readonly List<Action<string>> _listeners = [];
+    private readonly List<Action<string, bool>> _listeners = [];
 
     /// <summary>The stdout lines so far.</summary>
     public IReadOnlyList<string> StandardOutput
@@ -45,7 +45,7 @@ public sealed class ContainerLogs
 
     internal void Add(bool isError, string line)
     {
-        Action<string>[] listeners;
+        Action<string, bool>[] listeners;
         lock (_gate)
         {
             _lines.Add((isError, line));
@@ -54,29 +54,37 @@ public sealed class ContainerLogs
 
         foreach (var listener in listeners)
         {
-            listener(line);
+            listener(line, isError);
         }
     }
 
-    // Calls back for every line already written and every line to come (used by the log-line wait).
-    internal IDisposable Subscribe(Action<string> listener)
+    /// <summary>
+    /// Calls <paramref name="onLine"/> with every line written so far and then every line to come, with whether it came
+    /// from stderr, until the returned handle is disposed (what <c>dotnet container run</c> and <c>logs -f</c> stream).
+    /// Lines of one stream arrive in order, on the thread that reads the container's output: keep the callback short.
+    /// </summary>
+    public IDisposable Follow(Action<string, bool> onLine)
     {
-        string[] existing;
+        ArgumentNullException.ThrowIfNull(onLine);
+        (string Line, bool IsError)[] existing;
         lock (_gate)
         {
-            existing = [.. _lines.Select(l => l.Line)];
-            _listeners.Add(listener);
+            existing = [.. _lines.Select(l => (l.Line, l.IsError))];
+            _listeners.Add(onLine);
         }
 
-        foreach (var line in existing)
+        foreach (var (line, isError) in existing)
         {
-            listener(line);
+            onLine(line, isError);
         }
 
-        return new Subscription(this, listener);
+        return new Subscription(this, onLine);
     }
 
-    private sealed class Subscription(ContainerLogs logs, Action<string> listener) : IDisposable
+    // Calls back for every line already written and every line to come, of either stream (used by the log-line wait).
+    internal IDisposable Subscribe(Action<string> listener) => Follow((line, _) => listener(line));
+
+    private sealed class Subscription(ContainerLogs logs, Action<string, bool> listener) : IDisposable
     {
         public void Dispose()
         {

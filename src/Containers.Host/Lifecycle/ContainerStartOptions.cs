@@ -24,7 +24,7 @@ public sealed class ContainerStartOptions
     /// <summary>Replaces the image's WorkingDir (absolute; created when the image lacks it, as docker does — except by podman 4.3, which refuses to start then); null keeps the image's own.</summary>
     public string? WorkingDirectory { get; init; }
 
-    /// <summary>The signal <see cref="RunningContainer.StopAsync"/> sends first (e.g. <c>SIGINT</c>); null: the image's StopSignal, else SIGTERM.</summary>
+    /// <summary>The signal <see cref="RunningContainer.StopAsync(CancellationToken)"/> sends first (e.g. <c>SIGINT</c>); null: the image's StopSignal, else SIGTERM.</summary>
     public string? StopSignal { get; init; }
 
     /// <summary>Labels of the container (annotations in the OCI runtime's bundle, <c>--label</c> for the podman/docker CLI).</summary>
@@ -37,6 +37,14 @@ public sealed class ContainerStartOptions
     /// Container TCP ports to publish on free 127.0.0.1 ports; empty publishes the image's ExposedPorts (TCP).
     /// </summary>
     public IList<int> PublishedPorts { get; } = [];
+
+    /// <summary>
+    /// Fixed 127.0.0.1 ports for container TCP ports (container port → host port), as <c>docker run -p 8080:80</c>: each
+    /// key is published (in addition to <see cref="PublishedPorts"/>) on its value instead of a free port. A host port
+    /// in use fails the start with a message naming it. Rootless on the host's own network (no private network) a
+    /// container port is the host port itself; a different one is refused there.
+    /// </summary>
+    public IDictionary<int, int> HostPorts { get; } = new Dictionary<int, int>();
 
     /// <summary>
     /// Networks to join, each with the aliases the other members reach this container by; the container keeps its own

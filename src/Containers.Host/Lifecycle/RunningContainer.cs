@@ -85,15 +85,21 @@ public sealed class RunningContainer : IAsyncDisposable
     public Task<int> WaitForExitAsync(CancellationToken cancellationToken = default) => Exited.WaitAsync(cancellationToken);
 
     /// <summary>Stops the container: SIGTERM (or <see cref="ContainerStartOptions.StopSignal"/>, else the image's StopSignal), then SIGKILL after the grace period.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    public Task StopAsync(CancellationToken cancellationToken = default) => StopAsync(_stopGracePeriod, cancellationToken);
+
+    /// <summary>
+    /// Stops the container: its stop signal, then SIGKILL when it has not exited after <paramref name="gracePeriod"/>
+    /// (zero: SIGKILL at once), as <c>docker stop -t</c>.
+    /// </summary>
+    public async Task StopAsync(TimeSpan gracePeriod, CancellationToken cancellationToken = default)
     {
         if (Exited.IsCompleted)
         {
             return;
         }
 
-        await _runtime.KillAsync(Id, _stopSignal, cancellationToken).ConfigureAwait(false);
-        if (await Task.WhenAny(Exited, Task.Delay(_stopGracePeriod, cancellationToken)).ConfigureAwait(false) != Exited)
+        await _runtime.KillAsync(Id, gracePeriod <= TimeSpan.Zero ? "SIGKILL" : _stopSignal, cancellationToken).ConfigureAwait(false);
+        if (await Task.WhenAny(Exited, Task.Delay(gracePeriod, cancellationToken)).ConfigureAwait(false) != Exited)
         {
             await _runtime.KillAsync(Id, "SIGKILL", cancellationToken).ConfigureAwait(false);
             await Exited.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Containers.Host.Lifecycle;
+using Containers.Oci;
 
 namespace Containers.Host.Networking;
 
@@ -33,8 +34,13 @@ internal sealed class NoPublishedPorts : IPublishedPorts
 internal sealed class DirectPorts(IReadOnlyDictionary<int, int> hostPorts, IReadOnlyList<int> order) : IPublishedPorts
 {
     /// <summary>A container on the host's network (rootless, when no private network can be made): its ports are the host's own.</summary>
-    public static IPublishedPorts SharedHostNetwork(string id, IReadOnlyList<int> ports, string reason, Action<string> log)
+    public static IPublishedPorts SharedHostNetwork(string id, IReadOnlyList<int> ports, IDictionary<int, int> hostPorts, string reason, Action<string> log)
     {
+        if (hostPorts.FirstOrDefault(p => p.Key != p.Value) is { Key: not 0 } moved)
+        {
+            throw new OciException($"Container port {moved.Key} cannot be published on 127.0.0.1:{moved.Value}: container {id} shares the host's network ({reason}), so its port {moved.Key} is the host's port {moved.Key}. Publish it on the same port ({moved.Key}:{moved.Key}), or run as root.");
+        }
+
         log($"Rootless: container {id} shares the host's network ({reason}); its ports are the host's{(ports.Count == 0 ? "" : ": " + string.Join(", ", ports.Select(p => "127.0.0.1:" + p.ToString(System.Globalization.CultureInfo.InvariantCulture))))}.");
         return new DirectPorts(ports.ToDictionary(p => p, p => p), ports);
     }
@@ -67,7 +73,7 @@ internal sealed class DirectPorts(IReadOnlyDictionary<int, int> hostPorts, IRead
 internal sealed class ForwardedPorts(IInsideConnector network, IReadOnlyList<PortForwarder> forwarders) : IPublishedPorts
 {
     /// <summary>Enters the network namespace of the container's process and publishes <paramref name="ports"/>.</summary>
-    public static async Task<IPublishedPorts> PublishAsync(RunningContainer container, IReadOnlyList<int> ports, Action<string> log, CancellationToken cancellationToken)
+    public static async Task<IPublishedPorts> PublishAsync(RunningContainer container, IReadOnlyList<int> ports, IDictionary<int, int> hostPorts, Action<string> log, CancellationToken cancellationToken)
     {
         NetworkNamespace network;
         try
@@ -92,16 +98,30 @@ internal sealed class ForwardedPorts(IInsideConnector network, IReadOnlyList<Por
             return NoPublishedPorts.Instance;
         }
 
-        return Publish(container.Id, network, ports, log);
+        return Publish(container.Id, network, ports, hostPorts, log);
     }
 
-    /// <summary>Publishes <paramref name="ports"/> of a container whose connections <paramref name="network"/> makes.</summary>
-    public static IPublishedPorts Publish(string id, IInsideConnector network, IReadOnlyList<int> ports, Action<string> log)
+    /// <summary>Publishes <paramref name="ports"/> of a container whose connections <paramref name="network"/> makes, on the <paramref name="hostPorts"/> asked for, else free ones.</summary>
+    public static IPublishedPorts Publish(string id, IInsideConnector network, IReadOnlyList<int> ports, IDictionary<int, int> hostPorts, Action<string> log)
     {
         var forwarders = new List<PortForwarder>();
         foreach (var port in ports)
         {
-            var forwarder = new PortForwarder(network, port);
+            PortForwarder forwarder;
+            try
+            {
+                forwarder = new PortForwarder(network, port, hostPorts.TryGetValue(port, out var hostPort) ? hostPort : 0);
+            }
+            catch (OciException)
+            {
+                foreach (var made in forwarders)
+                {
+                    made.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+
+                throw;
+            }
+
             forwarders.Add(forwarder);
             log($"Container {id} port {port}/tcp published on 127.0.0.1:{forwarder.HostPort}.");
         }

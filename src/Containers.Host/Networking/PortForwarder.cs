@@ -13,12 +13,24 @@ internal sealed class PortForwarder : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
 
-    public PortForwarder(IInsideConnector netns, int containerPort)
+    /// <param name="netns">Makes the connections inside the container's network.</param>
+    /// <param name="containerPort">The container port.</param>
+    /// <param name="hostPort">The 127.0.0.1 port to listen on; 0 takes a free one.</param>
+    /// <exception cref="Oci.OciException">The host port is in use or not allowed.</exception>
+    public PortForwarder(IInsideConnector netns, int containerPort, int hostPort = 0)
     {
         _netns = netns;
         ContainerPort = containerPort;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
+        _listener = new TcpListener(IPAddress.Loopback, hostPort);
+        try
+        {
+            _listener.Start();
+        }
+        catch (SocketException ex)
+        {
+            throw new Oci.OciException($"Cannot publish container port {containerPort} on 127.0.0.1:{hostPort}: {ex.Message}. Choose a free host port, or leave it out to take any free one.", ex);
+        }
+
         HostPort = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _acceptLoop = AcceptAsync();
     }

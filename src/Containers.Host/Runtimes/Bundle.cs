@@ -293,10 +293,10 @@ internal static class Bundle
     /// </summary>
     public static Task<IPublishedPorts> PublishPortsAsync(RunningContainer container, ContainerLaunch launch, bool rootless, CancellationToken cancellationToken) =>
         launch.PrivateNetwork is { } privateNetwork
-            ? Task.FromResult(ForwardedPorts.Publish(container.Id, new HeldNamespaceConnector(privateNetwork), launch.Ports, launch.Log))
+            ? Task.FromResult(ForwardedPorts.Publish(container.Id, new HeldNamespaceConnector(privateNetwork), launch.Ports, launch.Options.HostPorts, launch.Log))
             : rootless
-                ? Task.FromResult(DirectPorts.SharedHostNetwork(container.Id, launch.Ports, launch.HostNetworkReason ?? "no private network", launch.Log))
-                : ForwardedPorts.PublishAsync(container, launch.Ports, launch.Log, cancellationToken);
+                ? Task.FromResult(DirectPorts.SharedHostNetwork(container.Id, launch.Ports, launch.Options.HostPorts, launch.HostNetworkReason ?? "no private network", launch.Log))
+                : ForwardedPorts.PublishAsync(container, launch.Ports, launch.Options.HostPorts, launch.Log, cancellationToken);
 
     // Every rebuilt app is a new layer chain: without a bound the cache would grow by an image per build.
     private static void PruneRootfsCache(RootfsCache cache, string containersDirectory, Action<string> log)

@@ -211,7 +211,8 @@ internal sealed partial class CliRuntime(string name, string executable) : ICont
         foreach (var port in ports)
         {
             arguments.Add("--publish");
-            arguments.Add($"127.0.0.1::{port.ToString(CultureInfo.InvariantCulture)}");
+            var hostPort = launch.Options.HostPorts.TryGetValue(port, out var fixedPort) ? fixedPort.ToString(CultureInfo.InvariantCulture) : "";
+            arguments.Add($"127.0.0.1:{hostPort}:{port.ToString(CultureInfo.InvariantCulture)}");
         }
 
         foreach (var (key, value) in launch.Options.Environment)

@@ -10,19 +10,19 @@ namespace Containers.Sdk.Tests.Infrastructure;
 [TestClass]
 public static class PackageFeed
 {
-    private static string? s_root;
+    private static LocalPackageFeed? s_feed;
 
     /// <summary>The folder holding Containers.Sdk.&lt;version&gt;.nupkg.</summary>
-    public static string FeedDirectory => Path.Combine(Root, "feed");
+    public static string FeedDirectory => Feed.FeedDirectory;
 
     /// <summary>NUGET_PACKAGES for every dotnet command the tests run.</summary>
-    public static string PackagesDirectory => Path.Combine(Root, "packages");
+    public static string PackagesDirectory => Feed.PackagesDirectory;
 
     /// <summary>The layer cache the tests' publishes share (per run, so runs never see each other's layers).</summary>
     public static string LayerCacheDirectory => Path.Combine(Root, "layer-cache");
 
     /// <summary>The repository root (where Containers.Sdk.sln is).</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => LocalPackageFeed.RepositoryRoot;
 
     /// <summary>The package version packed (from Directory.Build.props).</summary>
     public static string PackageVersion { get; private set; } = "";
@@ -30,32 +30,20 @@ public static class PackageFeed
     /// <summary>How long packing took.</summary>
     public static TimeSpan PackDuration { get; private set; }
 
-    private static string Root => s_root ?? throw new InvalidOperationException("The package feed is made in AssemblyInitialize.");
+    private static LocalPackageFeed Feed => s_feed ?? throw new InvalidOperationException("The package feed is made in AssemblyInitialize.");
+
+    private static string Root => Feed.Root;
 
     /// <summary>Packs src/Containers.Sdk into a new temporary feed.</summary>
     [AssemblyInitialize]
     public static async Task PackAsync(TestContext context)
     {
-        s_root = Directory.CreateTempSubdirectory("containers-sdk-tests-").FullName;
-        Directory.CreateDirectory(FeedDirectory);
-        Directory.CreateDirectory(PackagesDirectory);
+        s_feed = LocalPackageFeed.Create("containers-sdk-tests-");
         var started = System.Diagnostics.Stopwatch.StartNew();
-        await TestTools.RunCheckedAsync(
-            "dotnet",
-            ["pack", Path.Combine(RepositoryRoot, "src", "Containers.Sdk", "Containers.Sdk.csproj"), "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false", "-v:q", "-nologo"],
-            RepositoryRoot,
-            PackEnvironment(),
-            context.CancellationToken);
-        await TestTools.RunCheckedAsync(
-            "dotnet",
-            ["pack", Path.Combine(RepositoryRoot, "src", "Containers.Testing", "Containers.Testing.csproj"), "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false", "-v:q", "-nologo"],
-            RepositoryRoot,
-            PackEnvironment(),
-            context.CancellationToken);
+        PackageVersion = await s_feed.PackAsync("src/Containers.Sdk/Containers.Sdk.csproj", "Containers.Sdk", PackEnvironment(), context.CancellationToken);
+        await s_feed.PackAsync("src/Containers.Testing/Containers.Testing.csproj", "Containers.Testing", PackEnvironment(), context.CancellationToken);
         PackDuration = started.Elapsed;
-        var package = Directory.GetFiles(FeedDirectory, "Containers.Sdk.*.nupkg").Single();
-        PackageVersion = Path.GetFileNameWithoutExtension(package)["Containers.Sdk.".Length..];
-        context.WriteLine($"packed {package} in {PackDuration.TotalSeconds:F1} s");
+        context.WriteLine($"packed Containers.Sdk {PackageVersion} in {PackDuration.TotalSeconds:F1} s");
     }
 
     // Packing restores the repository's own projects: with the run's private package folder their
@@ -66,28 +54,9 @@ public static class PackageFeed
 
     /// <summary>Deletes the feed, the package folder and every generated project.</summary>
     [AssemblyCleanup]
-    public static void Cleanup()
-    {
-        if (s_root is not null && Directory.Exists(s_root))
-        {
-            Directory.Delete(s_root, recursive: true);
-        }
-    }
+    public static void Cleanup() => s_feed?.Dispose();
 
     /// <summary>A new empty directory under this run's temporary root (outside the repository).</summary>
     public static string NewWorkDirectory(string name) =>
         Directory.CreateDirectory(Path.Combine(Root, "work", $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)])).FullName;
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Containers.Sdk.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Containers.Sdk.sln above {AppContext.BaseDirectory}.");
-    }
 }

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Containers.Cli;
+using Containers.Cli.Commands;
+
+// Every command, one file each under Commands/: add a command with its file and one line here.
+Func<Command>[] commands =
+[
+    RunCommand.Create,
+    PsCommand.Create,
+    LogsCommand.Create,
+    StopCommand.Create,
+    RmCommand.Create,
+    ExecCommand.Create,
+    SuperviseCommand.Create,
+];
+
+var root = new RootCommand("Run OCI images with the Containers.Sdk runtime host: no Docker daemon, runc or Linux namespaces underneath.");
+root.Options.Add(CliConsole.VerboseOption);
+foreach (var create in commands)
+{
+    root.Subcommands.Add(create());
+}
+
+var parseResult = root.Parse(args);
+var console = CliConsole.From(parseResult);
+if (parseResult.Errors.Count > 0)
+{
+    // One line, however many errors the parser found ("Required command was not provided." comes with an unknown one).
+    var messages = parseResult.Errors.Select(error => error.Message).Distinct().ToList();
+    if (messages.Count > 1)
+    {
+        messages.Remove("Required command was not provided.");
+    }
+
+    console.Error.WriteLine($"{CliErrorReporter.Prefix}{CliErrorCodes.CommandLine}: {string.Join(" ", messages)} (see '{CommandPath(parseResult.CommandResult)} --help')");
+
+    return CliExitCodes.UsageError;
+}
+
+try
+{
+    // Ctrl+C and SIGTERM keep their default meaning (end the process) except where a command takes them over: `run`
+    // passes them on to its container as its stop signal.
+    return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }).ConfigureAwait(false);
+}
+catch (OperationCanceledException) when (!console.IsVerbose)
+{
+    return CliExitCodes.Interrupted;
+}
+catch (Exception ex)
+{
+    return CliErrorReporter.Report(ex, console.Error, console.IsVerbose);
+}
+
+static string CommandPath(CommandResult command) =>
+    command.Parent is CommandResult parent ? $"{CommandPath(parent)} {command.Command.Name}" : "dotnet container";
