@@ -13,6 +13,12 @@ Func<Command>[] commands =
     RmCommand.Create,
     ExecCommand.Create,
     SuperviseCommand.Create,
+    ImagesCommand.Create,
+    InspectCommand.Create,
+    PullCommand.Create,
+    CopyCommand.Create,
+    TagCommand.Create,
+    SbomCommand.Create,
 ];
 
 var root = new RootCommand("Run OCI images with the Containers.Sdk runtime host: no Docker daemon, runc or Linux namespaces underneath.");
