@@ -106,6 +106,88 @@ public sealed class HostImageCache
             .ToList();
     }
 
+    /// <summary>
+    /// Frees the caches of what no container (running, detached or not yet reaped) uses: the unpacked root filesystems,
+    /// and with <paramref name="images"/> also the pulled images and their blobs (a later start pulls them again). With
+    /// <paramref name="dryRun"/> it only says what it would free.
+    /// </summary>
+    /// <param name="images">Also remove pulled images no container uses.</param>
+    /// <param name="dryRun">Remove nothing; return what would be removed.</param>
+    /// <param name="cancellationToken">Cancels between steps.</param>
+    public async Task<HostCachePruneResult> PruneAsync(bool images, bool dryRun, CancellationToken cancellationToken = default)
+    {
+        var used = ChainsInUse();
+        var rootfs = ListUnpacked().Where(r => !used.Contains(r.ChainId)).ToList();
+        if (!dryRun && rootfs.Count > 0)
+        {
+            // RootfsCache.Prune asks again under its lock, so a container that started meanwhile keeps its tree.
+            new RootfsCache(RootfsDirectory).Prune(0, ChainsInUse);
+        }
+
+        var removedImages = new List<CachedImage>();
+        long blobBytes = 0;
+        if (images && File.Exists(Path.Combine(ImagesDirectory, "oci-layout")))
+        {
+            var layout = OciLayout.Open(ImagesDirectory);
+            var entries = await layout.GetEntriesAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var image in await ListImagesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var chain = await ChainOfAsync(layout, image, cancellationToken).ConfigureAwait(false);
+                if (used.Contains(chain) || used.Contains(chain + "-owned"))
+                {
+                    continue;
+                }
+
+                removedImages.Add(image);
+                if (!dryRun)
+                {
+                    foreach (var refName in entries.Where(e => e.Descriptor.Digest == image.Digest).Select(e => e.RefName).OfType<string>())
+                    {
+                        await layout.RemoveRefAsync(refName, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            // A pull in flight writes its blobs minutes at most before it names them in index.json.
+            blobBytes = dryRun
+                ? removedImages.Sum(i => i.Size)
+                : (await layout.CollectGarbageAsync(TimeSpan.FromMinutes(10), dryRun: false, cancellationToken).ConfigureAwait(false)).Sum(b => b.Size);
+        }
+
+        return new HostCachePruneResult(rootfs, removedImages, blobBytes, dryRun);
+    }
+
+    private static async Task<string> ChainOfAsync(OciLayout layout, CachedImage image, CancellationToken cancellationToken)
+    {
+        var read = await layout.ReadImageAsync(image.Digest.ToString(), null, cancellationToken).ConfigureAwait(false);
+        return RootfsCache.ChainId(read.Layers.Select(l => l.DiffId)).Replace(':', '-');
+    }
+
+    // The chains the host's containers were made from (the same record the rootfs cache's own pruning reads).
+    private HashSet<string> ChainsInUse()
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var containers = ContainerDirectory.ContainersDirectory(CacheDirectory);
+        if (!Directory.Exists(containers))
+        {
+            return used;
+        }
+
+        foreach (var directory in Directory.GetDirectories(containers, ContainerHost.IdPrefix + "*"))
+        {
+            try
+            {
+                used.Add(File.ReadAllText(Path.Combine(directory, "image")).Trim());
+            }
+            catch (IOException)
+            {
+                // No image recorded yet: that start holds the rootfs cache's use lock until it records one.
+            }
+        }
+
+        return used;
+    }
+
     private static string StripPlatform(string refName)
     {
         var plus = refName.LastIndexOf('+');
@@ -139,3 +221,14 @@ public sealed record CachedImage(IReadOnlyList<string> Names, Digest Digest, Pla
 /// <param name="Size">The bytes of its files.</param>
 /// <param name="LastUsed">When a container was last made from it.</param>
 public sealed record UnpackedRootfs(string ChainId, string Path, long Size, DateTimeOffset LastUsed);
+
+/// <summary>What <see cref="HostImageCache.PruneAsync"/> removed, or would remove in a dry run.</summary>
+/// <param name="Unpacked">The unpacked root filesystems.</param>
+/// <param name="Images">The pulled images.</param>
+/// <param name="ImageBytes">The bytes of image blobs freed (in a dry run: the images' sizes, shared blobs counted once per image).</param>
+/// <param name="DryRun">Whether nothing was removed.</param>
+public sealed record HostCachePruneResult(IReadOnlyList<UnpackedRootfs> Unpacked, IReadOnlyList<CachedImage> Images, long ImageBytes, bool DryRun)
+{
+    /// <summary>All bytes freed (or that would be).</summary>
+    public long TotalBytes => Unpacked.Sum(r => r.Size) + ImageBytes;
+}
