@@ -51,6 +51,9 @@ public static class CliErrorCodes
     /// <summary>The image has no SBOM attached as a referrer (of the format asked for).</summary>
     public const string NoSbom = "CONTAINER6024";
 
+    /// <summary>The rebase was refused (no recorded base, another base repository, a changed image, another platform or user); nothing was written.</summary>
+    public const string RebaseRefused = "CONTAINER6025";
+
     /// <summary>An unexpected failure inside the tool; <c>--verbose</c> shows where.</summary>
     public const string Internal = "CONTAINER6099";
 }

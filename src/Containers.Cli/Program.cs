@@ -19,6 +19,8 @@ Func<Command>[] commands =
     CopyCommand.Create,
     TagCommand.Create,
     SbomCommand.Create,
+    PruneCommand.Create,
+    RebaseCommand.Create,
 ];
 
 var root = new RootCommand("Run OCI images with the Containers.Sdk runtime host: no Docker daemon, runc or Linux namespaces underneath.");
