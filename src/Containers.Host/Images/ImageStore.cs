@@ -8,6 +8,7 @@ using Containers.Oci.References;
 using Containers.Oci.Registry;
 using Containers.Oci.Registry.Credentials;
 using Containers.Oci.Stores;
+using Containers.Shared;
 
 namespace Containers.Host.Images;
 
@@ -121,7 +122,7 @@ internal sealed class ImageStore
             : (options ?? new RegistryClientOptions()) with
             {
                 // The sources publishing reads (the SDK's pull variables, docker and podman config files), for this registry.
-                CredentialProvider = new ConfiguredCredentialProvider(new CredentialProviderOptions { SourceRegistry = registry }),
+                CredentialProvider = new ConfiguredCredentialProvider(DotnetCredentialVariables.Apply(new CredentialProviderOptions { SourceRegistry = registry })),
             };
 
     private static async Task<IImage?> TryReadAsync(OciLayout layout, string name, Platform platform, CancellationToken cancellationToken)

@@ -10,10 +10,17 @@ namespace Containers.Oci.Images;
 /// first use, and never change: transformations return new images.
 /// </summary>
 /// <example>
+/// Build an app image on a base from a registry and push it — no MSBuild, no daemon:
 /// <code>
-/// IImage app = Image.Empty(Platform.LinuxAmd64)
+/// using var registry = new RegistryClient();
+/// IImage baseImage = await new RegistryImageSource(registry, ImageReference.Parse("127.0.0.1:5000/dotnet/aspnet:10.0"))
+///     .ReadImageAsync(Platform.LinuxAmd64);
+/// StoredLayer appLayer = await LayerWriter.WriteToDirectoryAsync(
+///     LayerPlan.Empty.AddDirectoryTree("bin/Release/net10.0/publish", "/app"), "/tmp/blobs");
+/// Image app = Image.From(baseImage)
 ///     .AppendLayers(appLayer)
-///     .WithConfig(c => c with { Config = c.Config! with { Entrypoint = ["/app/app"] } });
+///     .WithConfig(c => c with { Config = c.Config! with { Entrypoint = ["dotnet", "/app/MyApp.dll"], WorkingDir = "/app" } });
+/// await ImageLocation.Parse("127.0.0.1:5000/myapp:1.0").CreateTarget(registry).WriteAsync(ImageContent.FromImage(app));
 /// </code>
 /// </example>
 public sealed class Image : IImage
@@ -118,7 +125,7 @@ public sealed class Image : IImage
         var entries = new List<HistoryEntry>(Config.History ?? []);
         foreach (var layer in added)
         {
-            entries.Add(history?.Invoke(layer) ?? new HistoryEntry { Created = Config.Created, CreatedBy = "Containers.Sdk" });
+            entries.Add(history?.Invoke(layer) ?? new HistoryEntry { Created = Config.Created, CreatedBy = "Containers.Oci" });
         }
 
         return Create(Config with { History = entries }, [.. Layers, .. added], Format, Manifest.Annotations);

@@ -55,8 +55,11 @@ public sealed record RegistryClientOptions
     /// <summary>Receives bytes transferred per blob.</summary>
     public IProgress<TransferProgress>? Progress { get; init; }
 
-    /// <summary>The User-Agent header sent with every request.</summary>
-    public string UserAgent { get; init; } = "Containers.Sdk/0.1";
+    /// <summary>The User-Agent header sent with every request; the library's name and version unless a product names itself.</summary>
+    public string UserAgent { get; init; } = DefaultUserAgent;
+
+    private static string DefaultUserAgent =>
+        "Containers.Oci/" + (typeof(RegistryClientOptions).Assembly.GetName().Version?.ToString(3) ?? "0");
 
     /// <summary>The clock by which bearer tokens are renewed shortly before they expire (tests pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

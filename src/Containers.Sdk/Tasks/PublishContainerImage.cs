@@ -9,6 +9,7 @@ using Containers.Oci.Json;
 using Containers.Oci.Registry;
 using Containers.Oci.Registry.Credentials;
 using Containers.Sdk.Tasks.BuildServer;
+using Containers.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -159,11 +160,11 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         };
 
         Log.LogMessage(MessageImportance.High, $"Building image {DescribeDestination(destination)} from {settings.BaseImage} for {string.Join(", ", targets.Select(t => t.RuntimeIdentifier))}.");
-        var credentials = new ConfiguredCredentialProvider(new CredentialProviderOptions
+        var credentials = new ConfiguredCredentialProvider(DotnetCredentialVariables.Apply(new CredentialProviderOptions
         {
             DestinationRegistry = settings.Registry,
             SourceRegistry = settings.BaseImage.Registry,
-        });
+        }));
         // In the build server the next build reuses this one's registry connections.
         var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials, ShareConnections = BuildServerHost.IsServer }, new TaskLogProgress(Log));
         var result = publisher.PublishAsync(request, cancellationToken).GetAwaiter().GetResult();

@@ -3,6 +3,7 @@ using Containers.Oci.Platforms;
 using Containers.Oci.References;
 using Containers.Oci.Registry;
 using Containers.Oci.Registry.Credentials;
+using Containers.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -60,11 +61,11 @@ public sealed class RebaseContainerImage : ContainerTask
 
         var newBase = Parse(newBaseText, string.IsNullOrWhiteSpace(ContainerRebaseBaseImage) ? "ContainerBaseImage" : "ContainerRebaseBaseImage");
         Log.LogMessage(MessageImportance.High, $"Rebasing {image} onto {newBase}.");
-        var credentials = new ConfiguredCredentialProvider(new CredentialProviderOptions
+        var credentials = new ConfiguredCredentialProvider(DotnetCredentialVariables.Apply(new CredentialProviderOptions
         {
             DestinationRegistry = image.Registry,
             SourceRegistry = newBase.Registry,
-        });
+        }));
         using var rebaser = new ImageRebaser(new RegistryClientOptions { CredentialProvider = credentials }, new TaskLogProgress(Log));
         var result = rebaser.RebaseAsync(
             new ImageRebaseRequest

@@ -54,6 +54,21 @@ public sealed class ConfiguredCredentialProviderTests
     }
 
     [TestMethod]
+    public async Task The_library_reads_only_the_variable_pairs_it_is_given()
+    {
+        _sandbox.Environment["DOTNET_CONTAINER_REGISTRY_UNAME"] = "sdk-user";
+        _sandbox.Environment["DOTNET_CONTAINER_REGISTRY_PWORD"] = Secret;
+        _sandbox.Environment["CI_REGISTRY_USER"] = "ci-user";
+        _sandbox.Environment["CI_REGISTRY_TOKEN"] = Secret;
+        var options = new CredentialProviderOptions { DestinationRegistry = Registry, EnvironmentVariables = _sandbox.Environment };
+
+        Assert.IsNull(await new ConfiguredCredentialProvider(options).GetCredentialAsync(Registry, Cancellation), "no pairs: no environment credentials");
+        var ci = await new ConfiguredCredentialProvider(options with { DestinationVariables = [new("CI_REGISTRY_USER", "CI_REGISTRY_TOKEN")] }).GetCredentialAsync(Registry, Cancellation);
+        Assert.AreEqual("ci-user", ci?.Username);
+        Assert.AreEqual("environment variables CI_REGISTRY_USER/CI_REGISTRY_TOKEN", ci?.Source);
+    }
+
+    [TestMethod]
     public async Task Pull_variables_apply_to_the_source_registry()
     {
         _sandbox.Environment["DOTNET_CONTAINER_PULL_REGISTRY_UNAME"] = "puller";

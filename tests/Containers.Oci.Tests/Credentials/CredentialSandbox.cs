@@ -1,5 +1,6 @@
 using System.Text;
 using Containers.Oci.Registry.Credentials;
+using Containers.Shared;
 
 namespace Containers.Oci.Tests.Credentials;
 
@@ -72,7 +73,9 @@ internal sealed class CredentialSandbox : IDisposable
         new(new CredentialProviderOptions
         {
             DestinationRegistry = destination,
+            DestinationVariables = DotnetCredentialVariables.Push,
             SourceRegistry = source,
+            SourceVariables = DotnetCredentialVariables.Pull,
             EnvironmentVariables = Environment,
             CredentialHelperTimeout = helperTimeout ?? TimeSpan.FromSeconds(30),
         });

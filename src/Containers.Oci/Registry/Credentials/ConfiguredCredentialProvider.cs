@@ -8,10 +8,9 @@ namespace Containers.Oci.Registry.Credentials;
 /// Finds the credentials configured on this machine for a registry, the way the .NET SDK, docker and
 /// podman do, in this order:
 /// <list type="number">
-/// <item>the .NET SDK's environment variables (<c>DOTNET_CONTAINER_PUSH_REGISTRY_UNAME/PWORD</c>,
-/// <c>DOTNET_CONTAINER_REGISTRY_UNAME/PWORD</c>, <c>SDK_CONTAINER_REGISTRY_UNAME/PWORD</c> for
-/// <see cref="CredentialProviderOptions.DestinationRegistry"/>; <c>DOTNET_CONTAINER_PULL_REGISTRY_UNAME/PWORD</c>
-/// for <see cref="CredentialProviderOptions.SourceRegistry"/>);</item>
+/// <item>the environment variable pairs the options name (<see cref="CredentialProviderOptions.DestinationVariables"/>
+/// for <see cref="CredentialProviderOptions.DestinationRegistry"/>, <see cref="CredentialProviderOptions.SourceVariables"/>
+/// for <see cref="CredentialProviderOptions.SourceRegistry"/>; the .NET SDK passes its <c>DOTNET_CONTAINER_*</c> ones);</item>
 /// <item>docker's config.json (<c>$DOCKER_CONFIG/config.json</c>, else <c>~/.docker/config.json</c>):
 /// <c>credHelpers</c>, then <c>auths</c>, then <c>credsStore</c>;</item>
 /// <item>the containers auth file (<c>$REGISTRY_AUTH_FILE</c>; else <c>$XDG_RUNTIME_DIR/containers/auth.json</c>
@@ -28,18 +27,6 @@ namespace Containers.Oci.Registry.Credentials;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "SemaphoreSlim holds no unmanaged resource unless AvailableWaitHandle is used, which it is not.")]
 public sealed class ConfiguredCredentialProvider : ICredentialProvider
 {
-    private static readonly (string User, string Password)[] DestinationVariables =
-    [
-        ("DOTNET_CONTAINER_PUSH_REGISTRY_UNAME", "DOTNET_CONTAINER_PUSH_REGISTRY_PWORD"),
-        ("DOTNET_CONTAINER_REGISTRY_UNAME", "DOTNET_CONTAINER_REGISTRY_PWORD"),
-        ("SDK_CONTAINER_REGISTRY_UNAME", "SDK_CONTAINER_REGISTRY_PWORD"),
-    ];
-
-    private static readonly (string User, string Password)[] SourceVariables =
-    [
-        ("DOTNET_CONTAINER_PULL_REGISTRY_UNAME", "DOTNET_CONTAINER_PULL_REGISTRY_PWORD"),
-    ];
-
     private readonly CredentialProviderOptions _options;
     private readonly ConcurrentDictionary<string, RegistryCredential?> _cache = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _resolving = new(1, 1);
@@ -132,20 +119,20 @@ public sealed class ConfiguredCredentialProvider : ICredentialProvider
     private RegistryCredential? FromEnvironment(string host)
     {
         if (_options.DestinationRegistry is { } destination && RegistryHostNames.NormalizeHost(destination) == host
-            && FromVariablePairs(host, DestinationVariables) is { } pushCredential)
+            && FromVariablePairs(host, _options.DestinationVariables) is { } pushCredential)
         {
             return pushCredential;
         }
 
         if (_options.SourceRegistry is { } source && RegistryHostNames.NormalizeHost(source) == host)
         {
-            return FromVariablePairs(host, SourceVariables);
+            return FromVariablePairs(host, _options.SourceVariables);
         }
 
         return null;
     }
 
-    private RegistryCredential? FromVariablePairs(string host, (string User, string Password)[] pairs)
+    private RegistryCredential? FromVariablePairs(string host, IReadOnlyList<CredentialVariablePair> pairs)
     {
         foreach (var (userVariable, passwordVariable) in pairs)
         {

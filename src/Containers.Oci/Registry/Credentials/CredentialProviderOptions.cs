@@ -8,21 +8,32 @@ namespace Containers.Oci.Registry.Credentials;
 public sealed record CredentialProviderOptions
 {
     /// <summary>
-    /// The registry images are pushed to. The .NET SDK's push variables
-    /// (<c>DOTNET_CONTAINER_PUSH_REGISTRY_UNAME/PWORD</c>, <c>DOTNET_CONTAINER_REGISTRY_UNAME/PWORD</c>,
-    /// <c>SDK_CONTAINER_REGISTRY_UNAME/PWORD</c>) apply to this registry only. Null: they apply to no registry.
+    /// The registry images are pushed to: <see cref="DestinationVariables"/> apply to this registry only. Null: they
+    /// apply to no registry.
     /// </summary>
     public string? DestinationRegistry { get; init; }
 
     /// <summary>
-    /// The registry the base image comes from. <c>DOTNET_CONTAINER_PULL_REGISTRY_UNAME/PWORD</c> apply to it.
-    /// Null: they apply to no registry.
+    /// Environment variable pairs with credentials for <see cref="DestinationRegistry"/>, the first pair that is set
+    /// wins (the .NET SDK's are <c>DOTNET_CONTAINER_PUSH_REGISTRY_UNAME/PWORD</c>, <c>DOTNET_CONTAINER_REGISTRY_UNAME/PWORD</c>
+    /// and <c>SDK_CONTAINER_REGISTRY_UNAME/PWORD</c>). Empty: none.
+    /// </summary>
+    public IReadOnlyList<CredentialVariablePair> DestinationVariables { get; init; } = [];
+
+    /// <summary>
+    /// The registry base images come from: <see cref="SourceVariables"/> apply to it. Null: they apply to no registry.
     /// </summary>
     public string? SourceRegistry { get; init; }
 
     /// <summary>
+    /// Environment variable pairs with credentials for <see cref="SourceRegistry"/> (the .NET SDK's is
+    /// <c>DOTNET_CONTAINER_PULL_REGISTRY_UNAME/PWORD</c>). Empty: none.
+    /// </summary>
+    public IReadOnlyList<CredentialVariablePair> SourceVariables { get; init; } = [];
+
+    /// <summary>
     /// The environment variables to read (DOCKER_CONFIG, REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, XDG_CONFIG_HOME,
-    /// HOME, PATH and the credential variables). Null: the current process environment.
+    /// HOME, PATH and the credential variable pairs). Null: the current process environment.
     /// </summary>
     public IReadOnlyDictionary<string, string>? EnvironmentVariables { get; init; }
 
