@@ -127,11 +127,11 @@ public static class ImageLocations
     }
 
     private static ConfiguredCredentialProvider CreateCredentialProvider(ImageLocation? source, ImageLocation? destination) =>
-        new(new CredentialProviderOptions
+        new(Shared.DotnetCredentialVariables.Apply(new CredentialProviderOptions
         {
             SourceRegistry = source?.RegistryReference?.Registry,
             DestinationRegistry = destination?.RegistryReference?.Registry,
-        });
+        }));
 
     private static string FirstSentence(string message) => message.ReplaceLineEndings(" ").Split(". ", 2)[0].TrimEnd('.') + ".";
 }
