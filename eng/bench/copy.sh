@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `dotnet container copy` versus `skopeo copy` of the same image in the same run: the test base image
 # dotnet/aspnet:10.0 (eng/base-images.sh) pushed to a throwaway distribution registry, copied
-# registry -> OCI layout and registry -> another registry (a second throwaway one, so neither tool can
-# mount blobs), a fresh destination every time. Prints each run and the median of RUNS (default 3) in MB/s
+# registry -> OCI layout and registry -> another registry (a fresh throwaway one per copy, so neither tool
+# can mount or skip blobs), a fresh destination every time. Prints each run and the median of RUNS (default 3) in MB/s
 # (image bytes = config + compressed layers, 10^6 bytes per MB).
 # Usage: bash eng/bench/copy.sh [RUNS]
 set -euo pipefail
@@ -15,8 +15,8 @@ command -v skopeo >/dev/null || { echo "copy.sh: skopeo not found; run: sudo bas
 [[ -f "$layout_dir/index.json" ]] || { echo "copy.sh: no base images at $layout_dir; run: sudo bash eng/base-images.sh" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/copy-bench-XXXXXX)"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+# Registries start inside $(...) subshells: their pids are kept in a file for the cleanup.
+cleanup() { [[ -f "$work/pids" ]] && while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$work/pids"; rm -rf "$work"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -30,21 +30,18 @@ storage: {filesystem: {rootdirectory: $work/$1}}
 http: {addr: 127.0.0.1:$port}
 YAML
   "$registry_bin" serve "$work/$1.yml" >"$work/$1.log" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
   echo "127.0.0.1:$port"
 }
 
 source_registry="$(start_registry source)"
-target_registry="$(start_registry target)"
 skopeo copy --quiet --dest-tls-verify=false "oci:$layout_dir:aspnet-10.0" "docker://$source_registry/dotnet/aspnet:10.0"
 image="$source_registry/dotnet/aspnet:10.0"
 bytes="$(skopeo inspect --raw --tls-verify=false "docker://$image" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["config"]["size"]+sum(l["size"] for l in m["layers"]))')"
 
 dotnet build src/Containers.Cli -c Release -nologo -v:q >/dev/null
 tool="src/Containers.Cli/bin/Release/net10.0/dotnet-container"
-# skopeo's blob-info cache could let it skip work across runs: each run gets its own.
-export CONTAINERS_CACHE_DIR="$work/blob-info-cache"
 
 seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
 mbps() { echo "scale=1; $bytes / 1000000 / $1" | bc -l; }
@@ -58,7 +55,9 @@ for run in $(seq "$runs"); do
       if [[ $case == layout ]]; then
         destination_skopeo="oci:$work/$tool_name-$run:x"; destination_ours="oci:$work/$tool_name-$run:x"
       else
-        destination_skopeo="docker://$target_registry/$tool_name-$run/aspnet:10.0"; destination_ours="$target_registry/$tool_name-$run/aspnet:10.0"
+        # A fresh registry each time: skopeo's blob-info cache would otherwise mount blobs a previous run pushed.
+        target_registry="$(start_registry "target-$tool_name-$run")"
+        destination_skopeo="docker://$target_registry/$tool_name/aspnet:10.0"; destination_ours="$target_registry/$tool_name/aspnet:10.0"
       fi
       if [[ $tool_name == skopeo ]]; then
         s=$(seconds skopeo copy --quiet --src-tls-verify=false --dest-tls-verify=false "docker://$image" "$destination_skopeo")

@@ -73,6 +73,11 @@ public static class ImageLocations
         {
             CredentialProvider = CreateCredentialProvider(source, destination),
             Progress = progress,
+
+            // One PUT per blob up to 1 GiB, as skopeo sends each blob in one request: 16 MiB PATCH chunks (the library's
+            // default above 64 MiB) cost a round trip and a buffer copy each and made copies of the aspnet base's 68 MB
+            // layer slower (eng/bench/copy.sh). Above 1 GiB a failed request costs too much to start over.
+            ChunkedUploadThreshold = 1L << 30,
         });
 
     /// <summary>
