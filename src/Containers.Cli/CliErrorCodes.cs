@@ -36,6 +36,24 @@ public static class CliErrorCodes
     /// <summary>A <c>--name</c> is not a container name.</summary>
     public const string BadName = "CONTAINER6011";
 
+    /// <summary>An image destination cannot hold what is written: a docker archive without <c>NAME:TAG</c>, a tag in another medium.</summary>
+    public const string BadDestination = "CONTAINER6020";
+
+    /// <summary>A <c>--platform</c> is not <c>os/arch[/variant]</c>, or the image has no image for it.</summary>
+    public const string BadPlatform = "CONTAINER6021";
+
+    /// <summary>A registry refused the credentials (or their absence): 401/403.</summary>
+    public const string RegistryDenied = "CONTAINER6022";
+
+    /// <summary>The registry has no such repository or tag.</summary>
+    public const string ImageNotFound = "CONTAINER6023";
+
+    /// <summary>The image has no SBOM attached as a referrer (of the format asked for).</summary>
+    public const string NoSbom = "CONTAINER6024";
+
+    /// <summary>The rebase was refused (no recorded base, another base repository, a changed image, another platform or user); nothing was written.</summary>
+    public const string RebaseRefused = "CONTAINER6025";
+
     /// <summary>IMAGE is a project and publishing its image failed or wrote none.</summary>
     public const string ProjectPublishFailed = "CONTAINER6030";
 

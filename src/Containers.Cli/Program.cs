@@ -13,6 +13,14 @@ Func<Command>[] commands =
     RmCommand.Create,
     ExecCommand.Create,
     SuperviseCommand.Create,
+    ImagesCommand.Create,
+    InspectCommand.Create,
+    PullCommand.Create,
+    CopyCommand.Create,
+    TagCommand.Create,
+    SbomCommand.Create,
+    PruneCommand.Create,
+    RebaseCommand.Create,
 ];
 
 var root = new RootCommand("Run OCI images with the Containers.Sdk runtime host: no Docker daemon, runc or Linux namespaces underneath.");

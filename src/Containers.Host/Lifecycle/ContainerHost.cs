@@ -30,9 +30,17 @@ public static class ContainerHost
     /// <summary>How many unpacked images the cache keeps (most recently used first); images of live containers are always kept.</summary>
     public const int CachedImages = 8;
 
-    /// <summary>The default cache and state directory.</summary>
+    /// <summary>The environment variable that names another default cache directory (a private one for a tool's tests, say).</summary>
+    public const string CacheDirectoryVariable = "CONTAINERS_HOST_CACHE_DIRECTORY";
+
+    /// <summary>
+    /// The default cache and state directory: <see cref="CacheDirectoryVariable"/> when set; else, as root,
+    /// <c>/var/tmp/containers-sdk-host</c>; else <c>$XDG_CACHE_HOME/containers-sdk-host</c> (<c>~/.cache/…</c>).
+    /// </summary>
     public static string DefaultCacheDirectory =>
-        NativeMethods.GetEffectiveUserId() == 0
+        System.Environment.GetEnvironmentVariable(CacheDirectoryVariable) is { Length: > 0 } configured
+            ? configured
+            : NativeMethods.GetEffectiveUserId() == 0
             ? "/var/tmp/containers-sdk-host"
             : Path.Combine(System.Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache"), "containers-sdk-host");
 

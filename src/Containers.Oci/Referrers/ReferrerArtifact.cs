@@ -98,6 +98,36 @@ public sealed class ReferrerArtifact
         return new ReferrerArtifact(artifactType, content, layer, manifest.Subject, manifest, OciJson.Serialize(manifest));
     }
 
+    /// <summary>
+    /// The artifact stored as <paramref name="manifestBytes"/> (read from a registry or a layout) with its one layer's
+    /// <paramref name="content"/>, keeping the manifest's exact bytes, so copying it keeps its digest.
+    /// </summary>
+    /// <param name="manifestBytes">The artifact manifest as stored.</param>
+    /// <param name="content">The bytes of its one layer.</param>
+    /// <param name="what">Names the manifest in messages (e.g. <c>referrer sha256:… in 127.0.0.1:5000/app</c>).</param>
+    /// <exception cref="OciException">
+    /// The manifest is not a referrer artifact of one layer with a subject (what <see cref="Create"/> makes), or the
+    /// content does not match the layer's digest.
+    /// </exception>
+    public static ReferrerArtifact Parse(ReadOnlyMemory<byte> manifestBytes, ReadOnlyMemory<byte> content, string what)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(what);
+        var manifest = OciJson.DeserializeManifest(manifestBytes.Span, what);
+        if (manifest.Subject is null || manifest.Layers.Count != 1)
+        {
+            throw new OciException($"The {what} is not a referrer artifact of one layer with a subject (it has {manifest.Layers.Count} layers{(manifest.Subject is null ? " and no subject" : "")}); only such artifacts (SBOMs, signatures, provenance) can be read as one.");
+        }
+
+        var layer = manifest.Layers[0];
+        if (Digest.Compute(content.Span) != layer.Digest)
+        {
+            throw new OciException($"The content given for the {what} does not match its layer {layer.Digest}; read the layer's blob again.");
+        }
+
+        var artifactType = manifest.ArtifactType ?? manifest.Config.MediaType;
+        return new ReferrerArtifact(artifactType, content, layer, manifest.Subject, manifest, manifestBytes.ToArray());
+    }
+
     /// <summary>The tag of the referrers tag schema (the fallback for registries without the referrers API): <c>sha256-&lt;hex&gt;</c>.</summary>
     public static string FallbackTag(Digest subject) => subject.Algorithm + "-" + subject.Hex;
 
