@@ -14,7 +14,7 @@ work="$(mktemp -d /tmp/containers-sdk-graph-bench-XXXXXX)"
 registry_pid=""
 cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 NUGET_PACKAGES="$work/nuget"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/registry" "$port" > "$work/registry.yml"
 /usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
@@ -26,7 +26,10 @@ dependencies="${CONTAINERS_SDK_TEST_DEPENDENCY_IMAGES:-/var/cache/containers-sdk
 skopeo copy --quiet --dest-tls-verify=false "oci:$dependencies:postgres-15" "docker://127.0.0.1:$port/library/postgres:15"
 skopeo copy --quiet --dest-tls-verify=false "oci:$dependencies:redis-7" "docker://127.0.0.1:$port/library/redis:7"
 echo "== packing and publishing samples/TodoApi into an OCI layout" >&2
+# The repository's projects restore with the machine's package folder (their obj/ must not point into this run's
+# private one, deleted on exit); the sample with the private one, so a re-packed package is never served stale.
 dotnet pack "$repo" -c Release -o "$work/feed" -v quiet -nologo >/dev/null
+export NUGET_PACKAGES="$work/nuget"
 version="$(ls "$work/feed" | sed -n 's/^Containers\.Sdk\.\([0-9].*\)\.nupkg$/\1/p' | head -1)"
 cp "$repo/samples/Directory.Build.props" "$work/"
 cp -r "$repo/samples/TodoApi" "$work/TodoApi"
