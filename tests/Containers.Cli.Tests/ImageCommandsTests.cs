@@ -49,6 +49,35 @@ public sealed class ImageCommandsTests
     }
 
     [TestMethod]
+    public async Task Copy_into_containerd_imports_the_image_under_its_kubernetes_name_and_a_second_copy_sends_nothing()
+    {
+        var image = await WebApiImage.GetAsync(TestContext.CancellationToken);
+        await using var containerd = await TestContainerd.StartAsync(TestContext.CancellationToken);
+        var environment = new Dictionary<string, string>(CliTool.Environment) { ["CONTAINERD_ADDRESS"] = containerd.Address };
+        var original = await SkopeoRawDigestAsync($"docker://{image.Registry}");
+
+        var first = await TestTools.RunAsync(CliTool.Command, ["copy", image.Layout, "containerd:samples/web-api:copied"], CliTool.PackageFeed.Root, environment, TestContext.CancellationToken);
+        Assert.AreEqual(0, first.ExitCode, first.ToString());
+        Assert.AreEqual(original, first.StandardOutput.Trim(), "copy prints the digest written");
+
+        // ctr, independently: the image is there under the name a pod's "image: samples/web-api:copied" resolves to.
+        var listed = await containerd.CtrAsync("k8s.io", ["images", "ls"], TestContext.CancellationToken);
+        var row = listed.Split('\n').Single(line => line.StartsWith("docker.io/samples/web-api:copied ", StringComparison.Ordinal));
+        StringAssert.Contains(row, original);
+        var content = await containerd.ContentDigestsAsync("k8s.io", TestContext.CancellationToken);
+
+        var second = await TestTools.RunAsync(CliTool.Command, ["copy", image.Registry, "containerd:k8s.io/docker.io/samples/web-api:again"], CliTool.PackageFeed.Root, environment, TestContext.CancellationToken);
+        Assert.AreEqual(0, second.ExitCode, second.ToString());
+        CollectionAssert.AreEquivalent(content.ToArray(), (await containerd.ContentDigestsAsync("k8s.io", TestContext.CancellationToken)).ToArray(), "the second copy added no blob");
+        StringAssert.Contains(await containerd.CtrAsync("k8s.io", ["images", "ls", "-q"], TestContext.CancellationToken), "docker.io/samples/web-api:again");
+
+        var unreachable = await TestTools.RunAsync(CliTool.Command, ["copy", image.Layout, "containerd:app"], CliTool.PackageFeed.Root, new Dictionary<string, string>(CliTool.Environment) { ["CONTAINERD_ADDRESS"] = Path.Combine(containerd.Directory, "missing.sock") }, TestContext.CancellationToken);
+        Assert.AreNotEqual(0, unreachable.ExitCode);
+        StringAssert.Contains(unreachable.StandardError, "missing.sock");
+        Assert.IsFalse(unreachable.StandardError.Contains("   at ", StringComparison.Ordinal), "no stack trace: " + unreachable.StandardError);
+    }
+
+    [TestMethod]
     public async Task Copy_all_copies_an_index_and_its_sbom_referrer_between_registry_and_layout()
     {
         var image = await WebApiImage.GetAsync(TestContext.CancellationToken);

@@ -1,3 +1,4 @@
+using Containers.Oci.Transports;
 
 namespace Containers.Build.Publishing;
 
@@ -49,22 +50,7 @@ public abstract record ContainerDestination
         public IReadOnlyList<string> ImageNames => Tags.Select(tag => NormalizedRepository + ":" + tag).ToArray();
 
         /// <summary>The repository as containerd's clients name it (see <see cref="ImageNames"/>).</summary>
-        public string NormalizedRepository
-        {
-            get
-            {
-                var slash = Repository.IndexOf('/', StringComparison.Ordinal);
-                if (slash < 0)
-                {
-                    return "docker.io/library/" + Repository;
-                }
-
-                var first = Repository[..slash];
-                return first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost"
-                    ? Repository
-                    : "docker.io/" + Repository;
-            }
-        }
+        public string NormalizedRepository => ContainerdImageTarget.NormalizeName(Repository);
     }
 }
 

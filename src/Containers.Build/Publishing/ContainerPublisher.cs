@@ -374,12 +374,11 @@ public sealed class ContainerPublisher
             case ContainerDestination.Containerd containerdDestination:
                 {
                     // Not localized: a base layer containerd already holds is never downloaded, one it lacks streams from the registry.
-                    using var containerd = new ContainerdStore(containerdDestination.Address, containerdDestination.Namespace);
                     var names = containerdDestination.ImageNames;
-                    Report($"Importing into containerd at {containerd.Address} (namespace {containerd.Namespace}) as {string.Join(", ", names)}.");
-                    var imported = index is not null
-                        ? await containerd.ImportIndexAsync(index, names, cancellationToken).ConfigureAwait(false)
-                        : await containerd.ImportImageAsync(images[0].Image, names, cancellationToken).ConfigureAwait(false);
+                    Report($"Importing into containerd at {containerdDestination.Address} (namespace {containerdDestination.Namespace}) as {string.Join(", ", names)}.");
+                    var target = new ContainerdImageTarget(containerdDestination.Address, containerdDestination.Namespace, names);
+                    await target.WriteAsync(index is not null ? ImageContent.FromIndex(index) : ImageContent.FromImage(images[0].Image), cancellationToken).ConfigureAwait(false);
+                    var imported = target.LastImport!;
                     uploaded = imported.BytesSent;
                     reused = imported.AlreadyPresent.Sum(d => d.Size);
                     Report($"containerd: {imported.Sent.Count} blobs sent ({FormatSize(uploaded)}), {imported.AlreadyPresent.Count} already present ({FormatSize(reused)}).");

@@ -1,5 +1,6 @@
 using Containers.Oci.References;
 using Containers.Oci.Registry;
+using Containers.Oci.Stores;
 
 namespace Containers.Oci.Transports;
 
@@ -17,6 +18,9 @@ public enum ImageTransport
 
     /// <summary>A docker archive file (<c>docker save</c>): <c>docker-archive:FILE[:NAME[:TAG]]</c>.</summary>
     DockerArchive,
+
+    /// <summary>containerd's image store, as a target only: <c>containerd:[NAMESPACE/]NAME[:TAG]</c>.</summary>
+    Containerd,
 }
 
 /// <summary>
@@ -34,14 +38,15 @@ public enum ImageTransport
 /// </example>
 public sealed class ImageLocation
 {
-    private const string Forms = "a registry reference (postgres:15, 127.0.0.1:5000/app:1.0, docker://REFERENCE), oci:DIRECTORY[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]";
+    private const string Forms = "a registry reference (postgres:15, 127.0.0.1:5000/app:1.0, docker://REFERENCE), oci:DIRECTORY[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or containerd:[NAMESPACE/]NAME[:TAG]";
 
-    private ImageLocation(ImageTransport transport, string? path, string? reference, ImageReference? registryReference)
+    private ImageLocation(ImageTransport transport, string? path, string? reference, ImageReference? registryReference, string? containerdNamespace = null)
     {
         Transport = transport;
         Path = path;
         Reference = reference;
         RegistryReference = registryReference;
+        ContainerdNamespace = containerdNamespace;
     }
 
     /// <summary>The medium.</summary>
@@ -55,6 +60,9 @@ public sealed class ImageLocation
 
     /// <summary>The registry reference; null for the other media.</summary>
     public ImageReference? RegistryReference { get; }
+
+    /// <summary>containerd's namespace (<see cref="ImageTransport.Containerd"/> only); <see cref="Reference"/> is the full image name there.</summary>
+    public string? ContainerdNamespace { get; }
 
     /// <summary>An image in a registry.</summary>
     public static ImageLocation FromRegistry(ImageReference reference)
@@ -82,6 +90,24 @@ public sealed class ImageLocation
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         return new ImageLocation(ImageTransport.DockerArchive, path, NullIfEmpty(reference), null);
+    }
+
+    /// <summary>
+    /// An image name in containerd (namespace null: <see cref="ContainerdStore.DefaultNamespace"/>, or
+    /// <c>CONTAINERD_NAMESPACE</c> as ctr reads it), normalized as Kubernetes resolves short names; no tag: <c>latest</c>.
+    /// </summary>
+    public static ImageLocation FromContainerd(string name, string? @namespace = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var full = ContainerdImageTarget.NormalizeName(name);
+        var lastSlash = full.LastIndexOf('/');
+        if (!full[(lastSlash + 1)..].Contains(':', StringComparison.Ordinal) && !full.Contains('@', StringComparison.Ordinal))
+        {
+            full += ":" + ImageReference.DefaultTag;
+        }
+
+        var ns = NullIfEmpty(@namespace) ?? NullIfEmpty(Environment.GetEnvironmentVariable("CONTAINERD_NAMESPACE")) ?? ContainerdStore.DefaultNamespace;
+        return new ImageLocation(ImageTransport.Containerd, null, full, null, ns);
     }
 
     /// <summary>Parses one of the forms listed on <see cref="ImageLocation"/>.</summary>
@@ -123,6 +149,11 @@ public sealed class ImageLocation
             }
         }
 
+        if (text.StartsWith("containerd:", StringComparison.Ordinal))
+        {
+            return TryParseContainerd(text, out location, out error);
+        }
+
         var registryText = text.StartsWith("docker://", StringComparison.Ordinal) ? text["docker://".Length..] : text;
         if (!ImageReference.TryParse(registryText, out var parsed))
         {
@@ -134,13 +165,40 @@ public sealed class ImageLocation
         return true;
     }
 
+    // containerd:[NAMESPACE/]NAME[:TAG]. The first part is a namespace only when a full name with a host follows it
+    // (k8s.io/docker.io/library/app:1.0): a name's own first part is a namespace to nobody.
+    private static bool TryParseContainerd(string text, out ImageLocation? location, out string error)
+    {
+        location = null;
+        var rest = text["containerd:".Length..];
+        string? ns = null;
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        if (slash > 0 && rest.IndexOf('/', slash + 1) is var second and > 0 && ContainerdImageTarget.IsHost(rest[(slash + 1)..second]) && ContainerdStore.IsValidNamespace(rest[..slash]))
+        {
+            ns = rest[..slash];
+            rest = rest[(slash + 1)..];
+        }
+
+        if (!ImageReference.TryParse(rest, out _))
+        {
+            error = $"'{text}' names no image: expected containerd:[NAMESPACE/]NAME[:TAG] (containerd:app:1.0, containerd:k8s.io/docker.io/library/app:1.0).";
+            return false;
+        }
+
+        location = FromContainerd(rest, ns);
+        error = "";
+        return true;
+    }
+
     /// <summary>
     /// The source that reads this image. A registry needs <paramref name="registryClient"/> (its credentials, mirrors
     /// and progress); the other media read files.
     /// </summary>
     /// <exception cref="ArgumentNullException">A registry location without a client.</exception>
+    /// <exception cref="OciException">containerd, which is a target only.</exception>
     public IImageSource CreateSource(RegistryClient? registryClient = null) => Transport switch
     {
+        ImageTransport.Containerd => throw new OciException($"'{this}': images are imported into containerd, not read from it; read the image from where it came (a registry, a layout or an archive)."),
         ImageTransport.Registry => new RegistryImageSource(registryClient ?? throw new ArgumentNullException(nameof(registryClient), $"Reading {this} needs a RegistryClient."), RegistryReference!),
         ImageTransport.OciLayout => new OciLayoutImageSource(Path!, Reference),
         _ => new ArchiveImageSource(Path!, Reference),
@@ -149,7 +207,7 @@ public sealed class ImageLocation
     /// <summary>
     /// The target that writes this image: a registry push (needs <paramref name="registryClient"/>), a layout
     /// (created when missing, named by the reference), or an archive file (replaced; stamped with
-    /// <paramref name="archiveEntryTime"/> or the fixed default). A docker archive needs a <c>NAME:TAG</c>.
+    /// <paramref name="archiveEntryTime"/> or the fixed default), or containerd (at <c>CONTAINERD_ADDRESS</c>, else its default socket). A docker archive needs a <c>NAME:TAG</c>.
     /// </summary>
     /// <exception cref="OciException">A docker archive without a name.</exception>
     public IImageTarget CreateTarget(RegistryClient? registryClient = null, DateTimeOffset? archiveEntryTime = null) => Transport switch
@@ -157,6 +215,8 @@ public sealed class ImageLocation
         ImageTransport.Registry => new RegistryImageTarget(registryClient ?? throw new ArgumentNullException(nameof(registryClient), $"Writing {this} needs a RegistryClient."), RegistryReference!),
         ImageTransport.OciLayout => new OciLayoutImageTarget(Path!, Reference is null ? [] : [Reference]),
         ImageTransport.OciArchive => new OciArchiveImageTarget(Path!, Reference is null ? [] : [Reference], archiveEntryTime),
+        // ctr's variable for the socket; the default is containerd's own.
+        ImageTransport.Containerd => new ContainerdImageTarget(NullIfEmpty(Environment.GetEnvironmentVariable("CONTAINERD_ADDRESS")), ContainerdNamespace, [Reference!]),
         _ => new DockerArchiveImageTarget(
             Path!,
             Reference is null ? throw new OciException($"'{this}': a docker archive names its image; write docker-archive:{Path}:NAME:TAG.") : [Reference],
@@ -169,6 +229,7 @@ public sealed class ImageLocation
         ImageTransport.Registry => RegistryReference!.ToString(),
         ImageTransport.OciLayout => FormatOciLayout(Path!, Reference),
         ImageTransport.OciArchive => "oci-archive:" + Path + (Reference is null ? "" : ":" + Reference),
+        ImageTransport.Containerd => $"containerd:{ContainerdNamespace}/{Reference}",
         _ => "docker-archive:" + Path + (Reference is null ? "" : ":" + Reference),
     };
 

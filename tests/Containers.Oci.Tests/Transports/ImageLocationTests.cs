@@ -40,6 +40,25 @@ public sealed class ImageLocationTests
     }
 
     [TestMethod]
+    [DataRow("containerd:app:1.0", "k8s.io", "docker.io/library/app:1.0")]
+    [DataRow("containerd:team/app", "k8s.io", "docker.io/team/app:latest")]
+    [DataRow("containerd:k8s.io/docker.io/library/app:1.0", "k8s.io", "docker.io/library/app:1.0")]
+    [DataRow("containerd:default/localhost:5000/app", "default", "localhost:5000/app:latest")]
+    [DataRow("containerd:127.0.0.1:5000/team/app:2", "k8s.io", "127.0.0.1:5000/team/app:2")]
+    public void Containerd_names_a_namespace_only_before_a_full_name_and_normalizes_the_name_as_kubernetes_does(string text, string expectedNamespace, string expectedName)
+    {
+        var location = ImageLocation.Parse(text);
+
+        Assert.AreEqual(ImageTransport.Containerd, location.Transport);
+        Assert.AreEqual(expectedNamespace, location.ContainerdNamespace);
+        Assert.AreEqual(expectedName, location.Reference);
+        Assert.AreEqual($"containerd:{expectedNamespace}/{expectedName}", location.ToString());
+        Assert.AreEqual(location.ToString(), ImageLocation.Parse(location.ToString()).ToString(), "what it prints parses back to the same");
+        var refused = Assert.ThrowsExactly<OciException>(() => location.CreateSource());
+        StringAssert.Contains(refused.Message, "not read from it");
+    }
+
+    [TestMethod]
     [DataRow("Not An Image!")]
     [DataRow("oci:")]
     [DataRow("docker-archive::app:1.0")]
@@ -50,6 +69,15 @@ public sealed class ImageLocationTests
         StringAssert.Contains(error, "oci:DIRECTORY[:TAG]");
         var thrown = Assert.ThrowsExactly<OciException>(() => ImageLocation.Parse(text));
         Assert.AreEqual(error, thrown.Message);
+    }
+
+    [TestMethod]
+    [DataRow("containerd:")]
+    [DataRow("containerd:Not An Image")]
+    public void A_containerd_name_that_is_no_image_is_refused_with_the_form(string text)
+    {
+        Assert.IsFalse(ImageLocation.TryParse(text, out _, out var error));
+        StringAssert.Contains(error, "containerd:[NAMESPACE/]NAME[:TAG]");
     }
 
     [TestMethod]
