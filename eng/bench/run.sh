@@ -36,7 +36,12 @@ echo "== packing, publishing samples/WebApi into an OCI layout, installing the t
 dotnet pack "$repo" -c Release -o "$work/feed" -v quiet -nologo >/dev/null
 export NUGET_PACKAGES="$work/nuget"
 version="$(ls "$work/feed" | sed -n 's/^Containers\.Sdk\.\([0-9].*\)\.nupkg$/\1/p' | head -1)"
-dotnet publish "$repo/samples/WebApi" -c Release -nologo -v quiet -t:PublishContainer -p:ContainersSdkVersion="$version" \
+# The sample as a user has it, restoring from this run's feed.
+cp "$repo/samples/Directory.Build.props" "$repo/samples/Directory.Build.targets" "$work/"
+cp -r "$repo/samples/WebApi" "$work/WebApi"
+rm -rf "$work/WebApi/bin" "$work/WebApi/obj"
+printf '<configuration><packageSources><add key="feed" value="%s" /></packageSources></configuration>\n' "$work/feed" > "$work/NuGet.config"
+dotnet publish "$work/WebApi" -c Release -nologo -v quiet -t:PublishContainer -p:ContainersSdkVersion="$version" \
   -p:ContainerUseBuildServer=false -p:ContainerBaseRegistry="127.0.0.1:$port" -p:ContainerOciLayoutPath="$work/layout" \
   -p:ContainerImageTag=bench -p:ContainerLayerCacheDirectory="$work/layer-cache" >/dev/null
 dotnet tool install --tool-path "$work/tools" --add-source "$work/feed" Containers.Cli --version "$version" >/dev/null
