@@ -1,18 +1,12 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Containers.Build.Layering;
+using Containers.Build.Publishing.Building;
+using Containers.Build.Publishing.Sboms;
+using Containers.Build.Publishing.Transfers;
 using Containers.Build.Reproducibility;
-using Containers.Build.SupplyChain;
 using Containers.Oci;
 using Containers.Oci.Descriptors;
-using Containers.Oci.Digests;
 using Containers.Oci.Images;
-using Containers.Oci.Layers;
-using Containers.Oci.Models;
-using Containers.Oci.Platforms;
-using Containers.Oci.References;
-using Containers.Oci.Referrers;
 using Containers.Oci.Registry;
 using Containers.Oci.Stores;
 using Containers.Oci.Transports;
@@ -75,7 +69,7 @@ public sealed class ContainerPublisher
         }
 
         // One client per publish, so its transfer counts are this publish's alone.
-        var transfers = new TransferCounter(this, _registryOptions.Progress);
+        var transfers = new TransferTally(_registryOptions.Progress, Report);
         using var registry = new RegistryClient(_registryOptions with { Progress = transfers });
         // Resolving runs git; the task has usually done it already for the config.
         var timestamp = request.Timestamp ?? BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
@@ -84,16 +78,18 @@ public sealed class ContainerPublisher
         var temporaryLayers = cache is null ? Directory.CreateTempSubdirectory("containers-sdk-layers-").FullName : null;
         try
         {
-            var images = new List<BuiltImage>();
+            var sboms = new SbomPublisher(Report);
+            var builder = new AppImageBuilder(registry, sboms, Report);
+            var images = new List<BuiltAppImage>();
             foreach (var target in request.Targets)
             {
-                images.Add(await BuildImageAsync(registry, request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
+                images.Add(await builder.BuildAsync(request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
             }
 
-            var result = await WriteAsync(registry, transfers, request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
+            var result = await WriteAsync(registry, transfers, sboms, request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
             if (request.Sbom?.OutputDirectory is { } sbomDirectory)
             {
-                result = result with { Sboms = WriteSbomFiles(result.Sboms, sbomDirectory, request.Destination.Repository, images.Count > 1) };
+                result = result with { Sboms = SbomPublisher.WriteToDirectory(result.Sboms, sbomDirectory, request.Destination.Repository, images.Count > 1) };
             }
 
             if (cache is not null)
@@ -102,7 +98,7 @@ public sealed class ContainerPublisher
                 var freed = cache.Prune(inUse);
                 if (freed > 0)
                 {
-                    Report($"Layer cache pruned {FormatSize(freed)} to stay under {FormatSize(cache.MaxBytes)}.");
+                    Report($"Layer cache pruned {ByteSizes.Format(freed)} to stay under {ByteSizes.Format(cache.MaxBytes)}.");
                 }
             }
 
@@ -117,161 +113,12 @@ public sealed class ContainerPublisher
         }
     }
 
-    /// <summary>One image built for one runtime identifier, with its SBOM (still being made, on another thread) when requested.</summary>
-    private sealed record BuiltImage(Image Image, PublishedImageInfo Info, Task<PublishedSbom>? Sbom);
-
-    private async Task<BuiltImage> BuildImageAsync(RegistryClient registry, ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
-    {
-        var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
-        var baseImage = await LoadBaseImageAsync(registry, request, platform, cancellationToken).ConfigureAwait(false);
-        // The SBOM needs the base but not the image (the referrer's subject names the manifest, so the document
-        // does not), so it is made on another thread while the layers are written.
-        var sbomTask = request.Sbom is { } sbomOptions ? Task.Run(() => MakeSbom(request, target, baseImage, timestamp, sbomOptions), cancellationToken) : null;
-        var format = request.Format ?? MediaTypes.FormatOf(baseImage.Manifest.MediaType ?? baseImage.ManifestDescriptor.MediaType);
-        var options = new LayerWriteOptions
-        {
-            Compression = format == ManifestFormat.Docker ? LayerCompression.Gzip : request.Compression,
-            Format = format,
-            Timestamp = timestamp.Value,
-        };
-
-        var workingDirectory = "/" + request.WorkingDirectory.Trim('/') + "/";
-        var groups = PublishLayering.Split(target.PublishDirectory, request.ApplicationName, request.CustomLayers);
-        var appLayers = new List<(string Name, ILayer Layer, bool FromCache)>();
-        foreach (var group in groups)
-        {
-            var plan = LayerPlan.Empty;
-            foreach (var file in group.Files)
-            {
-                plan = new FileInfo(file.FullPath).LinkTarget is { } linkTarget
-                    ? plan.AddSymlink(workingDirectory + file.RelativePath, linkTarget)
-                    : plan.AddFile(file.FullPath, workingDirectory + file.RelativePath);
-            }
-
-            var stopwatch = Stopwatch.StartNew();
-            var (layer, fromCache) = cache is not null
-                ? await cache.GetOrBuildAsync(plan, options, cancellationToken).ConfigureAwait(false)
-                : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
-            Report($"Layer '{group.Name}' ({group.Files.Count} files): {layer.Descriptor.Digest.Hex[..12]}, {FormatSize(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
-            appLayers.Add((group.Name, layer, fromCache));
-        }
-
-        var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier, baseImage.ManifestDescriptor.Digest) with { Created = timestamp.Value };
-        var history = new List<HistoryEntry>(baseImage.Config.History ?? []);
-        history.AddRange(appLayers.Select(l => new HistoryEntry { Created = timestamp.Value, CreatedBy = $"Containers.Sdk: {l.Name} layer", Comment = "Containers.Sdk" }));
-        var annotations = ManifestAnnotations(request, timestamp, baseImage.ManifestDescriptor.Digest);
-
-        var image = Image.Create(
-            composedConfig with { History = history },
-            [.. baseImage.Layers, .. appLayers.Select(l => l.Layer)],
-            format,
-            annotations);
-        var layerInfos = baseImage.Layers.Select(l => new PublishedLayerInfo("base", l.Descriptor.Digest, l.Descriptor.Size, FromCache: true))
-            .Concat(appLayers.Select(l => new PublishedLayerInfo(l.Name, l.Layer.Descriptor.Digest, l.Layer.Descriptor.Size, l.FromCache)))
-            .ToArray();
-        var info = new PublishedImageInfo(
-            target.RuntimeIdentifier,
-            image.ManifestDescriptor.Digest,
-            image.Manifest.Config.Digest,
-            Encoding.UTF8.GetString(image.ConfigBytes.Span),
-            Encoding.UTF8.GetString(image.ManifestBytes.Span),
-            layerInfos);
-        // Not awaited here: the image's blobs can go up while the SBOM is still being made.
-        var sbom = sbomTask is null ? null : FinishSbomAsync(sbomTask, request.Sbom!.Format, target.RuntimeIdentifier, image.ManifestDescriptor);
-        return new BuiltImage(image, info, sbom);
-    }
-
-    private async Task<PublishedSbom> FinishSbomAsync(Task<(byte[] Content, bool Reused, long Milliseconds)> making, SbomFormat format, string runtimeIdentifier, Descriptor subject)
-    {
-        var (content, reused, milliseconds) = await making.ConfigureAwait(false);
-        Report($"SBOM ({(format == SbomFormat.Spdx ? "SPDX 2.3" : "CycloneDX 1.6")}) for {runtimeIdentifier}: {FormatSize(content.Length)}, {(reused ? "unchanged" : $"made in {milliseconds} ms")}.");
-        return new PublishedSbom(runtimeIdentifier, subject, SbomFormats.MediaType(format), content);
-    }
-
-    // No image digest in the document: the SBOM then only changes when dependencies, runtimes, base or timestamp
-    // do, and an unchanged one is reused from the output directory and never uploaded again.
-    private static (byte[] Content, bool Reused, long Milliseconds) MakeSbom(ContainerPublishRequest request, ContainerPublishTarget target, IImage baseImage, BuildTimestamp timestamp, ContainerSbomOptions options)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var (content, reused) = SbomCache.GetOrGenerate(
-            new SbomRequest
-            {
-                ApplicationName = request.ApplicationName,
-                DepsFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".deps.json"),
-                RuntimeConfigFilePath = Path.Combine(target.PublishDirectory, request.ApplicationName + ".runtimeconfig.json"),
-                ProjectAssetsFilePath = options.ProjectAssetsFilePath,
-                PackageFolders = options.PackageFolders,
-                ImageName = ImageName(request.Destination),
-                RuntimeIdentifier = target.RuntimeIdentifier,
-                BaseImageName = request.BaseImage.ToString(),
-                BaseImageDigest = baseImage.ManifestDescriptor.Digest,
-                BaseImageEnvironment = baseImage.Config.Config?.Env ?? [],
-                Created = timestamp.Value,
-            },
-            options.Format,
-            options.OutputDirectory is { } directory ? Path.Combine(directory, ".cache") : null);
-        return (content, reused, stopwatch.ElapsedMilliseconds);
-    }
-
-    // The generated annotations, then the caller's (which win). base.digest only on manifests: each platform has its own base.
-    private static SortedDictionary<string, string> ManifestAnnotations(ContainerPublishRequest request, BuildTimestamp timestamp, Digest? baseDigest)
-    {
-        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["org.opencontainers.image.base.name"] = request.BaseImage.ToString(),
-            ["org.opencontainers.image.created"] = timestamp.Text,
-        };
-        if (baseDigest is { } digest)
-        {
-            annotations["org.opencontainers.image.base.digest"] = digest.ToString();
-        }
-
-        foreach (var (key, value) in request.Annotations ?? new Dictionary<string, string>())
-        {
-            annotations[key] = value;
-        }
-
-        return annotations;
-    }
-
-    private static string ImageName(ContainerDestination destination) =>
-        destination is ContainerDestination.RegistryRepository r ? r.Registry + "/" + r.Repository : destination.Repository;
-
-    private async Task<IImage> LoadBaseImageAsync(RegistryClient registry, ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
-    {
-        if (request.BaseImageLayoutPath is { } layoutPath)
-        {
-            var refName = request.BaseImage.Digest?.ToString() ?? request.BaseImage.Tag ?? ImageReference.DefaultTag;
-            return await new OciLayoutImageSource(layoutPath, refName).ReadImageAsync(platform, cancellationToken).ConfigureAwait(false);
-        }
-
-        Report($"Base image {request.BaseImage} for {PlatformMatching.Format(platform)}.");
-        try
-        {
-            return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RegistryUnreachableException ex)
-        {
-            throw new RegistryUnreachableException(ex.Message + " " + UnreachableBaseHint(request), ex.Registry, ex);
-        }
-    }
-
-    // Behind a mirror or without a network the base must come from elsewhere: say which setting does that.
-    private static string UnreachableBaseHint(ContainerPublishRequest request)
-    {
-        var image = request.BaseImage;
-        var layout = $"or ContainerBaseImageLayoutPath=<dir> to read it from an OCI image layout (copied on a connected machine, e.g. 'skopeo copy docker://{image} oci:<dir>:{image.Tag ?? ImageReference.DefaultTag}')";
-        return request.BaseImageIsInferred
-            ? $"The base image {image} was inferred for this project. Where {image.Registry} cannot be reached (a mirror, a proxy, an air-gapped machine): set ContainerBaseRegistry=<mirror host[:port][/path]> to pull the same repository ({image.Repository}) from a mirror, ContainerBaseImage=<registry/repository:tag> to use another image, {layout}."
-            : $"The base image is ContainerBaseImage={image}. Point it at a registry this machine reaches (a mirror), {layout}.";
-    }
-
-    private async Task<ContainerPublishResult> WriteAsync(RegistryClient registry, TransferCounter transfers, ContainerPublishRequest request, List<BuiltImage> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
+    private async Task<ContainerPublishResult> WriteAsync(RegistryClient registry, TransferTally transfers, SbomPublisher sbomPublisher, ContainerPublishRequest request, List<BuiltAppImage> images, LayerCache? cache, BuildTimestamp timestamp, CancellationToken cancellationToken)
     {
         var format = images[0].Image.Format;
         // Docker manifest lists have no annotations field; OCI indexes carry the same ones as their manifests, less base.digest.
         var index = images.Count > 1
-            ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format, format == ManifestFormat.Oci ? ManifestAnnotations(request, timestamp, baseDigest: null) : null)
+            ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format, format == ManifestFormat.Oci ? AppImageBuilder.ManifestAnnotations(request, timestamp, baseDigest: null) : null)
             : null;
         var sbomTasks = images.Where(i => i.Sbom is not null).Select(i => i.Sbom!).ToList();
         // A registry push starts before the SBOMs are made; every other destination writes them with the image.
@@ -302,7 +149,7 @@ public sealed class ContainerPublisher
                     // moves no tag.
                     var push = new RegistryImageTarget(registry, registryDestination.Registry, registryDestination.Repository, [], mountFrom)
                         .WriteAsync(index is not null ? ImageContent.FromIndex(index) : ImageContent.FromImage(images[0].Image), cancellationToken);
-                    var attachments = sbomTasks.Select(sbom => AttachSbomAsync(registry, registryDestination, sbom, push, timestamp, cancellationToken)).ToList();
+                    var attachments = sbomTasks.Select(sbom => sbomPublisher.AttachAsync(registry, registryDestination, sbom, push, timestamp, cancellationToken)).ToList();
                     try
                     {
                         await push.ConfigureAwait(false);
@@ -333,13 +180,7 @@ public sealed class ContainerPublisher
                     var target = new OciLayoutImageTarget(layoutDestination.DirectoryPath, tags);
                     await target.WriteAsync(Content(local, format), cancellationToken).ConfigureAwait(false);
                     var layout = target.Layout!;
-
-                    for (var i = 0; i < sboms.Count; i++)
-                    {
-                        var entry = await layout.WriteReferrerAsync(SbomReferrer(sboms[i], timestamp), cancellationToken).ConfigureAwait(false);
-                        sboms[i] = sboms[i] with { ReferrerDigest = entry.Digest };
-                    }
-
+                    sboms = await SbomPublisher.AttachAsync(layout, sboms, timestamp, cancellationToken).ConfigureAwait(false);
                     layoutPath = layout.DirectoryPath;
                     break;
                 }
@@ -349,12 +190,7 @@ public sealed class ContainerPublisher
                     var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                     await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
                     archivePath = archive.FilePath;
-                    for (var i = 0; i < sboms.Count; i++)
-                    {
-                        var path = SbomFilePathBeside(archive.FilePath, sboms[i], sboms.Count > 1);
-                        WriteSbomFile(path, sboms[i].Content);
-                        sboms[i] = sboms[i] with { Files = [.. sboms[i].Files, path] };
-                    }
+                    sboms = SbomPublisher.WriteBesideArchive(archive.FilePath, sboms);
                     break;
                 }
 
@@ -381,7 +217,7 @@ public sealed class ContainerPublisher
                     var imported = target.LastImport!;
                     uploaded = imported.BytesSent;
                     reused = imported.AlreadyPresent.Sum(d => d.Size);
-                    Report($"containerd: {imported.Sent.Count} blobs sent ({FormatSize(uploaded)}), {imported.AlreadyPresent.Count} already present ({FormatSize(reused)}).");
+                    Report($"containerd: {imported.Sent.Count} blobs sent ({ByteSizes.Format(uploaded)}), {imported.AlreadyPresent.Count} already present ({ByteSizes.Format(reused)}).");
                     break;
                 }
         }
@@ -432,92 +268,8 @@ public sealed class ContainerPublisher
     private static ImageContent Content(IReadOnlyList<IImage> images, ManifestFormat format) =>
         images.Count > 1 ? ImageContent.FromIndex(new ComposedImageIndex(images, format)) : ImageContent.FromImage(images[0]);
 
-    private async Task<PublishedSbom> AttachSbomAsync(RegistryClient registry, ContainerDestination.RegistryRepository destination, Task<PublishedSbom> making, Task subjectPushed, BuildTimestamp timestamp, CancellationToken cancellationToken)
-    {
-        PublishedSbom sbom;
-        try
-        {
-            sbom = await making.ConfigureAwait(false);
-        }
-        catch
-        {
-            // The image push's failure, if any, is the one to report.
-            await subjectPushed.ConfigureAwait(false);
-            throw;
-        }
-
-        // Not after the push: the referrer's blobs go up alongside it; its manifest waits for it.
-        var pushed = await registry.PushReferrerAsync(destination.Registry, destination.Repository, SbomReferrer(sbom, timestamp), subjectPushed, cancellationToken).ConfigureAwait(false);
-        Report($"SBOM for {sbom.RuntimeIdentifier} attached as referrer {pushed.ManifestDigest} ({(pushed.Recording == ReferrerRecording.ReferrersApi ? "referrers API" : "tag " + ReferrerArtifact.FallbackTag(sbom.Subject.Digest))}).");
-        return sbom with { ReferrerDigest = pushed.ManifestDigest, Recording = pushed.Recording };
-    }
-
-    private static ReferrerArtifact SbomReferrer(PublishedSbom sbom, BuildTimestamp timestamp) =>
-        ReferrerArtifact.Create(
-            sbom.MediaType,
-            sbom.Content,
-            sbom.MediaType,
-            sbom.Subject,
-            new Dictionary<string, string>
-            {
-                ["org.opencontainers.image.created"] = timestamp.Text,
-            });
-
-    // app.tar.gz -> app.spdx.json (app.linux-x64.spdx.json for each image of a multi-platform tarball).
-    private static string SbomFilePathBeside(string archivePath, PublishedSbom sbom, bool perRuntime)
-    {
-        var name = Path.GetFileName(archivePath);
-        foreach (var extension in new[] { ".tar.gz", ".tgz", ".tar" })
-        {
-            if (name.EndsWith(extension, StringComparison.OrdinalIgnoreCase))
-            {
-                name = name[..^extension.Length];
-                break;
-            }
-        }
-
-        var format = sbom.MediaType == SbomFormats.CycloneDxMediaType ? SbomFormat.CycloneDx : SbomFormat.Spdx;
-        var fileName = name + (perRuntime ? "." + sbom.RuntimeIdentifier : string.Empty) + SbomFormats.FileExtension(format);
-        return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(archivePath)) ?? ".", fileName);
-    }
-
-    private static List<PublishedSbom> WriteSbomFiles(IReadOnlyList<PublishedSbom> sboms, string directory, string repository, bool perRuntime)
-    {
-        try
-        {
-            Directory.CreateDirectory(directory);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new OciException($"ContainerSbomOutputDirectory '{directory}' cannot be created ({ex.Message}); choose a writable directory or set ContainerGenerateSbom=false.", ex);
-        }
-
-        var written = new List<PublishedSbom>();
-        foreach (var sbom in sboms)
-        {
-            var path = SbomFilePathBeside(Path.Combine(directory, repository.Replace('/', '_') + ".tar"), sbom, perRuntime);
-            WriteSbomFile(path, sbom.Content);
-            written.Add(sbom with { Files = [.. sbom.Files, path] });
-        }
-
-        return written;
-    }
-
-    // A reader never sees half an SBOM.
-    private static void WriteSbomFile(string path, ReadOnlyMemory<byte> content)
-    {
-        try
-        {
-            AtomicFile.Write(path, content.Span);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new OciException($"The SBOM '{path}' cannot be written ({ex.Message}); choose a writable output path or set ContainerGenerateSbom=false.", ex);
-        }
-    }
-
     // Tarball and layout destinations must contain the base layers too: fetch each once into the cache.
-    private static async Task<IReadOnlyList<IImage>> LocalizeAsync(List<BuiltImage> images, LayerCache? cache, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<IImage>> LocalizeAsync(List<BuiltAppImage> images, LayerCache? cache, CancellationToken cancellationToken)
     {
         if (cache is null)
         {
@@ -560,76 +312,4 @@ public sealed class ContainerPublisher
     }
 
     private void Report(string message) => _progress?.Report(new PublishProgress(message));
-
-    internal static string FormatSize(long bytes) => bytes switch
-    {
-        < 1024 => bytes.ToString(CultureInfo.InvariantCulture) + " B",
-        < 1024 * 1024 => (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
-        < 1024L * 1024 * 1024 => (bytes / (1024.0 * 1024)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
-        _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
-    };
-
-    /// <summary>
-    /// Counts uploaded versus reused bytes from the registry client's progress events, reports each blob's
-    /// outcome (and large uploads every 25%) to the log, and forwards events to the caller's own observer.
-    /// </summary>
-    private sealed class TransferCounter(ContainerPublisher owner, IProgress<TransferProgress>? forward) : IProgress<TransferProgress>
-    {
-        private readonly object _gate = new();
-        private readonly Dictionary<Digest, int> _lastQuarter = [];
-
-        public long Uploaded { get; private set; }
-
-        public long Reused { get; private set; }
-
-        public void Reset()
-        {
-            lock (_gate)
-            {
-                Uploaded = 0;
-                Reused = 0;
-                _lastQuarter.Clear();
-            }
-        }
-
-        public void Report(TransferProgress value)
-        {
-            forward?.Report(value);
-            string? message = null;
-            lock (_gate)
-            {
-                if (value.IsComplete)
-                {
-                    switch (value.Operation)
-                    {
-                        case TransferOperation.Pushed:
-                            Uploaded += value.TotalBytes;
-                            message = $"Uploaded {value.Digest.Hex[..12]} ({FormatSize(value.TotalBytes)}).";
-                            break;
-                        case TransferOperation.Mounted:
-                            Reused += value.TotalBytes;
-                            message = $"Mounted {value.Digest.Hex[..12]} ({FormatSize(value.TotalBytes)}) from another repository.";
-                            break;
-                        case TransferOperation.SkippedExisting:
-                            Reused += value.TotalBytes;
-                            break;
-                    }
-                }
-                else if (value.Operation == TransferOperation.Pushed && value.TotalBytes > 4 * 1024 * 1024)
-                {
-                    var quarter = (int)(value.BytesTransferred * 4 / value.TotalBytes);
-                    if (quarter > _lastQuarter.GetValueOrDefault(value.Digest))
-                    {
-                        _lastQuarter[value.Digest] = quarter;
-                        message = $"Uploading {value.Digest.Hex[..12]}: {FormatSize(value.BytesTransferred)} of {FormatSize(value.TotalBytes)}.";
-                    }
-                }
-            }
-
-            if (message is not null)
-            {
-                owner.Report(message);
-            }
-        }
-    }
 }

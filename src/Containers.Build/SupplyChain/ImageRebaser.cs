@@ -1,5 +1,6 @@
 using System.Globalization;
 using Containers.Build.Publishing;
+using Containers.Build.Publishing.Transfers;
 using Containers.Oci;
 using Containers.Oci.Descriptors;
 using Containers.Oci.Digests;
@@ -83,7 +84,7 @@ public sealed class ImageRebaser : IDisposable
     private const string BaseDigestAnnotation = "org.opencontainers.image.base.digest";
 
     private readonly RegistryClient _registry;
-    private readonly UploadCounter _uploads;
+    private readonly TransferTally _uploads;
     private readonly IProgress<PublishProgress>? _progress;
 
     /// <summary>Creates a rebaser with its own registry client.</summary>
@@ -92,7 +93,8 @@ public sealed class ImageRebaser : IDisposable
     public ImageRebaser(RegistryClientOptions? registryOptions = null, IProgress<PublishProgress>? progress = null)
     {
         var options = registryOptions ?? new RegistryClientOptions();
-        _uploads = new UploadCounter(options.Progress);
+        // No per-blob log lines: a rebase uploads configs only, and says so in its one summary line.
+        _uploads = new TransferTally(options.Progress);
         _registry = new RegistryClient(options with { Progress = _uploads });
         _progress = progress;
     }
@@ -151,15 +153,15 @@ public sealed class ImageRebaser : IDisposable
         var alreadyOnNewBase = rebased.All(r => r.Info.OriginalBase == r.Info.NewBase);
         Report(alreadyOnNewBase
             ? $"{image} already sits on {request.NewBase}; tags written, nothing rebuilt."
-            : $"Rebased {image} onto {request.NewBase}: {digest}, uploaded {_uploads.Bytes.ToString(CultureInfo.InvariantCulture)} bytes ({_uploads.Blobs.Length} blobs), app layers reused.");
+            : $"Rebased {image} onto {request.NewBase}: {digest}, uploaded {_uploads.Uploaded.ToString(CultureInfo.InvariantCulture)} bytes ({_uploads.UploadedBlobs.Length} blobs), app layers reused.");
         return new ImageRebaseResult
         {
             Digest = digest,
             Names = tags.Select(t => $"{image.Registry}/{repository}:{t}").ToArray(),
             Images = rebased.Select(r => r.Info).ToArray(),
             AlreadyOnNewBase = alreadyOnNewBase,
-            BytesUploaded = _uploads.Bytes,
-            BlobsUploaded = _uploads.Blobs,
+            BytesUploaded = _uploads.Uploaded,
+            BlobsUploaded = _uploads.UploadedBlobs,
         };
     }
 
@@ -335,48 +337,6 @@ public sealed class ImageRebaser : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _registry.Dispose();
-
-    /// <summary>Counts what was actually uploaded, forwarding every event to the caller's observer.</summary>
-    private sealed class UploadCounter(IProgress<TransferProgress>? forward) : IProgress<TransferProgress>
-    {
-        private readonly object _gate = new();
-        private readonly List<Digest> _blobs = [];
-
-        public long Bytes { get; private set; }
-
-        public Digest[] Blobs
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _blobs.ToArray();
-                }
-            }
-        }
-
-        public void Reset()
-        {
-            lock (_gate)
-            {
-                Bytes = 0;
-                _blobs.Clear();
-            }
-        }
-
-        public void Report(TransferProgress value)
-        {
-            forward?.Report(value);
-            if (value.IsComplete && value.Operation == TransferOperation.Pushed)
-            {
-                lock (_gate)
-                {
-                    Bytes += value.TotalBytes;
-                    _blobs.Add(value.Digest);
-                }
-            }
-        }
-    }
 }
 
 /// <summary>An image cannot be rebased onto the named base; the message says why and what to do instead.</summary>

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text;
+using Containers.Build.Layering;
+using Containers.Build.Publishing.Sboms;
+using Containers.Build.Publishing.Transfers;
+using Containers.Build.Reproducibility;
+using Containers.Oci.Descriptors;
+using Containers.Oci.Digests;
+using Containers.Oci.Images;
+using Containers.Oci.Layers;
+using Containers.Oci.Models;
+using Containers.Oci.Platforms;
+using Containers.Oci.References;
+using Containers.Oci.Registry;
+using Containers.Oci.Transports;
+
+namespace Containers.Build.Publishing.Building;
+
+/// <summary>One image built for one runtime identifier, with its SBOM (still being made, on another thread) when requested.</summary>
+/// <param name="Image">The image: the base's layers, then the app's.</param>
+/// <param name="Info">What the publish result reports about it.</param>
+/// <param name="Sbom">Its SBOM, or null when none was requested.</param>
+internal sealed record BuiltAppImage(Image Image, PublishedImageInfo Info, Task<PublishedSbom>? Sbom);
+
+/// <summary>
+/// Builds an app's image for one runtime identifier: reads the base, writes the publish output as layers (through
+/// the layer cache when there is one), and composes config, history and annotations over the base's. Writes
+/// nothing to the destination; that is <see cref="ContainerPublisher"/>'s part.
+/// </summary>
+internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sboms, Action<string> report)
+{
+    /// <summary>Builds the image for <paramref name="target"/>; its layers go to <paramref name="cache"/>, or to <paramref name="temporaryLayers"/> without one.</summary>
+    public async Task<BuiltAppImage> BuildAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
+    {
+        var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
+        var baseImage = await LoadBaseImageAsync(request, platform, cancellationToken).ConfigureAwait(false);
+        var making = SbomPublisher.StartMaking(request, target, baseImage, timestamp, cancellationToken);
+        var format = request.Format ?? MediaTypes.FormatOf(baseImage.Manifest.MediaType ?? baseImage.ManifestDescriptor.MediaType);
+        var options = new LayerWriteOptions
+        {
+            Compression = format == ManifestFormat.Docker ? LayerCompression.Gzip : request.Compression,
+            Format = format,
+            Timestamp = timestamp.Value,
+        };
+
+        var workingDirectory = "/" + request.WorkingDirectory.Trim('/') + "/";
+        var groups = PublishLayering.Split(target.PublishDirectory, request.ApplicationName, request.CustomLayers);
+        var appLayers = new List<(string Name, ILayer Layer, bool FromCache)>();
+        foreach (var group in groups)
+        {
+            var plan = LayerPlan.Empty;
+            foreach (var file in group.Files)
+            {
+                plan = new FileInfo(file.FullPath).LinkTarget is { } linkTarget
+                    ? plan.AddSymlink(workingDirectory + file.RelativePath, linkTarget)
+                    : plan.AddFile(file.FullPath, workingDirectory + file.RelativePath);
+            }
+
+            var stopwatch = Stopwatch.StartNew();
+            var (layer, fromCache) = cache is not null
+                ? await cache.GetOrBuildAsync(plan, options, cancellationToken).ConfigureAwait(false)
+                : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
+            report($"Layer '{group.Name}' ({group.Files.Count} files): {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
+            appLayers.Add((group.Name, layer, fromCache));
+        }
+
+        var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier, baseImage.ManifestDescriptor.Digest) with { Created = timestamp.Value };
+        var history = new List<HistoryEntry>(baseImage.Config.History ?? []);
+        history.AddRange(appLayers.Select(l => new HistoryEntry { Created = timestamp.Value, CreatedBy = $"Containers.Sdk: {l.Name} layer", Comment = "Containers.Sdk" }));
+        var annotations = ManifestAnnotations(request, timestamp, baseImage.ManifestDescriptor.Digest);
+
+        var image = Image.Create(
+            composedConfig with { History = history },
+            [.. baseImage.Layers, .. appLayers.Select(l => l.Layer)],
+            format,
+            annotations);
+        var layerInfos = baseImage.Layers.Select(l => new PublishedLayerInfo("base", l.Descriptor.Digest, l.Descriptor.Size, FromCache: true))
+            .Concat(appLayers.Select(l => new PublishedLayerInfo(l.Name, l.Layer.Descriptor.Digest, l.Layer.Descriptor.Size, l.FromCache)))
+            .ToArray();
+        var info = new PublishedImageInfo(
+            target.RuntimeIdentifier,
+            image.ManifestDescriptor.Digest,
+            image.Manifest.Config.Digest,
+            Encoding.UTF8.GetString(image.ConfigBytes.Span),
+            Encoding.UTF8.GetString(image.ManifestBytes.Span),
+            layerInfos);
+        // Not awaited here: the image's blobs can go up while the SBOM is still being made.
+        var sbom = making is null ? null : sboms.FinishAsync(making, request.Sbom!.Format, target.RuntimeIdentifier, image.ManifestDescriptor);
+        return new BuiltAppImage(image, info, sbom);
+    }
+
+    /// <summary>
+    /// The generated annotations, then the caller's (which win). base.digest only on manifests (null
+    /// <paramref name="baseDigest"/> for an index): each platform has its own base.
+    /// </summary>
+    public static SortedDictionary<string, string> ManifestAnnotations(ContainerPublishRequest request, BuildTimestamp timestamp, Digest? baseDigest)
+    {
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["org.opencontainers.image.base.name"] = request.BaseImage.ToString(),
+            ["org.opencontainers.image.created"] = timestamp.Text,
+        };
+        if (baseDigest is { } digest)
+        {
+            annotations["org.opencontainers.image.base.digest"] = digest.ToString();
+        }
+
+        foreach (var (key, value) in request.Annotations ?? new Dictionary<string, string>())
+        {
+            annotations[key] = value;
+        }
+
+        return annotations;
+    }
+
+    private async Task<IImage> LoadBaseImageAsync(ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
+    {
+        if (request.BaseImageLayoutPath is { } layoutPath)
+        {
+            var refName = request.BaseImage.Digest?.ToString() ?? request.BaseImage.Tag ?? ImageReference.DefaultTag;
+            return await new OciLayoutImageSource(layoutPath, refName).ReadImageAsync(platform, cancellationToken).ConfigureAwait(false);
+        }
+
+        report($"Base image {request.BaseImage} for {PlatformMatching.Format(platform)}.");
+        try
+        {
+            return await registry.GetImageAsync(request.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryUnreachableException ex)
+        {
+            throw new RegistryUnreachableException(ex.Message + " " + UnreachableBaseHint(request), ex.Registry, ex);
+        }
+    }
+
+    // Behind a mirror or without a network the base must come from elsewhere: say which setting does that.
+    private static string UnreachableBaseHint(ContainerPublishRequest request)
+    {
+        var image = request.BaseImage;
+        var layout = $"or ContainerBaseImageLayoutPath=<dir> to read it from an OCI image layout (copied on a connected machine, e.g. 'skopeo copy docker://{image} oci:<dir>:{image.Tag ?? ImageReference.DefaultTag}')";
+        return request.BaseImageIsInferred
+            ? $"The base image {image} was inferred for this project. Where {image.Registry} cannot be reached (a mirror, a proxy, an air-gapped machine): set ContainerBaseRegistry=<mirror host[:port][/path]> to pull the same repository ({image.Repository}) from a mirror, ContainerBaseImage=<registry/repository:tag> to use another image, {layout}."
+            : $"The base image is ContainerBaseImage={image}. Point it at a registry this machine reaches (a mirror), {layout}.";
+    }
+}
