@@ -39,7 +39,7 @@ public abstract partial class ContainerHostTests
             CacheDirectory = Cache,
             Log = line => TestContext.WriteLine(line),
             StopSignal = "SIGUSR1",
-            StopGracePeriod = TimeSpan.FromSeconds(20),
+            StopGracePeriod = TimeSpan.FromSeconds(60),
         };
         withSignal.WaitStrategies.Add(Wait.ForLogLine("^up$"));
         await using var container = await ContainerHost.StartAsync(withSignal, TestContext.CancellationToken);
@@ -47,7 +47,7 @@ public abstract partial class ContainerHostTests
 
         await container.StopAsync(TestContext.CancellationToken);
 
-        Assert.IsLessThan(19_000, clock.ElapsedMilliseconds, "stopped by USR1, not by SIGKILL after the 20 s grace period");
+        Assert.IsLessThan(45_000, clock.ElapsedMilliseconds, "stopped by USR1, not by SIGKILL after the 60 s grace period");
         Assert.AreEqual(0, await container.Exited);
         CollectionAssert.Contains(container.Logs.StandardOutput.ToList(), "got USR1");
     }

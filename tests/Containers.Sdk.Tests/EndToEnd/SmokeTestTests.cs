@@ -175,6 +175,7 @@ public sealed partial class PublishContainerTests
         var duration = Regex.Match(output, @"Failed Starts_and_answers_healthz \[(\d+) (ms|s)\]");
         Assert.IsTrue(duration.Success, output);
         var seconds = int.Parse(duration.Groups[1].Value, CultureInfo.InvariantCulture) / (duration.Groups[2].Value == "ms" ? 1000.0 : 1.0);
-        Assert.IsLessThan(15, seconds, "fails fast, not after the 60 s startup timeout");
+        // The bound separates "at once" from "after the 60 s startup timeout" with room for a loaded CI machine (17 s seen there).
+        Assert.IsLessThan(45, seconds, "fails fast, not after the 60 s startup timeout");
     }
 }
