@@ -31,7 +31,8 @@ public sealed class CommandLineTests
 
     [TestMethod]
     [DataRow("nonexistent-layout", "CONTAINER6004", "does not exist")]
-    [DataRow("Not A Reference!", "CONTAINER6004", "none of the forms")]
+    [DataRow("Not A Reference!", "CONTAINER6004", "is not an image: expected a registry reference")]
+    [DataRow("containerd:app:1.0", "CONTAINER6004", "images are imported into containerd, not read from it")]
     public async Task Run_of_an_image_of_no_known_form_is_a_coded_usage_error(string image, string code, string mentions)
     {
         var argument = image == "nonexistent-layout" ? "oci:" + Path.Combine(CliTool.NewWorkDirectory("none"), "missing") : image;

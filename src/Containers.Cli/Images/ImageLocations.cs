@@ -17,12 +17,14 @@ public static class ImageLocations
     /// <summary>An image to read: its form is right and the layout or archive it names exists.</summary>
     /// <param name="argument">The argument's name in messages (IMAGE, SRC).</param>
     /// <param name="text">The argument.</param>
-    /// <exception cref="CliException">Not one of the forms, or the file or directory is missing.</exception>
+    /// <exception cref="CliException">Not one of the forms, containerd (a destination only), or the file or directory is missing.</exception>
     public static ImageLocation ParseSource(string argument, string text)
     {
         var location = Parse(argument, text);
         switch (location.Transport)
         {
+            case ImageTransport.Containerd:
+                throw CliException.Usage(CliErrorCodes.BadImage, $"{argument} '{text}': images are imported into containerd, not read from it; read the image from where it came ({Forms}).");
             case ImageTransport.OciLayout when !File.Exists(Path.Combine(location.Path!, "oci-layout")):
                 throw CliException.Usage(
                     CliErrorCodes.BadImage,

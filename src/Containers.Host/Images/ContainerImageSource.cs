@@ -52,12 +52,20 @@ public abstract class ContainerImageSource
     public static ContainerImageSource Parse(string image)
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
-        var location = ImageLocation.Parse(image);
+        return FromLocation(ImageLocation.Parse(image));
+    }
+
+    /// <summary>The image at <paramref name="location"/>: a registry, an OCI layout or an archive.</summary>
+    /// <exception cref="OciException">The location is containerd's store, which images are written to, not read from.</exception>
+    public static ContainerImageSource FromLocation(ImageLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
         return location.Transport switch
         {
             ImageTransport.Registry => FromRegistry(location.RegistryReference!.ToString()),
             ImageTransport.OciLayout => FromOciLayout(location.Path!, location.Reference),
-            _ => new ArchiveSource(location.Path!, location.Reference),
+            ImageTransport.OciArchive or ImageTransport.DockerArchive => new ArchiveSource(location.Path!, location.Reference),
+            _ => throw new OciException($"'{location}': images are imported into containerd, not read from it; run the image from where it came (a registry, a layout or an archive)."),
         };
     }
 

@@ -1,4 +1,5 @@
 using Containers.Oci.Descriptors;
+using Containers.Oci.References;
 using Containers.Oci.Stores;
 
 namespace Containers.Oci.Transports;
@@ -42,24 +43,19 @@ public sealed class ContainerdImageTarget : IImageTarget
     }
 
     /// <summary>
-    /// A repository (and optional tag) as Kubernetes and ctr resolve a short name, so a pod's <c>image: app:1.0</c> finds
-    /// the imported image: <c>app</c> → <c>docker.io/library/app</c>, <c>team/app</c> → <c>docker.io/team/app</c>; a name
-    /// whose first part is a host (a <c>.</c> or <c>:</c> in it, or <c>localhost</c>) stays as it is.
+    /// A repository (and optional tag or digest) as Kubernetes and ctr resolve a short name, so a pod's <c>image: app:1.0</c>
+    /// finds the imported image: the full form <see cref="ImageReference.Parse"/> gives (<c>app</c> →
+    /// <c>docker.io/library/app</c>, <c>team/app</c> → <c>docker.io/team/app</c>; a name whose first part is a host stays).
     /// </summary>
+    /// <exception cref="ImageReferenceFormatException">The name is not an image reference.</exception>
     public static string NormalizeName(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        if (slash < 0)
-        {
-            return "docker.io/library/" + name;
-        }
-
-        return IsHost(name[..slash]) ? name : "docker.io/" + name;
+        return ImageReference.Parse(name).ToString();
     }
 
-    internal static bool IsHost(string segment) =>
-        segment.Contains('.', StringComparison.Ordinal) || segment.Contains(':', StringComparison.Ordinal) || segment == "localhost";
+    /// <summary>Whether a name's first part is a registry host (a <c>.</c> or <c>:</c> in it, or <c>localhost</c>).</summary>
+    internal static bool IsHost(string segment) => Shared.ImageNameRules.IsRegistryComponent(segment);
 
     /// <inheritdoc />
     public override string ToString() => $"containerd {_address ?? ContainerdStore.DefaultAddress} ({_namespace ?? ContainerdStore.DefaultNamespace}: {string.Join(", ", _names)})";

@@ -96,15 +96,12 @@ public sealed class ImageLocation
     /// An image name in containerd (namespace null: <see cref="ContainerdStore.DefaultNamespace"/>, or
     /// <c>CONTAINERD_NAMESPACE</c> as ctr reads it), normalized as Kubernetes resolves short names; no tag: <c>latest</c>.
     /// </summary>
+    /// <exception cref="ImageReferenceFormatException">The name is not an image reference.</exception>
     public static ImageLocation FromContainerd(string name, string? @namespace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var full = ContainerdImageTarget.NormalizeName(name);
-        var lastSlash = full.LastIndexOf('/');
-        if (!full[(lastSlash + 1)..].Contains(':', StringComparison.Ordinal) && !full.Contains('@', StringComparison.Ordinal))
-        {
-            full += ":" + ImageReference.DefaultTag;
-        }
+        var reference = ImageReference.Parse(name);
+        var full = (reference.Tag is null && reference.Digest is null ? reference.WithTag(ImageReference.DefaultTag) : reference).ToString();
 
         var ns = NullIfEmpty(@namespace) ?? NullIfEmpty(Environment.GetEnvironmentVariable("CONTAINERD_NAMESPACE")) ?? ContainerdStore.DefaultNamespace;
         return new ImageLocation(ImageTransport.Containerd, null, full, null, ns);

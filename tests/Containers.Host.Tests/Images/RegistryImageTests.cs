@@ -129,4 +129,11 @@ public sealed class RegistryImageTests
         var error = Assert.Throws<Containers.Oci.OciException>(() => ContainerImageSource.Parse("Not An Image"));
         StringAssert.Contains(error.Message, "oci:DIRECTORY[:TAG]");
     }
+
+    [TestMethod]
+    public void Containerd_is_a_destination_and_no_image_to_run()
+    {
+        var error = Assert.Throws<Containers.Oci.OciException>(() => ContainerImageSource.Parse("containerd:app:1.0"));
+        StringAssert.Contains(error.Message, "not read from it");
+    }
 }
