@@ -12,6 +12,9 @@ public static class CliTool
     /// <summary>The installed command, <c>&lt;tool path&gt;/dotnet-container</c>.</summary>
     public static string Command { get; private set; } = "";
 
+    /// <summary>The <c>--tool-path</c> it is installed in.</summary>
+    public static string ToolPath { get; private set; } = "";
+
     /// <summary>The package version installed.</summary>
     public static string Version { get; private set; } = "";
 
@@ -38,6 +41,7 @@ public static class CliTool
             s_feed.Root,
             installEnvironment,
             context.CancellationToken);
+        ToolPath = toolPath;
         Command = Path.Combine(toolPath, "dotnet-container");
         context.WriteLine($"installed Containers.Cli {Version} at {Command}");
     }

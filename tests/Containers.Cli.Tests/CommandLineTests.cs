@@ -30,6 +30,18 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void The_tool_installs_as_the_precompiled_package_of_this_machine()
+    {
+        var rid = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        var store = Path.Combine(CliTool.ToolPath, ".store", "containers.cli", CliTool.Version);
+
+        Assert.IsTrue(Directory.Exists(Path.Combine(store, "containers.cli." + rid)), $"dotnet tool install chose the {rid} package: {string.Join(", ", Directory.GetDirectories(store).Select(Path.GetFileName))}");
+        var assembly = Directory.GetFiles(Path.Combine(store, "containers.cli." + rid), "dotnet-container.dll", SearchOption.AllDirectories).Single();
+        using var reader = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly));
+        Assert.AreNotEqual(0, reader.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size, "the tool's assembly is ReadyToRun code: no JIT before the first command runs");
+    }
+
+    [TestMethod]
     [DataRow("nonexistent-layout", "CONTAINER6004", "does not exist")]
     [DataRow("Not A Reference!", "CONTAINER6004", "is not an image: expected a registry reference")]
     [DataRow("containerd:app:1.0", "CONTAINER6004", "images are imported into containerd, not read from it")]
