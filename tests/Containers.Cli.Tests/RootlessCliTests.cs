@@ -37,6 +37,9 @@ public sealed class RootlessCliTests
         }
 
         await TestTools.RunCheckedAsync("chown", ["-R", $"{Nobody}:{Nobody}", home], cancellationToken: TestContext.CancellationToken);
+
+        // Root installed the tool; opened to other users as docs/cli.md says (the precompiled executable is extracted rwxr--r--).
+        await TestTools.RunCheckedAsync("chmod", ["-R", "a+rX", CliTool.ToolPath], cancellationToken: TestContext.CancellationToken);
         var cache = Path.Combine(home, ".cache");
         var state = Path.Combine(home, "state");
         var port = FreePort();
