@@ -71,6 +71,7 @@ public static class ContainerHost
                 for (var i = 0; i < candidates.Count && container is null; i++)
                 {
                     var runtime = candidates[i];
+                    RuntimeSelector.RecordBackend(directory.Path, runtime.Name);
                     await runtime.PrepareAsync(launch, cancellationToken).ConfigureAwait(false);
                     var logs = lastLogs = new ContainerLogs();
                     var started = Stopwatch.StartNew();

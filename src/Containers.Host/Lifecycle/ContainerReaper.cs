@@ -19,23 +19,31 @@ internal static class ContainerReaper
     {
         var containersDirectory = ContainerDirectory.ContainersDirectory(cacheDirectory);
         var reaped = 0;
-        var runtimes = RuntimeSelector.ForCleanup(cacheDirectory);
         bool OwnerLives(string ownerFile) =>
             (reclaimOwner is null || OwnerStamp.Read(ownerFile) != reclaimOwner) && OwnerStamp.IsFileOwnerAlive(ownerFile);
         var gone = reclaimOwner is null ? "left by a process that is gone" : "of the stopped graph";
 
+        // Owners are judged once: the runtimes asked below depend on which containers are reaped.
         var live = new HashSet<string>(StringComparer.Ordinal);
+        var dead = new List<string>();
+        foreach (var directory in Directory.Exists(containersDirectory) ? Directory.GetDirectories(containersDirectory, ContainerHost.IdPrefix + "*") : [])
+        {
+            if (OwnerLives(Path.Combine(directory, "owner")))
+            {
+                live.Add(Path.GetFileName(directory));
+            }
+            else
+            {
+                dead.Add(directory);
+            }
+        }
+
+        var runtimes = RuntimeSelector.ForCleanup(cacheDirectory, OwnerLives, dead, out var cliMarkers);
         if (Directory.Exists(containersDirectory))
         {
-            foreach (var directory in Directory.GetDirectories(containersDirectory, ContainerHost.IdPrefix + "*"))
+            foreach (var directory in dead)
             {
                 var id = Path.GetFileName(directory);
-                if (OwnerLives(Path.Combine(directory, "owner")))
-                {
-                    live.Add(id);
-                    continue;
-                }
-
                 foreach (var runtime in runtimes)
                 {
                     await runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
@@ -82,6 +90,12 @@ internal static class ContainerReaper
         foreach (var runtime in runtimes)
         {
             reaped += await runtime.ReapOrphansAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // The CLI has been asked about those owners; a failure above leaves their markers for the next start.
+        foreach (var marker in cliMarkers)
+        {
+            File.Delete(marker);
         }
 
         // Named network namespaces are host-wide, not per cache: one is reaped with its container's (or network's)

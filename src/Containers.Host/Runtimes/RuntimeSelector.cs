@@ -109,9 +109,18 @@ internal static class RuntimeSelector
     /// <summary>Why <paramref name="name"/> was marked broken, or null.</summary>
     public static string? Failure(string name) => BrokenRuntimes.GetValueOrDefault(name);
 
-    /// <summary>Every runtime that may hold containers of the cache in <paramref name="cacheDirectory"/>, for reaping.</summary>
-    public static IReadOnlyList<IContainerRuntime> ForCleanup(string cacheDirectory)
+    /// <summary>
+    /// Every runtime that may hold containers of the cache in <paramref name="cacheDirectory"/>, for reaping. The CLI is
+    /// asked only when a process that used it for this cache is gone (<paramref name="ownerLives"/> is false for its
+    /// marker): its commands take a few hundred milliseconds each, which every start would pay otherwise.
+    /// </summary>
+    /// <param name="cacheDirectory">The cache.</param>
+    /// <param name="ownerLives">Whether the owner recorded in a file still lives (the reaper's own test).</param>
+    /// <param name="deadContainers">The directories of the containers being reaped: one the CLI ran brings the CLI in too.</param>
+    /// <param name="cliMarkers">The CLI markers of owners that are gone: delete them once the CLI has been reaped.</param>
+    public static IReadOnlyList<IContainerRuntime> ForCleanup(string cacheDirectory, Func<string, bool> ownerLives, IReadOnlyCollection<string> deadContainers, out IReadOnlyList<string> cliMarkers)
     {
+        cliMarkers = [];
         var runtimes = new List<IContainerRuntime>();
         if (!OperatingSystem.IsLinux())
         {
@@ -125,28 +134,63 @@ internal static class RuntimeSelector
 
         runtimes.Add(new NamespacesRuntime(ContainersDirectory(cacheDirectory)));
 
-        // Only where the CLI ran for this cache: rootless, each podman command starts a pause process of the user's
-        // (catatonit) that outlives it, which a cache the CLI never ran for should not leave behind.
-        if (CliRuntime.Find() is { } cli && (File.Exists(CliUsedMarker(cacheDirectory, cli.Name)) || File.Exists(Path.Combine(cacheDirectory, cli.Name + "-images"))))
+        // Only for owners of this cache that used the CLI and are gone: rootless, each podman command also starts a
+        // pause process of the user's (catatonit) that outlives it, which a cache the CLI never ran for should not leave
+        // behind. A marker of the older single-file form (no owner) counts as gone.
+        if (CliRuntime.Find() is { } cli)
         {
-            runtimes.Add(new CliRuntime(cli.Name, cli.Path));
+            var markers = Directory.Exists(CliUsersDirectory(cacheDirectory, cli.Name))
+                ? Directory.GetFiles(CliUsersDirectory(cacheDirectory, cli.Name)).Where(marker => !marker.Contains(".new-", StringComparison.Ordinal) && !ownerLives(marker)).ToList()
+                : [];
+            if (File.Exists(LegacyCliUsedMarker(cacheDirectory, cli.Name)))
+            {
+                markers.Add(LegacyCliUsedMarker(cacheDirectory, cli.Name));
+            }
+
+            if (markers.Count > 0 || deadContainers.Any(directory => RanWith(directory) == cli.Name))
+            {
+                runtimes.Add(new CliRuntime(cli.Name, cli.Path));
+                cliMarkers = markers;
+            }
         }
 
         return runtimes;
     }
 
-    // Records that the CLI may hold containers, networks or volumes of this cache, so reaping asks it.
+    // Records that the CLI may hold containers, networks or volumes of this cache owned by the current owner (this
+    // process, or the reused graph's supervisor it starts for), so reaping asks the CLI once that owner is gone.
     private static void MarkCliUsed(string cacheDirectory, string name)
     {
-        var marker = CliUsedMarker(cacheDirectory, name);
+        var owner = Lifecycle.OwnerStamp.Current;
+        var marker = Path.Combine(CliUsersDirectory(cacheDirectory, name), owner.Replace(' ', '-'));
         if (!File.Exists(marker))
         {
-            Directory.CreateDirectory(cacheDirectory);
-            File.WriteAllText(marker, "");
+            // Whole or not at all: a reaper reading a half-written marker would take its owner for gone and delete it.
+            Directory.CreateDirectory(CliUsersDirectory(cacheDirectory, name));
+            var staging = marker + ".new-" + Guid.NewGuid().ToString("N");
+            File.WriteAllText(staging, owner);
+            File.Move(staging, marker, overwrite: true);
         }
     }
 
-    private static string CliUsedMarker(string cacheDirectory, string name) => Path.Combine(cacheDirectory, name + "-used");
+    /// <summary>Records in a container's directory which backend is starting it, for reaping.</summary>
+    public static void RecordBackend(string containerDirectory, string name) => File.WriteAllText(Path.Combine(containerDirectory, "backend"), name);
+
+    private static string? RanWith(string containerDirectory)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(containerDirectory, "backend"));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string CliUsersDirectory(string cacheDirectory, string name) => Path.Combine(cacheDirectory, name + "-users");
+
+    private static string LegacyCliUsedMarker(string cacheDirectory, string name) => Path.Combine(cacheDirectory, name + "-used");
 
     private static string OciStateRoot(string cacheDirectory, string name) => Path.Combine(cacheDirectory, "runtime", name);
 
