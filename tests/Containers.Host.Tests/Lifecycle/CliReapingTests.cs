@@ -1,5 +1,3 @@
-using Containers.Host.Lifecycle;
-using Containers.Host.Runtimes;
 using Containers.TestSupport;
 
 namespace Containers.Host.Tests.Lifecycle;
