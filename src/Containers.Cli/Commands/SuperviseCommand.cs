@@ -28,6 +28,7 @@ public static class SuperviseCommand
 
             // stdout and stderr go to supervisor.log: the host's log with --verbose.
             Action<string> log = request.Verbose ? line => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}") : _ => { };
+            log($"Supervisor {Environment.ProcessId} runs ({(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms after its process started).");
             var session = new ContainerSession(entry, request, log);
             var signals = session.StopOnSignals();
             try

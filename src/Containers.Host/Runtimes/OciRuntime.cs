@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Containers.Host.Lifecycle;
 using Containers.Host.Networking;
 
@@ -110,31 +109,21 @@ internal sealed class OciRuntime(string name, string executable, string stateRoo
         RunAsync(["delete", "--force", id], cancellationToken);
 
     /// <summary>The ids of the containers in this runtime's state root.</summary>
-    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
+    /// <remarks>
+    /// Read from the state root itself, which holds a directory per container for runc, crun and youki alike: reaping
+    /// runs at every start, and <c>runc list</c> would cost a process start each time. A container being created or
+    /// deleted as this reads may or may not be listed; the reaper only deletes ids whose container directory is gone.
+    /// </remarks>
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(StateRoot))
-        {
-            return [];
-        }
-
-        var (code, output) = await RunAsync(["list", "--format", "json"], cancellationToken).ConfigureAwait(false);
-        // The output holds stderr too: runc warns there about a container being created or deleted by another
-        // process as it lists (level=warning msg=...). The JSON is the one line that is an array.
-        var json = code == 0 ? output.Split('\n').Select(line => line.Trim()).FirstOrDefault(line => line.StartsWith('[')) : null;
-        if (json is null)
-        {
-            return [];
-        }
-
         try
         {
-            return JsonNode.Parse(json) is JsonArray list
-                ? list.Select(entry => (string?)entry?["id"]).OfType<string>().ToList()
-                : [];
+            return Task.FromResult<IReadOnlyList<string>>(
+                Directory.Exists(StateRoot) ? Directory.GetDirectories(StateRoot).Select(Path.GetFileName).OfType<string>().ToList() : []);
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return [];
+            return Task.FromResult<IReadOnlyList<string>>([]);
         }
     }
 

@@ -403,6 +403,22 @@ public sealed class OciRuntimeContainerHostTests : ContainerHostTests
     protected override ContainerBackendKind Backend => ContainerBackendKind.OciRuntime;
 
     protected override string BackendName => "runc";
+
+    [TestMethod]
+    public async Task The_reapers_listing_of_the_state_root_is_what_runc_list_says()
+    {
+        var options = Options(command: ["/bin/sh", "-c", "echo up; sleep 600"]);
+        options.WaitStrategies.Add(Wait.ForLogLine("^up$"));
+        await using var container = await ContainerHost.StartAsync(options, TestContext.CancellationToken);
+        var root = Path.Combine(Cache, "runtime", "runc");
+
+        var listed = await new Runtimes.OciRuntime("runc", Runtimes.HostTools.FindOnPath("runc")!, root).ListAsync(TestContext.CancellationToken);
+        var byRunc = (await TestTools.RunCheckedAsync("runc", ["--root", root, "list", "-q"], cancellationToken: TestContext.CancellationToken)).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        CollectionAssert.Contains(listed.ToList(), container.Id);
+        CollectionAssert.AreEquivalent(byRunc, listed.ToArray());
+    }
 }
 
 /// <summary>The same tests with the built-in namespaces backend (util-linux unshare), as on a machine without runc.</summary>
