@@ -251,6 +251,34 @@ public sealed class SignedPublishTests
         Assert.AreEqual(SigningFailure.InvalidPolicy, unknownRule.Failure);
     }
 
+    [TestMethod]
+    public async Task The_base_image_policy_reads_a_layout_base_and_its_referrers()
+    {
+        var work = Temp("policy-layout");
+        var baseLayout = OciLayout.Create(Path.Combine(work, "base"));
+        var baseImage = await PublishFixture.MakeBaseImageAsync(Platform.LinuxAmd64, work);
+        await baseLayout.WriteImageAsync(baseImage, "runtime", TestContext.CancellationToken);
+        var (trustedKeyPath, _, _) = SigningTests.NewKey(work, "trusted");
+        var output = Path.Combine(work, "out");
+        var request = PublishFixture.Request(PublishFixture.MakePublishDirectory(work), work, new ContainerDestination.OciLayoutDirectory(output, "app") { Tags = ["1.0"] }, ImageReference.Parse("localhost/base:runtime"), baseLayout.DirectoryPath) with
+        {
+            BaseImagePolicy = BaseImagePolicy.Parse("signed-by=trusted.pub", work),
+        };
+
+        var refused = await Assert.ThrowsExactlyAsync<SigningException>(() => Publisher().PublishAsync(request, TestContext.CancellationToken));
+        StringAssert.Contains(refused.Message, "it has no signature");
+        Assert.IsFalse(Directory.Exists(output), "nothing written after a refusal");
+
+        using (var trusted = SigningKey.Load(trustedKeyPath, work))
+        {
+            var bundle = SigstoreBundle.SignMessage(baseImage.ManifestBytes.Span, trusted).ToJson();
+            await baseLayout.WriteReferrerAsync(Containers.Oci.Referrers.ReferrerArtifact.Create(SigstoreBundle.MediaType, bundle, SigstoreBundle.MediaType, baseImage.ManifestDescriptor), TestContext.CancellationToken);
+        }
+
+        var accepted = await Publisher().PublishAsync(request, TestContext.CancellationToken);
+        Assert.AreEqual(accepted.Digest, (await OciLayout.Open(output).ResolveAsync("1.0", TestContext.CancellationToken)).Digest);
+    }
+
     private async Task AssertNothingPushedAsync(RegistryClient client, string registry)
     {
         try
