@@ -149,7 +149,7 @@ public sealed partial class PublishContainerTests
     }
 
     [TestMethod]
-    public async Task ContainerBaseImagePolicy_refuses_an_unsigned_base_with_a_coded_error_and_pushes_nothing()
+    public async Task ContainerBaseImagePolicy_and_an_unreadable_signing_key_refuse_with_a_coded_error_and_push_nothing()
     {
         var work = PackageFeed.NewWorkDirectory("policy");
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -174,14 +174,29 @@ public sealed partial class PublishContainerTests
         StringAssert.Contains(refused.StandardOutput, "it has no signature");
         Assert.DoesNotContain("Layer 'app'", refused.StandardOutput, "no layer was built");
         Assert.DoesNotContain("   at ", refused.StandardOutput, "no stack trace");
-        using var http = new HttpClient();
-        using var tags = await http.GetAsync($"http://{Registry.Host}/v2/{repository}/tags/list", TestContext.CancellationToken);
-        Assert.AreEqual(System.Net.HttpStatusCode.NotFound, tags.StatusCode, "nothing was pushed");
+        await AssertNothingPushedAsync(repository);
 
         var pinned = await PublishAsync(project, "ContainerBaseImagePolicy=pinned");
         Assert.AreNotEqual(0, pinned.ExitCode);
         StringAssert.Contains(pinned.StandardOutput, $"CONTAINER8104");
         StringAssert.Contains(pinned.StandardOutput, $"rule 'pinned' refuses base image {Registry.Host}/dotnet/runtime:10.0: it is named by tag, not digest");
+        await AssertNothingPushedAsync(repository);
+
+        // No policy, but a signing key that cannot be read: refused before anything is built, naming where it looked.
+        var noKey = await PublishAsync(project, "ContainerBaseImagePolicy=", "ContainerSigningKey=CONTAINERS_SDK_TEST_NO_SUCH_KEY");
+        Assert.AreNotEqual(0, noKey.ExitCode);
+        StringAssert.Contains(noKey.StandardOutput, "CONTAINER8100");
+        StringAssert.Contains(noKey.StandardOutput, "ContainerSigningKey 'CONTAINERS_SDK_TEST_NO_SUCH_KEY' names neither an existing file");
+        Assert.DoesNotContain("Layer 'app'", noKey.StandardOutput, "no layer was built");
+        Assert.DoesNotContain("   at ", noKey.StandardOutput, "no stack trace");
+        await AssertNothingPushedAsync(repository);
+    }
+
+    private async Task AssertNothingPushedAsync(string repository)
+    {
+        using var http = new HttpClient();
+        using var tags = await http.GetAsync($"http://{Registry.Host}/v2/{repository}/tags/list", TestContext.CancellationToken);
+        Assert.AreEqual(System.Net.HttpStatusCode.NotFound, tags.StatusCode, "nothing was pushed to " + repository);
     }
 
     private async Task<byte[]> GetManifestAsync(HttpClient http, string digest)
