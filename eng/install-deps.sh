@@ -27,6 +27,7 @@ readonly REQUIRED_PACKAGES=(
   iproute2
   uidmap            # newuidmap/newgidmap for podman
   python3
+  nodejs            # runs eng/sigstore/verify.js: npm's @sigstore/verify checks our signature bundles
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -92,6 +93,23 @@ else
   cleanup_policy
   trap - EXIT
   log "installed ${#missing[@]} package(s)"
+fi
+
+# npm's @sigstore/verify (with @sigstore/bundle and @sigstore/core, its dependencies) verifies our sigstore bundles
+# independently of our C# verifier (tests/Containers.TestSupport/TestSigstore.cs). Pinned; installed once into a
+# cache directory outside the repository; through npm, the registry's ordinary client.
+readonly sigstore_js_version=3.1.1
+readonly sigstore_js_dir="${CONTAINERS_SDK_SIGSTORE_JS:-/var/cache/containers-sdk-tests/sigstore-js}"
+if ! command -v npm >/dev/null 2>&1; then
+  # Debian's nodejs comes without npm; a nodejs package that bundles npm (NodeSource's) conflicts with Debian's.
+  log "installing npm"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
+fi
+if [[ "$(cat "$sigstore_js_dir/node_modules/@sigstore/verify/package.json" 2>/dev/null | grep -o '"version": *"[^"]*"' | head -1)" != *"\"$sigstore_js_version\""* ]]; then
+  log "installing @sigstore/verify@$sigstore_js_version into $sigstore_js_dir"
+  mkdir -p "$sigstore_js_dir"
+  [[ -f "$sigstore_js_dir/package.json" ]] || printf '{"name":"containers-sdk-sigstore-js","private":true}\n' >"$sigstore_js_dir/package.json"
+  npm install --prefix "$sigstore_js_dir" --no-audit --no-fund --loglevel=error "@sigstore/verify@$sigstore_js_version" >&2
 fi
 
 if registry_service_running; then

@@ -80,6 +80,15 @@ public sealed record ContainerPublishRequest
 
     /// <summary>Generate an SBOM per image and attach it (registry referrer, layout referrer, file beside a tarball); null generates none.</summary>
     public ContainerSbomOptions? Sbom { get; init; }
+
+    /// <summary>Sign each image and attach a signed SLSA provenance (registry and layout referrers, files beside a tarball); null signs nothing.</summary>
+    public ContainerSigningOptions? Signing { get; init; }
+
+    /// <summary>
+    /// Rules the base image must meet, checked before anything is built (<see cref="SupplyChain.Signing.BaseImagePolicy"/>);
+    /// null checks none.
+    /// </summary>
+    public SupplyChain.Signing.BaseImagePolicy? BaseImagePolicy { get; init; }
 }
 
 /// <summary>How the publisher describes each image it builds in an SBOM.</summary>
@@ -96,4 +105,32 @@ public sealed record ContainerSbomOptions
 
     /// <summary>A directory to write every SBOM into as well (e.g. under obj/), whatever the destination; null writes none there.</summary>
     public string? OutputDirectory { get; init; }
+}
+
+/// <summary>How the publisher signs each image and what its provenance states.</summary>
+public sealed record ContainerSigningOptions
+{
+    /// <summary>
+    /// ContainerSigningKey: the path of a PEM ECDSA P-256 private key (relative to the project directory) or the name
+    /// of an environment variable holding one. Only the location travels; the key is read where it signs.
+    /// </summary>
+    public required string KeyLocation { get; init; }
+
+    /// <summary>The project file's name, an external parameter of the provenance.</summary>
+    public required string Project { get; init; }
+
+    /// <summary>The build configuration, an external parameter of the provenance.</summary>
+    public string? Configuration { get; init; }
+
+    /// <summary>The container settings that shaped the config, external parameters of the provenance (no secret values).</summary>
+    public IReadOnlyDictionary<string, string> ContainerProperties { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// A directory (under obj/) that receives every bundle and remembers signatures: an unchanged image keeps its
+    /// signature bytes, so a second publish attaches nothing new. Null keeps neither.
+    /// </summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Reads environment variables (the key's, the CI's); null reads the process's.</summary>
+    public Func<string, string?>? Environment { get; init; }
 }

@@ -39,6 +39,29 @@ public sealed record ContainerPublishResult
 
     /// <summary>The SBOMs generated, one per image; empty when SBOM generation is off.</summary>
     public IReadOnlyList<PublishedSbom> Sboms { get; init; } = [];
+
+    /// <summary>The signatures and provenance attached, one of each per image manifest and for the index; empty without signing.</summary>
+    public IReadOnlyList<PublishedSignature> Signatures { get; init; } = [];
+}
+
+/// <summary>A sigstore bundle made for one manifest (or index) of a publish, and where it went.</summary>
+/// <param name="Name">What it is about: a RID, or <c>index</c>.</param>
+/// <param name="Subject">The manifest or index it refers to.</param>
+/// <param name="PredicateType">The SLSA provenance predicate type, or cosign's signature predicate type.</param>
+/// <param name="Bundle">The bundle bytes.</param>
+public sealed record PublishedSignature(string Name, Descriptor Subject, string PredicateType, ReadOnlyMemory<byte> Bundle)
+{
+    /// <summary>True for the signed provenance, false for the manifest signature.</summary>
+    public bool IsProvenance => PredicateType == Containers.Build.SupplyChain.Signing.ProvenanceStatement.PredicateType;
+
+    /// <summary>True when the bundle was the one remembered from an earlier publish (not signed again).</summary>
+    public bool Reused { get; init; }
+
+    /// <summary>The referrer manifest's digest, when attached to a registry or layout.</summary>
+    public Digest? ReferrerDigest { get; init; }
+
+    /// <summary>The files the bundle was written to.</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
 }
 
 /// <summary>An SBOM generated for one image of a publish, and where it went.</summary>

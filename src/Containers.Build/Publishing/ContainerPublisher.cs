@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Text;
 using Containers.Build.Publishing.Building;
 using Containers.Build.Publishing.Sboms;
+using Containers.Build.Publishing.Signatures;
 using Containers.Build.Publishing.Transfers;
 using Containers.Build.Reproducibility;
+using Containers.Build.SupplyChain.Signing;
 using Containers.Oci;
 using Containers.Oci.Descriptors;
 using Containers.Oci.Images;
@@ -74,6 +76,19 @@ public sealed class ContainerPublisher
         // Resolving runs git; the task has usually done it already for the config.
         var timestamp = request.Timestamp ?? BuildTimestamp.Resolve(request.ProjectDirectory, request.SourceDateEpoch);
         Report($"Image timestamp {timestamp.Value.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} from {timestamp.Source}.{(timestamp == BuildTimestamp.FixedEpoch ? " " + BuildTimestamp.HowToSet : "")}");
+        if (request.BaseImagePolicy is { } policy)
+        {
+            // Before anything is built or pushed: a refused base stops the publish here.
+            await policy.EnforceAsync(registry, request.BaseImage, request.BaseImageLayoutPath, cancellationToken).ConfigureAwait(false);
+            Report($"Base image {request.BaseImage} meets ContainerBaseImagePolicy ({policy}).");
+        }
+
+        if (request.Signing is { } signingOptions)
+        {
+            // A key that cannot be read fails the publish before anything is built, not after the push.
+            using var key = SigningKey.Load(signingOptions.KeyLocation, request.ProjectDirectory, signingOptions.Environment);
+        }
+
         var cache = request.LayerCacheDirectory is null ? null : new LayerCache(request.LayerCacheDirectory, request.LayerCacheMaxBytes);
         var temporaryLayers = cache is null ? Directory.CreateTempSubdirectory("containers-sdk-layers-").FullName : null;
         try
@@ -117,14 +132,17 @@ public sealed class ContainerPublisher
     {
         var format = images[0].Image.Format;
         // Docker manifest lists have no annotations field; OCI indexes carry the same ones as their manifests, less base.digest.
+        var indexAnnotations = format == ManifestFormat.Oci ? AppImageBuilder.ManifestAnnotations(request, timestamp, baseDigest: null) : null;
         var index = images.Count > 1
-            ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format, format == ManifestFormat.Oci ? AppImageBuilder.ManifestAnnotations(request, timestamp, baseDigest: null) : null)
+            ? new ComposedImageIndex(images.Select(i => (IImage)i.Image).ToArray(), format, indexAnnotations)
             : null;
         var sbomTasks = images.Where(i => i.Sbom is not null).Select(i => i.Sbom!).ToList();
         // A registry push starts before the SBOMs are made; every other destination writes them with the image.
         var sboms = request.Destination is ContainerDestination.RegistryRepository
             ? new List<PublishedSbom>()
             : [.. await Task.WhenAll(sbomTasks).ConfigureAwait(false)];
+        var signer = new SignaturePublisher(Report);
+        var signatures = request.Signing is { } signing ? signer.Sign(request, signing, images, index) : [];
         var digest = index?.IndexDescriptor.Digest ?? images[0].Image.ManifestDescriptor.Digest;
         var mediaType = index?.IndexDescriptor.MediaType ?? images[0].Image.ManifestDescriptor.MediaType;
         var manifestJson = Encoding.UTF8.GetString((index?.IndexBytes ?? images[0].Image.ManifestBytes).Span);
@@ -161,6 +179,12 @@ public sealed class ContainerPublisher
                     }
 
                     sboms.AddRange(await Task.WhenAll(attachments).ConfigureAwait(false));
+                    // After the image, before the tags: a signature that cannot be attached moves no tag.
+                    if (signatures.Count > 0)
+                    {
+                        signatures = await signer.AttachAsync(registry, registryDestination, signatures, timestamp, cancellationToken).ConfigureAwait(false);
+                    }
+
                     var manifestBytes = index?.IndexBytes ?? images[0].Image.ManifestBytes;
                     foreach (var tag in tags)
                     {
@@ -178,9 +202,10 @@ public sealed class ContainerPublisher
                     var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
                     // The target opens an existing layout as it is and makes a new one otherwise.
                     var target = new OciLayoutImageTarget(layoutDestination.DirectoryPath, tags);
-                    await target.WriteAsync(Content(local, format), cancellationToken).ConfigureAwait(false);
+                    await target.WriteAsync(Content(local, format, indexAnnotations), cancellationToken).ConfigureAwait(false);
                     var layout = target.Layout!;
                     sboms = await SbomPublisher.AttachAsync(layout, sboms, timestamp, cancellationToken).ConfigureAwait(false);
+                    signatures = await SignaturePublisher.AttachAsync(layout, signatures, timestamp, cancellationToken).ConfigureAwait(false);
                     layoutPath = layout.DirectoryPath;
                     break;
                 }
@@ -188,9 +213,10 @@ public sealed class ContainerPublisher
             case ContainerDestination.Archive archive:
                 {
                     var local = await LocalizeAsync(images, cache, cancellationToken).ConfigureAwait(false);
-                    await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, timestamp, cancellationToken).ConfigureAwait(false);
+                    await WriteArchiveAsync(archive.FilePath, archive.Repository, archive.Format, local, tags, format, indexAnnotations, timestamp, cancellationToken).ConfigureAwait(false);
                     archivePath = archive.FilePath;
                     sboms = SbomPublisher.WriteBesideArchive(archive.FilePath, sboms);
+                    signatures = SignaturePublisher.WriteFiles(archive.FilePath, signatures, images.Count > 1);
                     break;
                 }
 
@@ -229,6 +255,9 @@ public sealed class ContainerPublisher
             ManifestJson = manifestJson,
             Images = images.Select(i => i.Info).ToArray(),
             Sboms = sboms,
+            Signatures = request.Signing?.OutputDirectory is { } signingDirectory
+                ? SignaturePublisher.WriteFiles(Path.Combine(signingDirectory, request.Destination.Repository.Replace('/', '_')), signatures, images.Count > 1)
+                : signatures,
             BytesUploaded = uploaded,
             BytesReused = reused,
             ArchivePath = archivePath,
@@ -238,7 +267,7 @@ public sealed class ContainerPublisher
         };
     }
 
-    private static async Task WriteArchiveAsync(string path, string repository, ArchiveFormat archiveFormat, IReadOnlyList<IImage> images, IReadOnlyList<string> tags, ManifestFormat format, BuildTimestamp timestamp, CancellationToken cancellationToken)
+    private static async Task WriteArchiveAsync(string path, string repository, ArchiveFormat archiveFormat, IReadOnlyList<IImage> images, IReadOnlyList<string> tags, ManifestFormat format, IReadOnlyDictionary<string, string>? indexAnnotations, BuildTimestamp timestamp, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
@@ -261,12 +290,13 @@ public sealed class ContainerPublisher
         IImageTarget target = archiveFormat == ArchiveFormat.Oci
             ? new OciArchiveImageTarget(path, tags, timestamp.Value)
             : new DockerArchiveImageTarget(path, tags.Select(t => repository + ":" + t).ToArray(), timestamp.Value);
-        await target.WriteAsync(Content(images, format), cancellationToken).ConfigureAwait(false);
+        await target.WriteAsync(Content(images, format, indexAnnotations), cancellationToken).ConfigureAwait(false);
     }
 
-    // One image as itself, several as the index that lists them.
-    private static ImageContent Content(IReadOnlyList<IImage> images, ManifestFormat format) =>
-        images.Count > 1 ? ImageContent.FromIndex(new ComposedImageIndex(images, format)) : ImageContent.FromImage(images[0]);
+    // One image as itself, several as the index that lists them, with the same annotations as the index pushed to a
+    // registry: the digest reported, signed and named in the provenance is the one written.
+    private static ImageContent Content(IReadOnlyList<IImage> images, ManifestFormat format, IReadOnlyDictionary<string, string>? indexAnnotations) =>
+        images.Count > 1 ? ImageContent.FromIndex(new ComposedImageIndex(images, format, indexAnnotations)) : ImageContent.FromImage(images[0]);
 
     // Tarball and layout destinations must contain the base layers too: fetch each once into the cache.
     private static async Task<IReadOnlyList<IImage>> LocalizeAsync(List<BuiltAppImage> images, LayerCache? cache, CancellationToken cancellationToken)

@@ -82,10 +82,33 @@ public static class ContainerErrorCodes
     /// <summary>containerd answered an import with an error.</summary>
     public const string ContainerdError = "CONTAINER8063";
 
+    /// <summary>ContainerSigningKey names no readable unencrypted ECDSA P-256 private key.</summary>
+    public const string InvalidSigningKey = "CONTAINER8100";
+
+    /// <summary>A public key (ContainerVerificationKey, a signed-by rule) cannot be read.</summary>
+    public const string InvalidPublicKey = "CONTAINER8101";
+
+    /// <summary>VerifyContainerImage: a signature or provenance is missing or does not verify with the key.</summary>
+    public const string VerificationFailed = "CONTAINER8102";
+
+    /// <summary>ContainerBaseImagePolicy has a rule that is not known.</summary>
+    public const string InvalidBaseImagePolicy = "CONTAINER8103";
+
+    /// <summary>The base image breaks a ContainerBaseImagePolicy rule; nothing was built or pushed.</summary>
+    public const string BaseImagePolicyRefused = "CONTAINER8104";
+
     /// <summary>Picks the code for a failure.</summary>
     public static string For(Exception exception) => exception switch
     {
         Containers.Build.SupplyChain.ImageRebaseException => RebaseRefused,
+        Containers.Build.SupplyChain.Signing.SigningException signing => signing.Failure switch
+        {
+            Containers.Build.SupplyChain.Signing.SigningFailure.InvalidKey => InvalidSigningKey,
+            Containers.Build.SupplyChain.Signing.SigningFailure.InvalidPublicKey => InvalidPublicKey,
+            Containers.Build.SupplyChain.Signing.SigningFailure.InvalidPolicy => InvalidBaseImagePolicy,
+            Containers.Build.SupplyChain.Signing.SigningFailure.PolicyRefused => BaseImagePolicyRefused,
+            _ => VerificationFailed,
+        },
         ContainerSettingsException settings when settings.Diagnostics.FirstOrDefault(d => d.IsError) is { } first => first.Code,
         DigestMismatchException => DigestMismatch,
         ImageReferenceFormatException => InvalidReference,

@@ -4,6 +4,7 @@ using Containers.Build.Layering;
 using Containers.Build.Publishing;
 using Containers.Build.Reproducibility;
 using Containers.Build.SupplyChain;
+using Containers.Build.SupplyChain.Signing;
 using Containers.Oci.Descriptors;
 using Containers.Oci.Json;
 using Containers.Oci.Registry;
@@ -66,6 +67,25 @@ public sealed class PublishContainerImage : ContainerSettingsTask
 
     /// <summary>Ours, ContainerSbomOutputDirectory: every SBOM is also written here (default under obj/).</summary>
     public string? ContainerSbomOutputDirectory { get; set; }
+
+    /// <summary>
+    /// Ours, ContainerSigningKey: where the ECDSA P-256 private key is, the path of a PEM file or the name of an
+    /// environment variable holding one. Only the location is a parameter (MSBuild logs parameters); the key is
+    /// read where it signs. Empty signs nothing.
+    /// </summary>
+    public string? ContainerSigningKey { get; set; }
+
+    /// <summary>Ours, ContainerSigningOutputDirectory: every bundle is also written here, and remembered for the next publish (default under obj/).</summary>
+    public string? ContainerSigningOutputDirectory { get; set; }
+
+    /// <summary>Ours, ContainerBaseImagePolicy: rules the base must meet, checked before anything is built (<see cref="BaseImagePolicy"/>).</summary>
+    public string? ContainerBaseImagePolicy { get; set; }
+
+    /// <summary>Configuration, an external parameter of the provenance.</summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>The signature and provenance bundle files written: metadata Name (a RID or index), Subject, PredicateType and ReferrerDigest.</summary>
+    [Output] public ITaskItem[] GeneratedContainerSignatures { get; private set; } = [];
 
     /// <summary>ProjectAssetsFile: its package folders are searched for each package's nuspec.</summary>
     public string? ProjectAssetsFile { get; set; }
@@ -145,6 +165,17 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             };
         }
 
+        var basePolicy = NullIfEmpty(ContainerBaseImagePolicy) is { } policyText ? BaseImagePolicy.Parse(policyText, ProjectDirectory) : null;
+        var signing = NullIfEmpty(ContainerSigningKey) is { } keyLocation
+            ? new ContainerSigningOptions
+            {
+                KeyLocation = keyLocation,
+                Project = Path.GetFileName(ProjectFullPath ?? ProjectDirectory),
+                Configuration = NullIfEmpty(Configuration),
+                ContainerProperties = ProvenanceProperties(settings),
+                OutputDirectory = NullIfEmpty(ContainerSigningOutputDirectory) is { } signingDirectory ? Path.GetFullPath(signingDirectory, ProjectDirectory) : null,
+            }
+            : null;
         var timestamp = BuildTimestamp.Resolve(ProjectDirectory, NullIfEmpty(SourceDateEpoch));
         var composeFindings = new List<ContainerDiagnostic>();
         void Report(ContainerDiagnostic diagnostic)
@@ -178,6 +209,8 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             Timestamp = timestamp,
             Annotations = settings.Annotations.ToDictionary(a => a.Name, a => a.Value, StringComparer.Ordinal),
             Sbom = sbom,
+            Signing = signing,
+            BaseImagePolicy = basePolicy,
         };
 
         var referencesFile = NullIfEmpty(ContainerImageReferencesFile) is { } file ? Path.GetFullPath(file, ProjectDirectory) : null;
@@ -207,6 +240,36 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         }
 
         return true;
+    }
+
+    // What shaped the image's config, for the provenance's external parameters: values a reader can compare with the
+    // project, but environment variables by name only (their values may be secrets).
+    private static Dictionary<string, string> ProvenanceProperties(ResolvedContainerSettings settings)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ContainerRepository"] = settings.Repository,
+            ["ContainerImageTags"] = string.Join(';', settings.Tags),
+            ["ContainerBaseImage"] = settings.BaseImage.ToString(),
+            ["ContainerWorkingDirectory"] = settings.WorkingDirectory,
+        };
+        void Add(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                properties[name] = value;
+            }
+        }
+
+        Add("ContainerRegistry", settings.Registry);
+        Add("ContainerUser", settings.User);
+        Add("ContainerImageFormat", settings.ImageFormat?.ToString());
+        Add("ContainerEntrypoint", settings.Command.Entrypoint is { } entrypoint ? string.Join(' ', entrypoint) : null);
+        Add("ContainerAppCommandArgs", string.Join(' ', settings.Command.Cmd));
+        Add("ContainerPort", string.Join(';', settings.Ports.Select(p => p.Key)));
+        Add("ContainerEnvironmentVariable", string.Join(';', settings.EnvironmentVariables.Select(e => e.Name)));
+        Add("ContainerLabel", string.Join(';', settings.Labels.Select(l => l.Name + "=" + l.Value)));
+        return properties;
     }
 
     private ContainerDestination? ChooseDestination(ResolvedContainerSettings settings, int imageCount)
@@ -333,6 +396,13 @@ public sealed class PublishContainerImage : ContainerSettingsTask
                 ["DestinationKind"] = DestinationKind(destination),
             }),
         ];
+        GeneratedContainerSignatures = result.Signatures.SelectMany(signature => signature.Files.Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
+        {
+            ["Name"] = signature.Name,
+            ["Subject"] = signature.Subject.Digest.ToString(),
+            ["PredicateType"] = signature.PredicateType,
+            ["ReferrerDigest"] = signature.ReferrerDigest?.ToString() ?? "",
+        }))).ToArray();
         GeneratedContainerSboms = result.Sboms.SelectMany(sbom => sbom.Files.Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
         {
             ["RuntimeIdentifier"] = sbom.RuntimeIdentifier,

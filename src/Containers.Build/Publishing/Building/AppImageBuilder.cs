@@ -20,7 +20,11 @@ namespace Containers.Build.Publishing.Building;
 /// <param name="Image">The image: the base's layers, then the app's.</param>
 /// <param name="Info">What the publish result reports about it.</param>
 /// <param name="Sbom">Its SBOM, or null when none was requested.</param>
-internal sealed record BuiltAppImage(Image Image, PublishedImageInfo Info, Task<PublishedSbom>? Sbom);
+internal sealed record BuiltAppImage(Image Image, PublishedImageInfo Info, Task<PublishedSbom>? Sbom)
+{
+    /// <summary>The digest of the base image manifest the image was built on.</summary>
+    public required Digest BaseDigest { get; init; }
+}
 
 /// <summary>
 /// Builds an app's image for one runtime identifier: reads the base, writes the publish output as layers (through
@@ -86,7 +90,7 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
             layerInfos);
         // Not awaited here: the image's blobs can go up while the SBOM is still being made.
         var sbom = making is null ? null : sboms.FinishAsync(making, request.Sbom!.Format, target.RuntimeIdentifier, image.ManifestDescriptor);
-        return new BuiltAppImage(image, info, sbom);
+        return new BuiltAppImage(image, info, sbom) { BaseDigest = baseImage.ManifestDescriptor.Digest };
     }
 
     /// <summary>
