@@ -27,6 +27,10 @@ readonly REQUIRED_PACKAGES=(
   iproute2
   uidmap            # newuidmap/newgidmap for podman
   python3
+  dpkg-dev          # dpkg-scanpackages: indexes the local apt repository of the OS package tests
+  apt-utils         # apt-ftparchive: writes that repository's Release
+  gnupg             # gpg: signs it (InRelease, Release.gpg) with a throwaway key
+  xz-utils          # xz: compresses its Packages index
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
