@@ -46,6 +46,48 @@ public sealed class BaseImageFacts
     /// <summary>Symbolic links of the base (path relative to the root -> target as stored) that lead to directories in common use.</summary>
     public IReadOnlyDictionary<string, string> Symlinks { get; }
 
+    /// <summary>True when this holds only what a locked build needs (no installed packages, no keys): see <see cref="ReadSummaryAsync"/>.</summary>
+    public bool IsSummary { get; private init; }
+
+    /// <summary>
+    /// What a build from a lock file needs of the base (distribution, apt sources, directory symlinks), kept in
+    /// <paramref name="cacheDirectory"/> by the base manifest's digest so that an unchanged base is not read again.
+    /// </summary>
+    public static async Task<BaseImageFacts> ReadSummaryAsync(IImage image, string cacheDirectory, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(cacheDirectory, "bases", image.ManifestDescriptor.Digest.Hex + ".json");
+        if (File.Exists(path))
+        {
+            try
+            {
+                var summary = System.Text.Json.JsonSerializer.Deserialize<Summary>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+                if (summary is not null)
+                {
+                    return new BaseImageFacts(
+                        summary.OsRelease,
+                        [],
+                        [],
+                        summary.Symlinks,
+                        summary.AptSources.Select(s => new AptSource(new Uri(s[0]), s[1], s[2..])).ToArray())
+                    { IsSummary = true };
+                }
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException or UriFormatException or IndexOutOfRangeException)
+            {
+                // Rebuilt below.
+            }
+        }
+
+        var facts = await ReadAsync(image, cancellationToken).ConfigureAwait(false);
+        var record = new Summary(
+            new Dictionary<string, string>(facts.OsRelease, StringComparer.Ordinal),
+            new Dictionary<string, string>(facts.Symlinks, StringComparer.Ordinal),
+            facts.AptSources.Select(s => new[] { s.Uri.ToString(), s.Suite }.Concat(s.Components).ToArray()).ToArray());
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.Write(path, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record));
+        return facts;
+    }
+
     /// <summary>Reads the facts from <paramref name="image"/>'s layers, lower to upper, honouring whiteouts.</summary>
     public static async Task<BaseImageFacts> ReadAsync(IImage image, CancellationToken cancellationToken)
     {
@@ -303,4 +345,6 @@ public sealed class BaseImageFacts
 
         return fields;
     }
+
+    private sealed record Summary(Dictionary<string, string> OsRelease, Dictionary<string, string> Symlinks, string[][] AptSources);
 }

@@ -35,6 +35,9 @@ public static class OsPackageErrorCodes
 
     /// <summary>A .deb file is not a well-formed Debian binary package.</summary>
     public const string InvalidPackageFile = "CONTAINER8109";
+
+    /// <summary>Warning: packages with maintainer scripts (postinst ...) were added; the scripts are not run.</summary>
+    public const string MaintainerScriptsNotRun = "CONTAINER8110";
 }
 
 /// <summary>An OS package could not be resolved, fetched or laid out; <see cref="Code"/> is one of <see cref="OsPackageErrorCodes"/>.</summary>

@@ -69,7 +69,7 @@ public sealed class OsPackageInstaller : IDisposable
     /// <exception cref="OsPackageException">Any failure; the message names the package or the source.</exception>
     public async Task<OsPackageLayer> PlanAsync(OsPackageOptions options, IImage baseImage, string architecture, CancellationToken cancellationToken)
     {
-        var facts = await BaseImageFacts.ReadAsync(baseImage, cancellationToken).ConfigureAwait(false);
+        var facts = await BaseImageFacts.ReadSummaryAsync(baseImage, options.CacheDirectory, cancellationToken).ConfigureAwait(false);
         var distribution = facts.DistributionId ?? "debian";
         var sources = options.Sources.Count > 0 ? options.Sources : DefaultSources(facts);
         var requested = OsPackageLockFile.Describe(options.Requests);
@@ -92,6 +92,11 @@ public sealed class OsPackageInstaller : IDisposable
             else
             {
                 resolved = true;
+                if (facts.IsSummary)
+                {
+                    facts = await BaseImageFacts.ReadAsync(baseImage, cancellationToken).ConfigureAwait(false);
+                }
+
                 locked = await ResolveAsync(options, sources, facts, architecture, cancellationToken).ConfigureAwait(false);
                 var packages = new SortedDictionary<string, IReadOnlyList<LockedOsPackage>>(StringComparer.Ordinal);
                 if (lockFile is not null && lockFile.Requested.SequenceEqual(requested, StringComparer.Ordinal)
