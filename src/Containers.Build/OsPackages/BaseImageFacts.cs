@@ -40,7 +40,7 @@ public sealed class BaseImageFacts
     /// <summary>The installed packages.</summary>
     public IReadOnlyList<DebPackage> Installed { get; }
 
-    /// <summary>The apt key files: /usr/share/keyrings/*.gpg, /etc/apt/trusted.gpg.d/*.{gpg,asc}, /etc/apt/trusted.gpg.</summary>
+    /// <summary>The apt key files: /usr/share/keyrings/*.{gpg,pgp,asc}, /etc/apt/trusted.gpg.d/*.{gpg,asc}, /etc/apt/trusted.gpg.</summary>
     public IReadOnlyList<(string Name, byte[] Content)> KeyFiles { get; }
 
     /// <summary>Symbolic links of the base (path relative to the root -> target as stored) that lead to directories in common use.</summary>
@@ -212,7 +212,7 @@ public sealed class BaseImageFacts
         || (directoryLinksToo && path.Count(c => c == '/') <= 2);
 
     private static bool IsKeyFile(string path) =>
-        (path.StartsWith("usr/share/keyrings/", StringComparison.Ordinal) && path.EndsWith(".gpg", StringComparison.Ordinal))
+        (path.StartsWith("usr/share/keyrings/", StringComparison.Ordinal) && (path.EndsWith(".gpg", StringComparison.Ordinal) || path.EndsWith(".pgp", StringComparison.Ordinal) || path.EndsWith(".asc", StringComparison.Ordinal)))
         || (path.StartsWith("etc/apt/trusted.gpg.d/", StringComparison.Ordinal) && (path.EndsWith(".gpg", StringComparison.Ordinal) || path.EndsWith(".asc", StringComparison.Ordinal)))
         || path == "etc/apt/trusted.gpg";
 

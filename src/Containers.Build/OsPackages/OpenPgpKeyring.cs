@@ -30,8 +30,9 @@ public sealed class OpenPgpKeyring
     /// </summary>
     /// <param name="files">(name for messages, content) pairs.</param>
     /// <param name="description">Where the files came from, for messages.</param>
-    /// <exception cref="OsPackageException">A file holds no OpenPGP public key.</exception>
-    public static OpenPgpKeyring Load(IEnumerable<(string Name, byte[] Content)> files, string description)
+    /// <param name="skipUnreadable">True for a whole keyring directory (a base image's): a file that is not a keyring is passed over.</param>
+    /// <exception cref="OsPackageException">A file holds no OpenPGP public key (and <paramref name="skipUnreadable"/> is false).</exception>
+    public static OpenPgpKeyring Load(IEnumerable<(string Name, byte[] Content)> files, string description, bool skipUnreadable = false)
     {
         var bundles = new List<PgpPublicKeyRingBundle>();
         foreach (var (name, content) in files)
@@ -43,6 +44,11 @@ public sealed class OpenPgpKeyring
             }
             catch (Exception ex) when (ex is PgpException or IOException or ArgumentException or InvalidOperationException)
             {
+                if (skipUnreadable)
+                {
+                    continue;
+                }
+
                 throw new OsPackageException(OsPackageErrorCodes.InvalidConfiguration,
                     $"The key file '{name}' ({description}) is not an OpenPGP public keyring ({ex.Message}). Give a binary (.gpg) or ASCII-armored (.asc) export of the repository's public key, e.g. 'gpg --export KEYID > key.gpg'.");
             }

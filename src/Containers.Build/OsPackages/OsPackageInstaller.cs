@@ -164,7 +164,7 @@ public sealed class OsPackageInstaller : IDisposable
 
     private async Task<IReadOnlyList<LockedOsPackage>> ResolveAsync(OsPackageOptions options, IReadOnlyList<AptSource> sources, BaseImageFacts facts, string architecture, CancellationToken cancellationToken)
     {
-        var baseKeyring = new Lazy<OpenPgpKeyring>(() => OpenPgpKeyring.Load(facts.KeyFiles, "the base image's keyrings (/usr/share/keyrings, /etc/apt/trusted.gpg.d)"));
+        var baseKeyring = new Lazy<OpenPgpKeyring>(() => OpenPgpKeyring.Load(facts.KeyFiles, "the base image's keyrings (/usr/share/keyrings, /etc/apt/trusted.gpg.d)", skipUnreadable: true));
         var indexes = new List<AptIndex>();
         foreach (var source in sources)
         {

@@ -86,6 +86,7 @@ public static class ContainerErrorCodes
     public static string For(Exception exception) => exception switch
     {
         Containers.Build.SupplyChain.ImageRebaseException => RebaseRefused,
+        Containers.Build.OsPackages.OsPackageException osPackage => osPackage.Code,
         ContainerSettingsException settings when settings.Diagnostics.FirstOrDefault(d => d.IsError) is { } first => first.Code,
         DigestMismatchException => DigestMismatch,
         ImageReferenceFormatException => InvalidReference,
