@@ -98,6 +98,14 @@ else
   log "installed ${#missing[@]} package(s)"
 fi
 
+# The OS package tests (tests/Containers.TestSupport/LocalAptRepository.cs) build their repository from real bookworm
+# .debs that `apt-get download` fetches once into /var/cache/containers-sdk-tests/debs; that needs apt's package
+# lists, which a fresh image whose packages are all present may not have (no `apt-get update` ran above).
+if ! apt-cache show --no-all-versions curl fonts-dejavu-core >/dev/null 2>&1; then
+  log "apt's package lists do not know curl/fonts-dejavu-core (the OS package tests download them): apt-get update"
+  apt-get update -qq
+fi
+
 if registry_service_running; then
   log "stopping the packaged docker-registry service (tests start their own registries)"
   stop_registry_service

@@ -213,6 +213,15 @@ public sealed class OsPackageTests
 
         await repository.AddRebuiltVersionAsync("fonts-dejavu-core", oldVersion + "+rebuilt1", TestContext.CancellationToken);
         var requestsBefore = repository.RequestCount;
+
+        // The default: the lock covers the request, so it is used as is (no index read, the old version kept).
+        var kept = await installer.PlanAsync(options, s_base!, "amd64", TestContext.CancellationToken);
+        Assert.IsFalse(kept.Resolved);
+        Assert.IsFalse(kept.LockWritten);
+        Assert.AreEqual(oldVersion, kept.Packages.Single(p => p.Locked.Name == "fonts-dejavu-core").Locked.Version);
+        Assert.AreEqual(first.Plan, kept.Plan);
+
+        // Locked mode (CI): the same.
         var locked = await installer.PlanAsync(options with { LockedMode = true }, s_base!, "amd64", TestContext.CancellationToken);
         Assert.IsFalse(locked.Resolved);
         Assert.IsFalse(locked.LockWritten);
