@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Containers.Build.OsPackages;
 using Containers.Oci.Images;
 using Containers.Oci.Layers;
@@ -13,7 +14,7 @@ namespace Containers.Build.Tests.OsPackages;
 /// </summary>
 [TestClass]
 [DoNotParallelize]
-public sealed class OsPackageTests
+public sealed partial class OsPackageTests
 {
     private static readonly string[] Wanted = ["curl", "fonts-dejavu-core"];
     private static LocalAptRepository? s_repository;
@@ -197,6 +198,22 @@ public sealed class OsPackageTests
         {
             CollectionAssert.Contains(lines, $"{package.Locked.Name} {package.Locked.Version} {package.Locked.Architecture} installed");
         }
+
+        // The packages with maintainer scripts (named in the CONTAINER8110 warning) are those dpkg-deb -I shows scripts in.
+        var dpkgDeb = TestTools.Require("dpkg-deb", "dpkg");
+        var withScripts = new List<string>();
+        foreach (var package in layer.Packages)
+        {
+            var deb = Path.Combine(work, "b", "cache", "debs", package.Locked.Sha256 + ".deb");
+            Assert.IsTrue(File.Exists(deb), deb);
+            var info = await TestTools.RunCheckedAsync(dpkgDeb, ["-I", deb], cancellationToken: TestContext.CancellationToken);
+            if (MaintainerScriptLine().IsMatch(info.StandardOutput))
+            {
+                withScripts.Add(package.Locked.Name);
+            }
+        }
+
+        CollectionAssert.AreEqual(withScripts, layer.PackagesWithScripts.ToList());
     }
 
     [TestMethod]
@@ -267,6 +284,9 @@ public sealed class OsPackageTests
 
     private static OpenPgpKeyring RepositoryKeyring() =>
         OpenPgpKeyring.Load([(Repository.KeyFile, File.ReadAllBytes(Repository.KeyFile))], "the repository key");
+
+    [GeneratedRegex(@"^\s*\d+ bytes,\s+\d+ lines\s+\*?\s*(preinst|postinst|prerm|postrm|config)\s", RegexOptions.Multiline)]
+    private static partial Regex MaintainerScriptLine();
 
     private static void AssertCode(string code, Action action, string mentioned)
     {

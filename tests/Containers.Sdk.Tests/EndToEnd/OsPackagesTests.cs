@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Containers.Sdk.Tests.Infrastructure;
 using Containers.TestSupport;
 
@@ -47,6 +48,25 @@ public sealed partial class PublishContainerTests
         Assert.IsTrue(locked.Any(p => p.GetProperty("name").GetString() == "curl"), lockText);
         Assert.IsTrue(locked.All(p => p.GetProperty("sha256").GetString()!.Length == 64), lockText);
 
+        // The packages with maintainer scripts, as dpkg-deb -I shows them, are named in warning CONTAINER8110 (their scripts are not run).
+        var dpkgDeb = TestTools.Require("dpkg-deb", "dpkg");
+        var withScripts = new List<string>();
+        foreach (var package in locked)
+        {
+            var info = await TestTools.RunCheckedAsync(dpkgDeb, ["-I", Path.Combine(apt.Root, package.GetProperty("filename").GetString()!)], cancellationToken: TestContext.CancellationToken);
+            if (MaintainerScriptLine().IsMatch(info.StandardOutput))
+            {
+                withScripts.Add(package.GetProperty("name").GetString()!);
+            }
+        }
+
+        var warning = publish.StandardOutput.Split('\n').FirstOrDefault(l => l.Contains("CONTAINER8110", StringComparison.Ordinal));
+        Assert.AreEqual(withScripts.Count > 0, warning is not null, $"packages with scripts: [{string.Join(", ", withScripts)}]; warning: {warning}");
+        foreach (var name in withScripts)
+        {
+            Assert.Contains(name, warning!);
+        }
+
         var layout = Path.Combine(project.Directory, "layout");
         var bundle = await RuncRunner.UnpackAsync(layout, "1.0", project.Directory, TestContext.CancellationToken);
         var run = await RuncRunner.RunToCompletionAsync(bundle, TestContext.CancellationToken);
@@ -88,4 +108,7 @@ public sealed partial class PublishContainerTests
         Assert.DoesNotContain("   at ", refused.StandardOutput);
         Assert.DoesNotContain("refused", await File.ReadAllTextAsync(Path.Combine(layout, "index.json"), TestContext.CancellationToken), "nothing is published");
     }
+
+    [GeneratedRegex(@"^\s*\d+ bytes,\s+\d+ lines\s+\*?\s*(preinst|postinst|prerm|postrm|config)\s", RegexOptions.Multiline)]
+    private static partial Regex MaintainerScriptLine();
 }
