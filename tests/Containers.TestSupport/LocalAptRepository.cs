@@ -34,6 +34,7 @@ public sealed class LocalAptRepository : IAsyncDisposable
     private readonly Task _serving;
     private readonly string _gnupgHome;
     private int _requests;
+    private long _bytesServed;
 
     private LocalAptRepository(TemporaryDirectory directory, HttpListener listener, Uri uri, string gnupgHome)
     {
@@ -55,6 +56,9 @@ public sealed class LocalAptRepository : IAsyncDisposable
 
     /// <summary>The HTTP requests served so far.</summary>
     public int RequestCount => Volatile.Read(ref _requests);
+
+    /// <summary>The bytes of the response bodies served so far.</summary>
+    public long BytesServed => Interlocked.Read(ref _bytesServed);
 
     /// <summary>The pool directory the .debs are in.</summary>
     public string Pool => Path.Combine(Root, "pool", Component);
@@ -295,6 +299,7 @@ public sealed class LocalAptRepository : IAsyncDisposable
                     var bytes = await File.ReadAllBytesAsync(path);
                     response.ContentLength64 = bytes.Length;
                     await response.OutputStream.WriteAsync(bytes);
+                    Interlocked.Add(ref _bytesServed, bytes.Length);
                 }
                 catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
                 {
