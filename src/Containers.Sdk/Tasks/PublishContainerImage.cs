@@ -89,7 +89,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>The lock file; container-packages.lock.json in the project directory when empty.</summary>
     public string? ContainerOsPackagesLockFile { get; set; }
 
-    /// <summary>true: fail (CONTAINER8108) instead of writing a lock file that would change.</summary>
+    /// <summary>true: fail (CONTAINER8128) instead of writing a lock file that would change.</summary>
     public string? ContainerOsPackagesLockedMode { get; set; }
 
     /// <summary>true: resolve from the sources again even when the lock file covers the request.</summary>

@@ -199,7 +199,7 @@ public sealed partial class OsPackageTests
             CollectionAssert.Contains(lines, $"{package.Locked.Name} {package.Locked.Version} {package.Locked.Architecture} installed");
         }
 
-        // The packages with maintainer scripts (named in the CONTAINER8110 warning) are those dpkg-deb -I shows scripts in.
+        // The packages with maintainer scripts (named in the CONTAINER8130 warning) are those dpkg-deb -I shows scripts in.
         var dpkgDeb = TestTools.Require("dpkg-deb", "dpkg");
         var withScripts = new List<string>();
         foreach (var package in layer.Packages)

@@ -48,7 +48,7 @@ public sealed partial class PublishContainerTests
         Assert.IsTrue(locked.Any(p => p.GetProperty("name").GetString() == "curl"), lockText);
         Assert.IsTrue(locked.All(p => p.GetProperty("sha256").GetString()!.Length == 64), lockText);
 
-        // The packages with maintainer scripts, as dpkg-deb -I shows them, are named in warning CONTAINER8110 (their scripts are not run).
+        // The packages with maintainer scripts, as dpkg-deb -I shows them, are named in warning CONTAINER8130 (their scripts are not run).
         var dpkgDeb = TestTools.Require("dpkg-deb", "dpkg");
         var withScripts = new List<string>();
         foreach (var package in locked)
@@ -60,7 +60,7 @@ public sealed partial class PublishContainerTests
             }
         }
 
-        var warning = publish.StandardOutput.Split('\n').FirstOrDefault(l => l.Contains("CONTAINER8110", StringComparison.Ordinal));
+        var warning = publish.StandardOutput.Split('\n').FirstOrDefault(l => l.Contains("CONTAINER8130", StringComparison.Ordinal));
         Assert.AreEqual(withScripts.Count > 0, warning is not null, $"packages with scripts: [{string.Join(", ", withScripts)}]; warning: {warning}");
         foreach (var name in withScripts)
         {
@@ -103,7 +103,7 @@ public sealed partial class PublishContainerTests
         await File.WriteAllTextAsync(project.ProjectFile, projectText.Replace(apt.KeyFile, otherKey, StringComparison.Ordinal), TestContext.CancellationToken);
         var refused = await PublishAsync(project, "ContainerOsPackagesForceResolve=true", "ContainerImageTag=refused");
         Assert.AreNotEqual(0, refused.ExitCode);
-        Assert.Contains("CONTAINER8104", refused.StandardOutput);
+        Assert.Contains("CONTAINER8124", refused.StandardOutput);
         Assert.Contains(apt.Uri.ToString().TrimEnd('/'), refused.StandardOutput);
         Assert.DoesNotContain("   at ", refused.StandardOutput);
         Assert.DoesNotContain("refused", await File.ReadAllTextAsync(Path.Combine(layout, "index.json"), TestContext.CancellationToken), "nothing is published");
