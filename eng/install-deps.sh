@@ -28,6 +28,10 @@ readonly REQUIRED_PACKAGES=(
   uidmap            # newuidmap/newgidmap for podman
   python3
   nodejs            # runs eng/sigstore/verify.js: npm's @sigstore/verify checks our signature bundles
+  dpkg-dev          # dpkg-scanpackages: indexes the local apt repository of the OS package tests
+  apt-utils         # apt-ftparchive: writes that repository's Release
+  gnupg             # gpg: signs it (InRelease, Release.gpg) with a throwaway key
+  xz-utils          # xz: compresses its Packages index
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -110,6 +114,14 @@ if [[ "$(cat "$sigstore_js_dir/node_modules/@sigstore/verify/package.json" 2>/de
   mkdir -p "$sigstore_js_dir"
   [[ -f "$sigstore_js_dir/package.json" ]] || printf '{"name":"containers-sdk-sigstore-js","private":true}\n' >"$sigstore_js_dir/package.json"
   npm install --prefix "$sigstore_js_dir" --no-audit --no-fund --loglevel=error "@sigstore/verify@$sigstore_js_version" >&2
+fi
+
+# The OS package tests (tests/Containers.TestSupport/LocalAptRepository.cs) build their repository from real bookworm
+# .debs that `apt-get download` fetches once into /var/cache/containers-sdk-tests/debs; that needs apt's package
+# lists, which a fresh image whose packages are all present may not have (no `apt-get update` ran above).
+if ! apt-cache show --no-all-versions curl fonts-dejavu-core >/dev/null 2>&1; then
+  log "apt's package lists do not know curl/fonts-dejavu-core (the OS package tests download them): apt-get update"
+  apt-get update -qq
 fi
 
 if registry_service_running; then

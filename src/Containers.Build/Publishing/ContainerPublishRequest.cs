@@ -78,6 +78,9 @@ public sealed record ContainerPublishRequest
     /// </summary>
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
+    /// <summary>Debian packages to add as the os-packages layer between the base's layers and the app's; null adds none.</summary>
+    public OsPackages.OsPackageOptions? OsPackages { get; init; }
+
     /// <summary>Generate an SBOM per image and attach it (registry referrer, layout referrer, file beside a tarball); null generates none.</summary>
     public ContainerSbomOptions? Sbom { get; init; }
 

@@ -88,7 +88,14 @@ public sealed record PublishedSbom(string RuntimeIdentifier, Descriptor Subject,
 /// <param name="ConfigJson">The exact config JSON.</param>
 /// <param name="ManifestJson">The exact manifest JSON.</param>
 /// <param name="Layers">Its layers, base first.</param>
-public sealed record PublishedImageInfo(string RuntimeIdentifier, Digest ManifestDigest, Digest ConfigDigest, string ConfigJson, string ManifestJson, IReadOnlyList<PublishedLayerInfo> Layers);
+public sealed record PublishedImageInfo(string RuntimeIdentifier, Digest ManifestDigest, Digest ConfigDigest, string ConfigJson, string ManifestJson, IReadOnlyList<PublishedLayerInfo> Layers)
+{
+    /// <summary>The Debian packages of the image's os-packages layer (ContainerOsPackage), sorted by name.</summary>
+    public IReadOnlyList<OsPackages.InstalledOsPackage> OsPackages { get; init; } = [];
+
+    /// <summary>Those of <see cref="OsPackages"/> that have maintainer scripts, which were not run.</summary>
+    public IReadOnlyList<string> OsPackagesWithScripts { get; init; } = [];
+}
 
 /// <summary>One layer of a published image.</summary>
 /// <param name="Name">The app layer's name (<c>packages</c>, <c>app</c>, ...), or <c>base</c>.</param>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Containers.Build.OsPackages;
 using Containers.Build.Publishing.Building;
 using Containers.Build.Publishing.Sboms;
 using Containers.Build.Publishing.Signatures;
@@ -94,7 +95,8 @@ public sealed class ContainerPublisher
         try
         {
             var sboms = new SbomPublisher(Report);
-            var builder = new AppImageBuilder(registry, sboms, Report);
+            using var osPackages = request.OsPackages is { } osPackageOptions ? new OsPackageInstaller(OsPackageHttp.Value, osPackageOptions.CacheDirectory, Report) : null;
+            var builder = new AppImageBuilder(registry, sboms, Report, osPackages);
             var images = new List<BuiltAppImage>();
             foreach (var target in request.Targets)
             {
@@ -340,6 +342,9 @@ public sealed class ContainerPublisher
 
         return probe.ExecutablePath;
     }
+
+    // One client for the process: apt repositories are plain HTTP(S) file servers, and MSBuild nodes live long.
+    private static readonly Lazy<HttpClient> OsPackageHttp = new(() => new HttpClient { Timeout = TimeSpan.FromMinutes(5) });
 
     private void Report(string message) => _progress?.Report(new PublishProgress(message));
 }

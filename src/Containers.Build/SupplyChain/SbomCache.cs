@@ -92,6 +92,7 @@ public static class SbomCache
         Add(request.BaseImageDigest?.ToString());
         Add(string.Join("\n", request.BaseImageEnvironment));
         Add(request.Created.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        Add(string.Join("\n", request.OsPackages.Select(p => p.PackageUrl + " " + p.Sha256)));
         AddFile(request.DepsFilePath);
         AddFile(request.RuntimeConfigFilePath);
         return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant()[..32];

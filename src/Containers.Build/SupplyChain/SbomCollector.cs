@@ -107,6 +107,16 @@ public static class SbomCollector
             relationships.Add(new SbomRelationship(applicationKey, "DEPENDS_ON", runtime.Key));
         }
 
+        foreach (var package in request.OsPackages)
+        {
+            components.Add(new SbomComponent(Key("OsPackage", package.Name, package.Version), SbomComponentKind.OsPackage, package.Name, package.Version)
+            {
+                Purl = package.PackageUrl,
+                Digest = Digest.TryParse("sha256:" + package.Sha256, out var debDigest) ? debDigest : null,
+                SourcePackage = package.SourcePackage,
+            });
+        }
+
         foreach (var component in components)
         {
             relationships.Add(new SbomRelationship(imageKey, "CONTAINS", component.Key));

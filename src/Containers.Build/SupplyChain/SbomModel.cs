@@ -65,6 +65,9 @@ public enum SbomComponentKind
 
     /// <summary>The base image.</summary>
     BaseImage,
+
+    /// <summary>A Debian package added by ContainerOsPackage (the os-packages layer).</summary>
+    OsPackage,
 }
 
 /// <summary>One component of an SBOM.</summary>
@@ -89,8 +92,11 @@ public sealed record SbomComponent(string Key, SbomComponentKind Kind, string Na
     /// <summary>The SHA-512 of the .nupkg, lower-case hex.</summary>
     public string? Sha512 { get; init; }
 
-    /// <summary>The digest of an image component.</summary>
+    /// <summary>The digest of an image component, or the SHA-256 of an OS package's .deb.</summary>
     public Digest? Digest { get; init; }
+
+    /// <summary>For an OS package: the source package it was built from, <c>name version</c>.</summary>
+    public string? SourcePackage { get; init; }
 }
 
 /// <summary>A relationship between two components.</summary>

@@ -42,9 +42,20 @@ public sealed record SbomRequest
     /// <summary>The base image's environment (<c>NAME=value</c>); DOTNET_VERSION and ASPNET_VERSION give the runtime versions.</summary>
     public IReadOnlyList<string> BaseImageEnvironment { get; init; } = [];
 
+    /// <summary>The Debian packages of the image's os-packages layer.</summary>
+    public IReadOnlyList<SbomOsPackage> OsPackages { get; init; } = [];
+
     /// <summary>The build timestamp, written as the document's creation time.</summary>
     public required DateTimeOffset Created { get; init; }
 
     /// <summary>The Containers.Sdk version named as the creating tool.</summary>
     public string ToolVersion { get; init; } = typeof(SbomRequest).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 }
+
+/// <summary>A Debian package of the os-packages layer, as an SBOM lists it.</summary>
+/// <param name="Name">The package name.</param>
+/// <param name="Version">The version.</param>
+/// <param name="PackageUrl">Its package URL: <c>pkg:deb/debian/curl@7.88.1-10+deb12u8?arch=amd64</c>.</param>
+/// <param name="Sha256">The .deb's SHA-256 (hex).</param>
+/// <param name="SourcePackage">The source package, <c>name version</c>.</param>
+public sealed record SbomOsPackage(string Name, string Version, string PackageUrl, string Sha256, string SourcePackage);

@@ -112,6 +112,11 @@ public static class SbomWriter
             json.WriteEndArray();
         }
 
+        if (component.SourcePackage is not null)
+        {
+            json.WriteString("sourceInfo", "built from the Debian source package " + component.SourcePackage);
+        }
+
         json.WriteString("licenseConcluded", "NOASSERTION");
         json.WriteString("licenseDeclared", component.LicenseExpression ?? "NOASSERTION");
         if (component.LicenseExpression is null && component.LicenseUrl is not null)
@@ -267,6 +272,16 @@ public static class SbomWriter
         if (component.Purl is not null)
         {
             json.WriteString("purl", component.Purl);
+        }
+
+        if (component.SourcePackage is not null)
+        {
+            json.WriteStartArray("properties");
+            json.WriteStartObject();
+            json.WriteString("name", "containers-sdk:deb:source");
+            json.WriteString("value", component.SourcePackage);
+            json.WriteEndObject();
+            json.WriteEndArray();
         }
 
         json.WriteEndObject();

@@ -109,6 +109,7 @@ public static class ContainerErrorCodes
             Containers.Build.SupplyChain.Signing.SigningFailure.PolicyRefused => BaseImagePolicyRefused,
             _ => VerificationFailed,
         },
+        Containers.Build.OsPackages.OsPackageException osPackage => osPackage.Code,
         ContainerSettingsException settings when settings.Diagnostics.FirstOrDefault(d => d.IsError) is { } first => first.Code,
         DigestMismatchException => DigestMismatch,
         ImageReferenceFormatException => InvalidReference,

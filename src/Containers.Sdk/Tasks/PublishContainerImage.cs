@@ -1,6 +1,7 @@
 using System.Globalization;
 using Containers.Build.Configuration;
 using Containers.Build.Layering;
+using Containers.Build.OsPackages;
 using Containers.Build.Publishing;
 using Containers.Build.Reproducibility;
 using Containers.Build.SupplyChain;
@@ -99,6 +100,25 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>The SOURCE_DATE_EPOCH environment variable (seconds since 1970), when set.</summary>
     public string? SourceDateEpoch { get; set; }
 
+    /// <summary>Debian packages to add (ItemSpec: the package name; metadata Version: an exact version).</summary>
+    public ITaskItem[] ContainerOsPackage { get; set; } = [];
+
+    /// <summary>apt sources (ItemSpec: the repository URL; metadata Suite, Components, KeyFile); none: the base image's own.</summary>
+    public ITaskItem[] ContainerOsPackageSource { get; set; } = [];
+
+    /// <summary>The lock file; container-packages.lock.json in the project directory when empty.</summary>
+    public string? ContainerOsPackagesLockFile { get; set; }
+
+    /// <summary>true: fail (CONTAINER8128) instead of writing a lock file that would change.</summary>
+    public string? ContainerOsPackagesLockedMode { get; set; }
+
+    /// <summary>true: resolve from the sources again even when the lock file covers the request.</summary>
+    public string? ContainerOsPackagesForceResolve { get; set; }
+
+    /// <summary>Where .debs, unpacked packages and verified indexes are cached.</summary>
+    public string? ContainerOsPackagesCacheDirectory { get; set; }
+
+
     /// <summary>The manifest (one RID) or one item per image of the index: metadata Manifest, Configuration, ManifestDigest, ConfigDigest, ManifestMediaType, RuntimeIdentifier.</summary>
     [Output] public ITaskItem[] GeneratedContainers { get; private set; } = [];
 
@@ -176,6 +196,16 @@ public sealed class PublishContainerImage : ContainerSettingsTask
                 OutputDirectory = NullIfEmpty(ContainerSigningOutputDirectory) is { } signingDirectory ? Path.GetFullPath(signingDirectory, ProjectDirectory) : null,
             }
             : null;
+        OsPackageOptions? osPackages = null;
+        if (ContainerOsPackage.Length > 0)
+        {
+            osPackages = OsPackageSettings();
+            if (osPackages is null)
+            {
+                return false;
+            }
+        }
+
         var timestamp = BuildTimestamp.Resolve(ProjectDirectory, NullIfEmpty(SourceDateEpoch));
         var composeFindings = new List<ContainerDiagnostic>();
         void Report(ContainerDiagnostic diagnostic)
@@ -211,6 +241,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             Sbom = sbom,
             Signing = signing,
             BaseImagePolicy = basePolicy,
+            OsPackages = osPackages,
         };
 
         var referencesFile = NullIfEmpty(ContainerImageReferencesFile) is { } file ? Path.GetFullPath(file, ProjectDirectory) : null;
@@ -230,6 +261,12 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         var result = publisher.PublishAsync(request, cancellationToken).GetAwaiter().GetResult();
 
         LogDiagnostics(composeFindings);
+        var withScripts = result.Images.SelectMany(i => i.OsPackagesWithScripts).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (withScripts.Length > 0)
+        {
+            LogCodedWarning(OsPackageErrorCodes.MaintainerScriptsNotRun, $"ContainerOsPackage: {string.Join(", ", withScripts)} {(withScripts.Length == 1 ? "has" : "have")} maintainer scripts, which are not run in the os-packages layer (their files are in place; what a postinst would set up is not). Check that the app does not depend on it, or use a base image that has the package installed.");
+        }
+
         ReportOutputs(result, destination);
         LogSummary(result, destination);
         if (referencesFile is not null)
@@ -271,6 +308,58 @@ public sealed class PublishContainerImage : ContainerSettingsTask
         Add("ContainerLabel", string.Join(';', settings.Labels.Select(l => l.Name + "=" + l.Value)));
         return properties;
     }
+
+    private OsPackageOptions? OsPackageSettings()
+    {
+        var requests = new List<OsPackageRequest>();
+        foreach (var item in ContainerOsPackage)
+        {
+            var name = item.ItemSpec.Trim();
+            var version = NullIfEmpty(item.GetMetadata("Version"))?.Trim();
+            if (!IsDebianPackageName(name))
+            {
+                LogCodedError(OsPackageErrorCodes.InvalidConfiguration, $"ContainerOsPackage '{item.ItemSpec}' is not a Debian package name (lowercase letters, digits, '+', '-', '.'; at least two characters, starting with a letter or digit), e.g. <ContainerOsPackage Include=\"libgdiplus\" />.");
+                return null;
+            }
+
+            if (version is not null && !DebianVersion.TryParse(version, out _))
+            {
+                LogCodedError(OsPackageErrorCodes.InvalidConfiguration, $"ContainerOsPackage '{name}' has Version='{version}', which is not a Debian version ([epoch:]upstream[-revision], e.g. 7.88.1-10+deb12u8); fix it or remove the Version.");
+                return null;
+            }
+
+            requests.Add(new OsPackageRequest(name, version));
+        }
+
+        var sources = new List<AptSource>();
+        foreach (var item in ContainerOsPackageSource)
+        {
+            var suite = item.GetMetadata("Suite").Trim();
+            var components = item.GetMetadata("Components").Split([' ', ';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (!Uri.TryCreate(item.ItemSpec.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || suite.Length == 0 || components.Length == 0)
+            {
+                LogCodedError(OsPackageErrorCodes.InvalidConfiguration, $"ContainerOsPackageSource '{item.ItemSpec}' needs an http(s) repository URL as Include, a Suite and Components, e.g. <ContainerOsPackageSource Include=\"https://archive.example/debian\" Suite=\"bookworm\" Components=\"main\" KeyFile=\"keys/archive.gpg\" />.");
+                return null;
+            }
+
+            var keyFile = NullIfEmpty(item.GetMetadata("KeyFile"))?.Trim() is { } key ? Path.GetFullPath(key, ProjectDirectory) : null;
+            sources.Add(new AptSource(uri, suite, components, keyFile));
+        }
+
+        return new OsPackageOptions(
+            requests,
+            sources,
+            Path.GetFullPath(NullIfEmpty(ContainerOsPackagesLockFile) ?? OsPackageLockFile.FileName, ProjectDirectory),
+            NullIfEmpty(ContainerOsPackagesCacheDirectory) is { } cache ? Path.GetFullPath(cache, ProjectDirectory) : Path.Combine(Path.GetTempPath(), "containers-sdk", "os-packages"),
+            IsTrue(ContainerOsPackagesLockedMode),
+            IsTrue(ContainerOsPackagesForceResolve));
+    }
+
+    private static bool IsTrue(string? value) => string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsDebianPackageName(string name) =>
+        name.Length >= 2 && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
+        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '+' or '-' or '.');
 
     private ContainerDestination? ChooseDestination(ResolvedContainerSettings settings, int imageCount)
     {

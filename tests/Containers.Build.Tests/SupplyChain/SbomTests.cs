@@ -199,6 +199,31 @@ public sealed partial class SbomTests
     }
 
     [TestMethod]
+    public void Os_packages_are_deb_components_with_their_checksum_and_source_package_in_both_formats()
+    {
+        const string Purl = "pkg:deb/debian/curl@7.88.1-10+deb12u8?arch=amd64";
+        var sha256 = new string('a', 64);
+        var request = Request() with { OsPackages = [new SbomOsPackage("curl", "7.88.1-10+deb12u8", Purl, sha256, "curl 7.88.1-10+deb12u8")] };
+
+        var (schema, options) = LoadCycloneDxSchema();
+        var bom = JsonNode.Parse(SbomWriter.Generate(request, SbomFormat.CycloneDx))!;
+        var result = schema.Evaluate(bom, options);
+        Assert.IsTrue(result.IsValid, string.Join("\n", (result.Details ?? []).Where(d => d.HasErrors).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+        var component = bom["components"]!.AsArray().Single(c => (string?)c!["purl"] == Purl)!;
+        Assert.AreEqual("curl", (string?)component["name"]);
+        Assert.AreEqual("7.88.1-10+deb12u8", (string?)component["version"]);
+        Assert.AreEqual(sha256, (string?)component["hashes"]![0]!["content"]);
+        Assert.AreEqual("containers-sdk:deb:source", (string?)component["properties"]![0]!["name"]);
+        Assert.AreEqual("curl 7.88.1-10+deb12u8", (string?)component["properties"]![0]!["value"]);
+
+        var spdx = JsonNode.Parse(SbomWriter.Generate(request, SbomFormat.Spdx))!;
+        var package = spdx["packages"]!.AsArray().Single(p => (string?)p!["name"] == "curl")!;
+        Assert.AreEqual("built from the Debian source package curl 7.88.1-10+deb12u8", (string?)package["sourceInfo"]);
+        Assert.AreEqual(Purl, (string?)package["externalRefs"]!.AsArray().Single(r => (string?)r!["referenceType"] == "purl")!["referenceLocator"]);
+        Assert.AreEqual(sha256, (string?)package["checksums"]!.AsArray().Single(c => (string?)c!["algorithm"] == "SHA256")!["checksumValue"]);
+    }
+
+    [TestMethod]
     public void The_cache_reuses_an_SBOM_made_from_the_same_inputs_and_remakes_it_when_dependencies_change()
     {
         var cache = Path.Combine(_root, "cache");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Containers.Build.Layering;
+using Containers.Build.OsPackages;
 using Containers.Build.Publishing.Sboms;
 using Containers.Build.Publishing.Transfers;
 using Containers.Build.Reproducibility;
@@ -31,14 +32,13 @@ internal sealed record BuiltAppImage(Image Image, PublishedImageInfo Info, Task<
 /// the layer cache when there is one), and composes config, history and annotations over the base's. Writes
 /// nothing to the destination; that is <see cref="ContainerPublisher"/>'s part.
 /// </summary>
-internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sboms, Action<string> report)
+internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sboms, Action<string> report, OsPackageInstaller? osPackages = null)
 {
     /// <summary>Builds the image for <paramref name="target"/>; its layers go to <paramref name="cache"/>, or to <paramref name="temporaryLayers"/> without one.</summary>
     public async Task<BuiltAppImage> BuildAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
     {
         var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
         var baseImage = await LoadBaseImageAsync(request, platform, cancellationToken).ConfigureAwait(false);
-        var making = SbomPublisher.StartMaking(request, target, baseImage, timestamp, cancellationToken);
         var format = request.Format ?? MediaTypes.FormatOf(baseImage.Manifest.MediaType ?? baseImage.ManifestDescriptor.MediaType);
         var options = new LayerWriteOptions
         {
@@ -47,9 +47,26 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
             Timestamp = timestamp.Value,
         };
 
+        // The OS packages come first: the SBOM lists them, and their layer sits right on the base.
+        var appLayers = new List<(string Name, ILayer Layer, bool FromCache)>();
+        OsPackageLayer? osPackageLayer = null;
+        if (request.OsPackages is { } osPackageOptions && osPackages is not null && osPackageOptions.Requests.Count > 0)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            osPackageLayer = await osPackages.PlanAsync(osPackageOptions, baseImage, DebianArchitecture(platform, target.RuntimeIdentifier), cancellationToken).ConfigureAwait(false);
+            var planned = stopwatch.ElapsedMilliseconds;
+            var (layer, fromCache) = cache is not null
+                ? await cache.GetOrBuildAsync(osPackageLayer.Plan, options, cancellationToken).ConfigureAwait(false)
+                : (await LayerWriter.WriteToDirectoryAsync(osPackageLayer.Plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
+            report($"Layer '{OsPackageInstaller.LayerName}' ({osPackageLayer.Packages.Count} packages{(osPackageLayer.Resolved ? ", resolved" : ", from the lock file")} in {planned} ms): {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds - planned} ms")}.");
+            appLayers.Add((OsPackageInstaller.LayerName, layer, fromCache));
+        }
+
+        var osPackageList = osPackageLayer?.Packages.Select(p => new SupplyChain.SbomOsPackage(p.Locked.Name, p.Locked.Version, p.PackageUrl, p.Locked.Sha256, $"{p.Locked.SourcePackage} {p.Locked.SourceVersion}")).ToArray() ?? [];
+        var making = SbomPublisher.StartMaking(request, target, baseImage, timestamp, osPackageList, cancellationToken);
+
         var workingDirectory = "/" + request.WorkingDirectory.Trim('/') + "/";
         var groups = PublishLayering.Split(target.PublishDirectory, request.ApplicationName, request.CustomLayers);
-        var appLayers = new List<(string Name, ILayer Layer, bool FromCache)>();
         foreach (var group in groups)
         {
             var plan = LayerPlan.Empty;
@@ -87,7 +104,11 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
             image.Manifest.Config.Digest,
             Encoding.UTF8.GetString(image.ConfigBytes.Span),
             Encoding.UTF8.GetString(image.ManifestBytes.Span),
-            layerInfos);
+            layerInfos)
+        {
+            OsPackages = osPackageLayer?.Packages ?? [],
+            OsPackagesWithScripts = osPackageLayer?.PackagesWithScripts ?? [],
+        };
         // Not awaited here: the image's blobs can go up while the SBOM is still being made.
         var sbom = making is null ? null : sboms.FinishAsync(making, request.Sbom!.Format, target.RuntimeIdentifier, image.ManifestDescriptor);
         return new BuiltAppImage(image, info, sbom) { BaseDigest = baseImage.ManifestDescriptor.Digest };
@@ -116,6 +137,24 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
 
         return annotations;
     }
+
+    /// <summary>The Debian architecture of <paramref name="platform"/> (Go's names for most, Debian's own for the rest).</summary>
+    /// <exception cref="OsPackageException">A platform Debian has no architecture for.</exception>
+    internal static string DebianArchitecture(Platform platform, string runtimeIdentifier) => (platform.Architecture, platform.Variant) switch
+    {
+        ("amd64", _) => "amd64",
+        ("arm64", _) => "arm64",
+        ("arm", "v5") => "armel",
+        ("arm", _) => "armhf",
+        ("386", _) => "i386",
+        ("ppc64le", _) => "ppc64el",
+        ("s390x", _) => "s390x",
+        ("riscv64", _) => "riscv64",
+        ("mips64le", _) => "mips64el",
+        ("loong64", _) => "loong64",
+        _ => throw new OsPackageException(OsPackageErrorCodes.ArchitectureNotAvailable,
+            $"ContainerOsPackage: the runtime identifier '{runtimeIdentifier}' ({platform.Architecture}) has no Debian architecture; drop it from ContainerRuntimeIdentifiers or remove the OS packages."),
+    };
 
     private async Task<IImage> LoadBaseImageAsync(ContainerPublishRequest request, Platform platform, CancellationToken cancellationToken)
     {

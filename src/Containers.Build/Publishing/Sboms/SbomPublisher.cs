@@ -28,8 +28,8 @@ internal sealed class SbomPublisher(Action<string> report)
     /// The SBOM needs the base but not the image (the referrer's subject names the manifest, so the document
     /// does not), so it can be made while the layers are written.
     /// </summary>
-    public static Task<MadeSbom>? StartMaking(ContainerPublishRequest request, ContainerPublishTarget target, IImage baseImage, BuildTimestamp timestamp, CancellationToken cancellationToken) =>
-        request.Sbom is { } options ? Task.Run(() => Make(request, target, baseImage, timestamp, options), cancellationToken) : null;
+    public static Task<MadeSbom>? StartMaking(ContainerPublishRequest request, ContainerPublishTarget target, IImage baseImage, BuildTimestamp timestamp, IReadOnlyList<SbomOsPackage> osPackages, CancellationToken cancellationToken) =>
+        request.Sbom is { } options ? Task.Run(() => Make(request, target, baseImage, timestamp, options, osPackages), cancellationToken) : null;
 
     /// <summary>Waits for the document and ties it to the image manifest it describes.</summary>
     public async Task<PublishedSbom> FinishAsync(Task<MadeSbom> making, SbomFormat format, string runtimeIdentifier, Descriptor subject)
@@ -112,7 +112,7 @@ internal sealed class SbomPublisher(Action<string> report)
 
     // No image digest in the document: the SBOM then only changes when dependencies, runtimes, base or timestamp
     // do, and an unchanged one is reused from the output directory and never uploaded again.
-    private static MadeSbom Make(ContainerPublishRequest request, ContainerPublishTarget target, IImage baseImage, BuildTimestamp timestamp, ContainerSbomOptions options)
+    private static MadeSbom Make(ContainerPublishRequest request, ContainerPublishTarget target, IImage baseImage, BuildTimestamp timestamp, ContainerSbomOptions options, IReadOnlyList<SbomOsPackage> osPackages)
     {
         var stopwatch = Stopwatch.StartNew();
         var (content, reused) = SbomCache.GetOrGenerate(
@@ -128,6 +128,7 @@ internal sealed class SbomPublisher(Action<string> report)
                 BaseImageName = request.BaseImage.ToString(),
                 BaseImageDigest = baseImage.ManifestDescriptor.Digest,
                 BaseImageEnvironment = baseImage.Config.Config?.Env ?? [],
+                OsPackages = osPackages,
                 Created = timestamp.Value,
             },
             options.Format,
