@@ -13,7 +13,7 @@ public sealed partial class PublishContainerTests
 
         // A fresh CI user: XDG_DATA_HOME (or ~/.local/share) not made yet. The cache must not fall back to a relative path.
         var result = await project.DotnetAsync(
-            ["msbuild", project.ProjectFile, "-restore", "-nologo", "-getProperty:ContainerLayerCacheDirectory"],
+            ["msbuild", project.ProjectFile, "-restore", "-nologo", "-t:ComputeContainerBaseImage", "-getProperty:ContainerLayerCacheDirectory"],
             new Dictionary<string, string> { ["ContainerLayerCacheDirectory"] = "", ["XDG_DATA_HOME"] = dataHome },
             TestContext.CancellationToken);
 
