@@ -31,6 +31,7 @@ public sealed class ContainerPublisher
 {
     private readonly RegistryClientOptions _registryOptions;
     private readonly IProgress<PublishProgress>? _progress;
+    private readonly object _reportGate = new();
 
     /// <summary>Creates a publisher.</summary>
     /// <param name="registryOptions">How to reach registries (credentials, insecure hosts, retries); the publisher owns the client it makes from them.</param>
@@ -79,12 +80,24 @@ public sealed class ContainerPublisher
         try
         {
             var sboms = new SbomPublisher(Report);
-            var builder = new AppImageBuilder(registry, sboms, Report);
-            var images = new List<BuiltAppImage>();
-            foreach (var target in request.Targets)
+            // Every runtime identifier at once; their layers share one bound of concurrent writes, and a layer two of
+            // them have in common (same paths and content) is written once through the layer cache.
+            using var layerSlots = new SemaphoreSlim(AppImageBuilder.LayerConcurrency);
+            var builder = new AppImageBuilder(registry, sboms, layerSlots, Report);
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var building = request.Targets.Select(async target =>
             {
-                images.Add(await builder.BuildAsync(request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
-            }
+                try
+                {
+                    return await builder.BuildAsync(request, target, timestamp, cache, temporaryLayers, failed.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }).ToArray();
+            var images = (await AppImageBuilder.WhenAllOrFirstFailure(building, cancellationToken).ConfigureAwait(false)).ToList();
 
             var result = await WriteAsync(registry, transfers, sboms, request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
             if (request.Sbom?.OutputDirectory is { } sbomDirectory)
@@ -311,5 +324,15 @@ public sealed class ContainerPublisher
         return probe.ExecutablePath;
     }
 
-    private void Report(string message) => _progress?.Report(new PublishProgress(message));
+    // Layers and runtime identifiers report from several threads; the receiver (an MSBuild logger) gets one at a time.
+    private void Report(string message)
+    {
+        if (_progress is { } progress)
+        {
+            lock (_reportGate)
+            {
+                progress.Report(new PublishProgress(message));
+            }
+        }
+    }
 }

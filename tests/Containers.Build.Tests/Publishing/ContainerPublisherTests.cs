@@ -131,6 +131,38 @@ public sealed class ContainerPublisherTests
     }
 
     [TestMethod]
+    public async Task Two_runtime_identifiers_built_at_once_write_a_layer_they_have_in_common_once()
+    {
+        var baseLayout = await MakeBaseLayoutAsync();
+        var work = Temp("multi-shared");
+        var cache = Path.Combine(Temp("cache"), "layers");
+        var x64 = PublishFixture.MakePublishDirectory(work, "x64");
+        var arm64 = PublishFixture.MakePublishDirectory(work, "arm64");
+        File.WriteAllText(Path.Combine(arm64, "App.dll"), "app code built for arm64");
+        var output = Path.Combine(work, "out");
+        var request = PublishFixture.Request(x64, work, new ContainerDestination.OciLayoutDirectory(output, "app") { Tags = ["multi"] }, ImageReference.Parse("localhost/base:multiarch"), baseLayout, cache) with
+        {
+            Targets = [new("linux-x64", x64), new("linux-arm64", arm64)],
+        };
+
+        var result = await Publisher().PublishAsync(request, TestContext.CancellationToken);
+
+        var x64Layers = result.Images[0].Layers.Where(l => l.Name != "base").ToDictionary(l => l.Name);
+        var armLayers = result.Images[1].Layers.Where(l => l.Name != "base").ToDictionary(l => l.Name);
+        CollectionAssert.AreEquivalent(x64Layers.Keys, armLayers.Keys);
+        Assert.AreNotEqual(x64Layers["app"].Digest, armLayers["app"].Digest, "the app layers differ");
+        foreach (var name in x64Layers.Keys.Where(n => n != "app"))
+        {
+            Assert.AreEqual(x64Layers[name].Digest, armLayers[name].Digest, name);
+            Assert.AreEqual(1, new[] { x64Layers[name], armLayers[name] }.Count(l => !l.FromCache), $"the '{name}' layer is written once for both runtime identifiers");
+        }
+
+        Assert.IsTrue(!x64Layers["app"].FromCache && !armLayers["app"].FromCache, "each app layer is written");
+        var index = await OciLayout.Open(output).ReadIndexAsync("multi", TestContext.CancellationToken);
+        CollectionAssert.AreEqual(new[] { "linux/amd64", "linux/arm64/v8" }, index.Index.Manifests.Select(m => m.Platform!.ToString()).ToArray(), "the index keeps the runtime identifiers' order");
+    }
+
+    [TestMethod]
     [DataRow(RegistryAuthMode.Anonymous)]
     [DataRow(RegistryAuthMode.Token)]
     public async Task Registry_republish_uploads_nothing_unchanged_and_only_the_changed_layer(RegistryAuthMode mode)

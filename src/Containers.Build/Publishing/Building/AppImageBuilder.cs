@@ -27,8 +27,11 @@ internal sealed record BuiltAppImage(Image Image, PublishedImageInfo Info, Task<
 /// the layer cache when there is one), and composes config, history and annotations over the base's. Writes
 /// nothing to the destination; that is <see cref="ContainerPublisher"/>'s part.
 /// </summary>
-internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sboms, Action<string> report)
+internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sboms, SemaphoreSlim layerSlots, Action<string> report)
 {
+    /// <summary>How many layers are written at once in one publish, over all its runtime identifiers: one per core.</summary>
+    public static int LayerConcurrency => Environment.ProcessorCount;
+
     /// <summary>Builds the image for <paramref name="target"/>; its layers go to <paramref name="cache"/>, or to <paramref name="temporaryLayers"/> without one.</summary>
     public async Task<BuiltAppImage> BuildAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
     {
@@ -45,8 +48,11 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
 
         var workingDirectory = "/" + request.WorkingDirectory.Trim('/') + "/";
         var groups = PublishLayering.Split(target.PublishDirectory, request.ApplicationName, request.CustomLayers);
-        var appLayers = new List<(string Name, ILayer Layer, bool FromCache)>();
-        foreach (var group in groups)
+
+        // The layers are written at once, as many as there are layer slots (shared by every runtime identifier of
+        // the publish); the first that fails stops the others.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writing = groups.Select(async group =>
         {
             var plan = LayerPlan.Empty;
             foreach (var file in group.Files)
@@ -56,13 +62,27 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
                     : plan.AddFile(file.FullPath, workingDirectory + file.RelativePath);
             }
 
-            var stopwatch = Stopwatch.StartNew();
-            var (layer, fromCache) = cache is not null
-                ? await cache.GetOrBuildAsync(plan, options, cancellationToken).ConfigureAwait(false)
-                : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
-            report($"Layer '{group.Name}' ({group.Files.Count} files): {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
-            appLayers.Add((group.Name, layer, fromCache));
-        }
+            await layerSlots.WaitAsync(failed.Token).ConfigureAwait(false);
+            try
+            {
+                var stopwatch = Stopwatch.StartNew();
+                var (layer, fromCache) = cache is not null
+                    ? await cache.GetOrBuildAsync(plan, options, failed.Token).ConfigureAwait(false)
+                    : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, failed.Token).ConfigureAwait(false), false);
+                report($"Layer '{group.Name}' ({group.Files.Count} files){ForRuntime(request, target)}: {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
+                return (group.Name, Layer: (ILayer)layer, FromCache: fromCache);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                layerSlots.Release();
+            }
+        }).ToArray();
+        var appLayers = await WhenAllOrFirstFailure(writing, cancellationToken).ConfigureAwait(false);
 
         var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier, baseImage.ManifestDescriptor.Digest) with { Created = timestamp.Value };
         var history = new List<HistoryEntry>(baseImage.Config.History ?? []);
@@ -88,6 +108,31 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
         var sbom = making is null ? null : sboms.FinishAsync(making, request.Sbom!.Format, target.RuntimeIdentifier, image.ManifestDescriptor);
         return new BuiltAppImage(image, info, sbom);
     }
+
+    /// <summary>
+    /// Awaits every task; when one fails, rethrows that failure rather than the cancellations it caused in the others.
+    /// </summary>
+    public static async Task<T[]> WhenAllOrFirstFailure<T>(Task<T>[] tasks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+
+            throw;
+        }
+    }
+
+    private static string ForRuntime(ContainerPublishRequest request, ContainerPublishTarget target) =>
+        request.Targets.Count > 1 ? " for " + target.RuntimeIdentifier : "";
 
     /// <summary>
     /// The generated annotations, then the caller's (which win). base.digest only on manifests (null
