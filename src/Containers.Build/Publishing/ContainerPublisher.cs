@@ -84,12 +84,17 @@ public sealed class ContainerPublisher
             // them have in common (same paths and content) is written once through the layer cache.
             using var layerSlots = new SemaphoreSlim(AppImageBuilder.LayerConcurrency);
             var builder = new AppImageBuilder(registry, sboms, layerSlots, Report);
+            // Pulling the base image counts nothing as uploaded; layers streamed while they are written count from here.
+            transfers.Reset();
+            var uploader = request.Destination is ContainerDestination.RegistryRepository pushTo
+                ? new LayerUploader(registry, pushTo.Registry, pushTo.Repository, Report)
+                : null;
             using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var building = request.Targets.Select(async target =>
             {
                 try
                 {
-                    return await builder.BuildAsync(request, target, timestamp, cache, temporaryLayers, failed.Token).ConfigureAwait(false);
+                    return await builder.BuildAsync(request, target, timestamp, cache, temporaryLayers, uploader, failed.Token).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -154,8 +159,6 @@ public sealed class ContainerPublisher
                         && request.BaseImage.Repository != registryDestination.Repository
                             ? new[] { request.BaseImage.Repository }
                             : [];
-                    // Pulling the base image counted nothing as uploaded; count from here.
-                    transfers.Reset();
                     Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
                     // Everything by digest first (no tag moves), the SBOMs' blobs alongside as soon as each is made, their
                     // referrer manifests once the image is complete, and the tags last: a push or an SBOM that fails

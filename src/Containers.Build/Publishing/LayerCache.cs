@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Containers.Build.Publishing.Transfers;
 using Containers.Oci.Descriptors;
 using Containers.Oci.Digests;
 using Containers.Oci.Images;
@@ -62,7 +63,11 @@ public sealed class LayerCache
     /// Returns the layer for <paramref name="plan"/> written with <paramref name="options"/>: from the
     /// cache when an identical layer was built before, else built now and cached.
     /// </summary>
-    public async Task<(StoredLayer Layer, bool FromCache)> GetOrBuildAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken)
+    public Task<(StoredLayer Layer, bool FromCache)> GetOrBuildAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken) =>
+        GetOrBuildAsync(plan, options, uploader: null, cancellationToken);
+
+    /// <summary>As <see cref="GetOrBuildAsync(LayerPlan, LayerWriteOptions, CancellationToken)"/>; a layer written now is also streamed by <paramref name="uploader"/>.</summary>
+    internal async Task<(StoredLayer Layer, bool FromCache)> GetOrBuildAsync(LayerPlan plan, LayerWriteOptions options, LayerUploader? uploader, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
@@ -90,7 +95,9 @@ public sealed class LayerCache
 
         try
         {
-            var layer = await LayerWriter.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false);
+            var layer = uploader is not null
+                ? await uploader.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false)
+                : await LayerWriter.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false);
             AtomicFile.Write(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString())));
             writing.SetResult(layer);
             return (layer, false);

@@ -32,8 +32,11 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
     /// <summary>How many layers are written at once in one publish, over all its runtime identifiers: one per core.</summary>
     public static int LayerConcurrency => Environment.ProcessorCount;
 
-    /// <summary>Builds the image for <paramref name="target"/>; its layers go to <paramref name="cache"/>, or to <paramref name="temporaryLayers"/> without one.</summary>
-    public async Task<BuiltAppImage> BuildAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
+    /// <summary>
+    /// Builds the image for <paramref name="target"/>; its layers go to <paramref name="cache"/>, or to <paramref name="temporaryLayers"/>
+    /// without one, and each layer written now also to <paramref name="uploader"/> (the destination registry) as it is written.
+    /// </summary>
+    public async Task<BuiltAppImage> BuildAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, LayerUploader? uploader, CancellationToken cancellationToken)
     {
         var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
         var baseImage = await LoadBaseImageAsync(request, platform, cancellationToken).ConfigureAwait(false);
@@ -67,8 +70,10 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
             {
                 var stopwatch = Stopwatch.StartNew();
                 var (layer, fromCache) = cache is not null
-                    ? await cache.GetOrBuildAsync(plan, options, failed.Token).ConfigureAwait(false)
-                    : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, failed.Token).ConfigureAwait(false), false);
+                    ? await cache.GetOrBuildAsync(plan, options, uploader, failed.Token).ConfigureAwait(false)
+                    : uploader is not null
+                        ? (await uploader.WriteToDirectoryAsync(plan, temporaryLayers!, options, failed.Token).ConfigureAwait(false), false)
+                        : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, failed.Token).ConfigureAwait(false), false);
                 report($"Layer '{group.Name}' ({group.Files.Count} files){ForRuntime(request, target)}: {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
                 return (group.Name, Layer: (ILayer)layer, FromCache: fromCache);
             }
