@@ -13,6 +13,7 @@
 # Containers.Sdk build server this publish started, where our container step runs (docs/build-server.md).
 # Needs: eng/install-deps.sh, eng/base-images.sh done; GNU time (/usr/bin/time); 10 GB free under /tmp for 1gb-x64.
 # Usage: eng/bench/cold-publish-benchmark.sh [scenario...]   (default: all three)
+#        BENCH_FEED=<dir with the packed Containers.Sdk> skips the pack; BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -28,8 +29,12 @@ if [ -z "${BENCH_KEEP:-}" ]; then trap cleanup EXIT; else echo "keeping $work" >
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-echo "== packing Containers.Sdk" >&2
-dotnet pack "$repo" -c Release -o "$work/feed" >/dev/null
+if [ -n "${BENCH_FEED:-}" ]; then  # a feed packed from the same commit by an earlier run
+  cp -r "$BENCH_FEED" "$work/feed"
+else
+  echo "== packing Containers.Sdk" >&2
+  dotnet pack "$repo" -c Release -o "$work/feed" >/dev/null
+fi
 
 echo "== starting registry and counting proxy" >&2
 reg_port="$(free_port)"; proxy_port="$(free_port)"
@@ -86,11 +91,11 @@ run() { # tool scenario
   local tool="$1" scenario="$2" dir="$work/$1" log="$work/$1-$2.log" before after rids base props
   case "$scenario" in
     sc-2rid)
-      # Self-contained with two RIDs: in the project, not on the command line (a global SelfContained=true
-      # without a RuntimeIdentifier fails restore with NETSDK1083 for the outer, RID-less build).
+      # Self-contained with two RIDs: in the project and only in the per-RID inner builds (SelfContained=true
+      # without a RuntimeIdentifier makes the SDK pick the machine's RID, and the publish becomes single-RID).
       base="$registry/dotnet/base:multiarch-10.0"; props=()
       cat > "$dir/Directory.Build.props" <<'XML'
-<Project><PropertyGroup><RuntimeIdentifiers>linux-x64;linux-arm64</RuntimeIdentifiers><ContainerRuntimeIdentifiers>linux-x64;linux-arm64</ContainerRuntimeIdentifiers><SelfContained>true</SelfContained></PropertyGroup></Project>
+<Project><PropertyGroup><RuntimeIdentifiers>linux-x64;linux-arm64</RuntimeIdentifiers><ContainerRuntimeIdentifiers>linux-x64;linux-arm64</ContainerRuntimeIdentifiers><SelfContained Condition="'$(RuntimeIdentifier)' != ''">true</SelfContained></PropertyGroup></Project>
 XML
       ;;
     *)
@@ -99,7 +104,10 @@ XML
   esac
   rm -rf "$dir/wwwroot/gen"
   if [ "$scenario" = 1gb-x64 ]; then mkdir -p "$dir/wwwroot"; cp -r "$work/gigabyte" "$dir/wwwroot/gen"; fi
-  rm -rf "$dir/bin" "$dir/obj"
+  # A cold publish: no build output, and a data directory that exists (.NET's LocalApplicationData is empty for
+  # a missing one, and the layer cache would then land in the project directory and outlive the scenario).
+  rm -rf "$dir/bin" "$dir/obj" "$dir/containers-sdk"
+  mkdir -p "$work/data-$tool-$scenario"
   (cd "$dir" && NUGET_PACKAGES="$work/nuget" dotnet restore "${props[@]}" >/dev/null)
   before="$(cat "$work/uploaded")"
   local start end
