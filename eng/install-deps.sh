@@ -21,6 +21,7 @@ readonly REQUIRED_PACKAGES=(
   apache2-utils     # htpasswd, for the Basic-auth test registry
   jq                # JSON edits in eng/ scripts
   zstd              # zstd layers in interop tests
+  pigz              # checks block-parallel gzip layers (pigz -t) and is the bar of eng/bench/layers.sh
   tar
   gzip
   git

@@ -1,5 +1,6 @@
-// Writes a 200 MB / 2,000-file layer with Containers.Oci's LayerWriter (gzip, zstd) and with
-// `tar | gzip -6` and `tar | zstd -3` on the same files, and prints MB/s for each.
+// Writes a 200 MB / 2,000-file layer (and any directories named after it) with Containers.Oci's LayerWriter
+// (block-parallel gzip with 1, 2 and 4 threads, zstd) and with `tar | gzip -6`, `tar | pigz -p 2 -6` and
+// `tar | zstd -3` on the same files, and prints MB/s, sizes and the gzip digests for each thread count.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -7,33 +8,77 @@ using Containers.Oci;
 using Containers.Oci.Descriptors;
 using Containers.Oci.Layers;
 
+// Usage: LayerBench <generated-data-dir> <repetitions> [more directories to layer as they are...]
+//        LayerBench --memory <dir> <gzip threads>: writes one gzip layer of <dir> and prints the process's peak working set.
+if (args.Length > 0 && args[0] == "--memory")
+{
+    var threads = int.Parse(args[2], CultureInfo.InvariantCulture);
+    var result = await LayerWriter.WriteAsync(LayerPlan.Empty.AddDirectoryTree(args[1], "/data"), Stream.Null, new LayerWriteOptions { GzipThreads = threads });
+    using var self = Process.GetCurrentProcess();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{result.UncompressedSize / 1e6:F1} MB tar -> {result.Descriptor.Size / 1e6:F1} MB gzip with {threads} threads: peak working set {self.PeakWorkingSet64 / 1e6:F1} MB, {result.Descriptor.Digest}"));
+    return;
+}
+
 var dataDirectory = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "layer-bench-data");
 var repetitions = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 const int fileCount = 2000;
 const long totalBytes = 200L * 1000 * 1000;
 
-var inputBytes = GenerateFiles(dataDirectory, fileCount, totalBytes);
-Console.WriteLine($"input: {fileCount} files, {inputBytes / 1e6:F1} MB in {dataDirectory}; best of {repetitions} runs; {Environment.ProcessorCount} cores");
-var plan = LayerPlan.Empty.AddDirectoryTree(dataDirectory, "/data");
-
-// Warm the page cache so every contender reads from memory.
-await Run($"tar -cf - -C '{dataDirectory}' . > /dev/null");
-
-var rows = new List<(string Name, double Seconds, double CpuSeconds, long Size)>
+var generatedBytes = GenerateFiles(dataDirectory, fileCount, totalBytes);
+Console.WriteLine($"generated input: {fileCount} files, {generatedBytes / 1e6:F1} MB in {dataDirectory}; best of {repetitions} runs; {Environment.ProcessorCount} cores");
+foreach (var directory in new[] { dataDirectory }.Concat(args.Skip(2)))
 {
-    await Measure("LayerWriter gzip (Optimal = zlib level 6)", () => Ours(plan, LayerCompression.Gzip)),
-    await Measure("LayerWriter zstd (level 3)", () => Ours(plan, LayerCompression.Zstd)),
-    await Measure("tar -cf - \\| gzip -6", () => Shell($"tar -cf - -C '{dataDirectory}' . | gzip -6 | wc -c")),
-    await Measure("tar -cf - \\| zstd -3", () => Shell($"tar -cf - -C '{dataDirectory}' . | zstd -3 -q -c | wc -c")),
-};
+    await Bench(directory);
+}
 
-Console.WriteLine();
-Console.WriteLine("| writer | wall s | MB/s (wall) | CPU s | MB/s per CPU-second | output MB |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-foreach (var (name, seconds, cpuSeconds, size) in rows)
+async Task Bench(string directory)
 {
+    var plan = LayerPlan.Empty.AddDirectoryTree(directory, "/data");
+    var inputBytes = plan.Entries.Where(e => e.SourcePath is not null).Sum(e => new FileInfo(e.SourcePath!).Length);
+    Console.WriteLine();
+    Console.WriteLine($"{directory}: {plan.Entries.Count(e => e.SourcePath is not null)} files, {inputBytes / 1e6:F1} MB");
+
+    // Warm the page cache so every contender reads from memory.
+    await Run($"tar -cf - -C '{directory}' . > /dev/null");
+
+    var digests = new Dictionary<int, string>();
+    var rows = new List<(string Name, double Seconds, double CpuSeconds, long Size)>();
+    foreach (var threads in new[] { 1, 2, 4 })
+    {
+        rows.Add(await Measure($"LayerWriter gzip, {threads} thread{(threads == 1 ? "" : "s")} (block-parallel, level 6)", async () =>
+        {
+            var (size, cpu, digest) = await Ours(plan, LayerCompression.Gzip, threads);
+            digests[threads] = digest;
+            return (size, cpu);
+        }));
+    }
+
+    rows.Add(await Measure("LayerWriter zstd (level 3)", async () =>
+    {
+        var (size, cpu, _) = await Ours(plan, LayerCompression.Zstd, Environment.ProcessorCount);
+        return (size, cpu);
+    }));
+    rows.Add(await Measure("tar -cf - \\| gzip -6", () => Shell($"tar -cf - -C '{directory}' . | gzip -6 | wc -c")));
+    rows.Add(await Measure("tar -cf - \\| pigz -p 2 -6", () => Shell($"tar -cf - -C '{directory}' . | pigz -p 2 -6 | wc -c")));
+    rows.Add(await Measure("tar -cf - \\| zstd -3", () => Shell($"tar -cf - -C '{directory}' . | zstd -3 -q -c | wc -c")));
+
+    Console.WriteLine();
+    Console.WriteLine("| writer | wall s | MB/s (wall) | CPU s | MB/s per CPU-second | output MB |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+    foreach (var (name, seconds, cpuSeconds, size) in rows)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {seconds:F2} | {inputBytes / 1e6 / seconds:F1} | {cpuSeconds:F2} | {inputBytes / 1e6 / cpuSeconds:F1} | {size / 1e6:F2} |"));
+    }
+
+    var pigz = rows.Single(r => r.Name.Contains("pigz", StringComparison.Ordinal));
+    var gzip = rows.Single(r => r.Name.Contains("| gzip", StringComparison.Ordinal));
+    var two = rows[1];
+    Console.WriteLine();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {seconds:F2} | {inputBytes / 1e6 / seconds:F1} | {cpuSeconds:F2} | {inputBytes / 1e6 / cpuSeconds:F1} | {size / 1e6:F1} |"));
+        $"2 threads: {pigz.Seconds / two.Seconds:F2}x the throughput of pigz -p 2 -6; output {(double)two.Size / gzip.Size - 1:+0.00%;-0.00%} against single-stream gzip -6"));
+    Console.WriteLine($"digest with 1, 2, 4 threads: {string.Join(", ", digests.OrderBy(d => d.Key).Select(d => d.Value))} ({(digests.Values.Distinct().Count() == 1 ? "identical" : "DIFFERENT")})");
 }
 
 async Task<(string, double, double, long)> Measure(string name, Func<Task<(long Size, double CpuSeconds)>> run)
@@ -53,11 +98,11 @@ async Task<(string, double, double, long)> Measure(string name, Func<Task<(long 
     return (name, best, bestCpu, size);
 }
 
-static async Task<(long, double)> Ours(LayerPlan plan, LayerCompression compression)
+static async Task<(long, double, string)> Ours(LayerPlan plan, LayerCompression compression, int threads)
 {
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    var result = await LayerWriter.WriteAsync(plan, Stream.Null, new LayerWriteOptions { Compression = compression });
-    return (result.Descriptor.Size, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds);
+    var result = await LayerWriter.WriteAsync(plan, Stream.Null, new LayerWriteOptions { Compression = compression, GzipThreads = threads });
+    return (result.Descriptor.Size, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds, result.Descriptor.Digest.ToString());
 }
 
 // The shell's `times` prints the user and system CPU time of the pipeline's processes on its second line.

@@ -34,6 +34,7 @@ public sealed class ContainerPublisher
 {
     private readonly RegistryClientOptions _registryOptions;
     private readonly IProgress<PublishProgress>? _progress;
+    private readonly object _reportGate = new();
 
     /// <summary>Creates a publisher.</summary>
     /// <param name="registryOptions">How to reach registries (credentials, insecure hosts, retries); the publisher owns the client it makes from them.</param>
@@ -95,13 +96,30 @@ public sealed class ContainerPublisher
         try
         {
             var sboms = new SbomPublisher(Report);
+            // Every runtime identifier at once; their layers share one bound of concurrent writes, and a layer two of
+            // them have in common (same paths and content) is written once through the layer cache.
+            using var layerSlots = new SemaphoreSlim(AppImageBuilder.LayerConcurrency);
             using var osPackages = request.OsPackages is { } osPackageOptions ? new OsPackageInstaller(OsPackageHttp.Value, osPackageOptions.CacheDirectory, Report) : null;
-            var builder = new AppImageBuilder(registry, sboms, Report, osPackages);
-            var images = new List<BuiltAppImage>();
-            foreach (var target in request.Targets)
+            var builder = new AppImageBuilder(registry, sboms, layerSlots, Report, osPackages);
+            // Pulling the base image counts nothing as uploaded; layers streamed while they are written count from here.
+            transfers.Reset();
+            var uploader = request.Destination is ContainerDestination.RegistryRepository pushTo
+                ? new LayerUploader(registry, pushTo.Registry, pushTo.Repository, Report)
+                : null;
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var building = request.Targets.Select(async target =>
             {
-                images.Add(await builder.BuildAsync(request, target, timestamp, cache, temporaryLayers, cancellationToken).ConfigureAwait(false));
-            }
+                try
+                {
+                    return await builder.BuildAsync(request, target, timestamp, cache, temporaryLayers, uploader, failed.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }).ToArray();
+            var images = (await AppImageBuilder.WhenAllOrFirstFailure(building, cancellationToken).ConfigureAwait(false)).ToList();
 
             var result = await WriteAsync(registry, transfers, sboms, request, images, cache, timestamp, cancellationToken).ConfigureAwait(false);
             if (request.Sbom?.OutputDirectory is { } sbomDirectory)
@@ -161,8 +179,6 @@ public sealed class ContainerPublisher
                         && request.BaseImage.Repository != registryDestination.Repository
                             ? new[] { request.BaseImage.Repository }
                             : [];
-                    // Pulling the base image counted nothing as uploaded; count from here.
-                    transfers.Reset();
                     Report($"Pushing to {registryDestination.Registry}/{registryDestination.Repository} ({string.Join(", ", tags)}).");
                     // Everything by digest first (no tag moves), the SBOMs' blobs alongside as soon as each is made, their
                     // referrer manifests once the image is complete, and the tags last: a push or an SBOM that fails
@@ -346,5 +362,15 @@ public sealed class ContainerPublisher
     // One client for the process: apt repositories are plain HTTP(S) file servers, and MSBuild nodes live long.
     private static readonly Lazy<HttpClient> OsPackageHttp = new(() => new HttpClient { Timeout = TimeSpan.FromMinutes(5) });
 
-    private void Report(string message) => _progress?.Report(new PublishProgress(message));
+    // Layers and runtime identifiers report from several threads; the receiver (an MSBuild logger) gets one at a time.
+    private void Report(string message)
+    {
+        if (_progress is { } progress)
+        {
+            lock (_reportGate)
+            {
+                progress.Report(new PublishProgress(message));
+            }
+        }
+    }
 }

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Containers.Build.Publishing.Transfers;
 using Containers.Oci.Descriptors;
 using Containers.Oci.Digests;
 using Containers.Oci.Images;
@@ -21,13 +23,16 @@ namespace Containers.Build.Publishing;
 /// key, and is trusted only when no file changed in the last seconds before it was recorded (a file
 /// rewritten within the same clock tick with the same size would otherwise go unnoticed). Blobs live
 /// under <c>blobs/sha256/</c> and keys under <c>keys/</c>; all are written atomically (temp + rename),
-/// so concurrent builds in several MSBuild nodes can share one cache. The cache is bounded: after a
+/// so concurrent builds in several MSBuild nodes can share one cache; within one instance, a layer asked for by
+/// two callers at once (two runtime identifiers with a layer in common) is written once. The cache is bounded: after a
 /// publish, the least recently used blobs beyond <see cref="MaxBytes"/> are deleted.
 /// </remarks>
 public sealed class LayerCache
 {
     private static readonly string WriterBuild =
         typeof(LayerWriter).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+
+    private readonly ConcurrentDictionary<string, Task<StoredLayer>> _writing = new(StringComparer.Ordinal);
 
     /// <summary>Creates (or opens) the cache in <paramref name="directory"/>.</summary>
     public LayerCache(string directory, long maxBytes)
@@ -58,7 +63,11 @@ public sealed class LayerCache
     /// Returns the layer for <paramref name="plan"/> written with <paramref name="options"/>: from the
     /// cache when an identical layer was built before, else built now and cached.
     /// </summary>
-    public async Task<(StoredLayer Layer, bool FromCache)> GetOrBuildAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken)
+    public Task<(StoredLayer Layer, bool FromCache)> GetOrBuildAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken) =>
+        GetOrBuildAsync(plan, options, uploader: null, cancellationToken);
+
+    /// <summary>As <see cref="GetOrBuildAsync(LayerPlan, LayerWriteOptions, CancellationToken)"/>; a layer written now is also streamed by <paramref name="uploader"/>.</summary>
+    internal async Task<(StoredLayer Layer, bool FromCache)> GetOrBuildAsync(LayerPlan plan, LayerWriteOptions options, LayerUploader? uploader, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
@@ -75,9 +84,32 @@ public sealed class LayerCache
             }
         }
 
-        var layer = await LayerWriter.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false);
-        AtomicFile.Write(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString())));
-        return (layer, false);
+        // Two writes of one key at once (two runtime identifiers with a layer in common) write it once; the later
+        // one waits for the first and takes its blob as a cached layer.
+        var writing = new TaskCompletionSource<StoredLayer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = _writing.GetOrAdd(key, writing.Task);
+        if (first != writing.Task)
+        {
+            return (await first.WaitAsync(cancellationToken).ConfigureAwait(false), true);
+        }
+
+        try
+        {
+            var layer = uploader is not null
+                ? await uploader.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false)
+                : await LayerWriter.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false);
+            AtomicFile.Write(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString())));
+            writing.SetResult(layer);
+            return (layer, false);
+        }
+        catch (Exception ex)
+        {
+            // The next attempt writes it anew; one already waiting fails with the same cause.
+            _writing.TryRemove(key, out _);
+            writing.SetException(ex);
+            _ = writing.Task.Exception;
+            throw;
+        }
     }
 
     /// <summary>

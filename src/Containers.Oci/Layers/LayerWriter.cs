@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Containers.Oci.Descriptors;
 
 namespace Containers.Oci.Layers;
@@ -15,8 +14,10 @@ namespace Containers.Oci.Layers;
 /// 2097151) is written in GNU format (a <c>././@LongLink</c> record for long names). PAX is not used because
 /// System.Formats.Tar names every PAX extended header <c>PaxHeaders.&lt;process id&gt;</c>, which would make
 /// the bytes differ from run to run. The tar is written by <see cref="TarEntryWriter"/>, so the diff id is the
-/// same on every .NET runtime. Gzip output is stable for a given .NET runtime (its zlib) and zstd output for a
-/// given ZstdSharp version; the diff id depends on neither.
+/// same on every .NET runtime. Gzip is compressed in fixed 256 KiB blocks on up to
+/// <see cref="LayerWriteOptions.GzipThreads"/> threads and joined into one gzip stream (as pigz does), so its
+/// bytes do not depend on the thread count; they are stable for a given .NET runtime (its zlib), and zstd output
+/// for a given ZstdSharp version; the diff id depends on neither.
 /// </remarks>
 public static class LayerWriter
 {
@@ -57,7 +58,13 @@ public static class LayerWriter
             var uncompressedSize = tar.BytesHashed;
             await tarBuffer.DisposeAsync().ConfigureAwait(false);
 
-            if (!ReferenceEquals(compressor, blobBuffer))
+            if (compressor is BlockGzipStream gzip)
+            {
+                // Writes the last blocks and the gzip trailer (CRC-32 and size).
+                await gzip.FinishAsync(cancellationToken).ConfigureAwait(false);
+                await gzip.DisposeAsync().ConfigureAwait(false);
+            }
+            else if (!ReferenceEquals(compressor, blobBuffer))
             {
                 // Disposing the compressor writes its trailer (gzip CRC and size, zstd end of frame).
                 await compressor.DisposeAsync().ConfigureAwait(false);
@@ -76,6 +83,7 @@ public static class LayerWriter
                 // After a failure the streams are only released; flushing half a layer into the destination helps no one.
                 tar.Dispose();
                 (compressor as ZstdSharp.CompressionStream)?.Dispose();
+                (compressor as BlockGzipStream)?.Dispose();
                 blob.Dispose();
             }
         }
@@ -114,7 +122,7 @@ public static class LayerWriter
     private static Stream CreateCompressor(Stream output, LayerWriteOptions options) => options.Compression switch
     {
         LayerCompression.None => output,
-        LayerCompression.Gzip => new GZipStream(output, options.GzipLevel, leaveOpen: true),
+        LayerCompression.Gzip => new BlockGzipStream(output, options.GzipLevel, options.GzipThreads),
         LayerCompression.Zstd => CreateZstdCompressor(output, options),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Compression, "Unknown layer compression."),
     };

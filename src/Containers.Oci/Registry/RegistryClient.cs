@@ -455,6 +455,101 @@ public sealed partial class RegistryClient : IDisposable
         return TransferOperation.Pushed;
     }
 
+    /// <summary>
+    /// Starts an upload to <paramref name="repository"/> whose digest is given only when it is complete: write the
+    /// blob's bytes to the returned stream as they are produced (they go up in chunks meanwhile), then call
+    /// <see cref="BlobUploadStream.CompleteAsync"/> with the descriptor. Disposing it uncompleted cancels the upload.
+    /// </summary>
+    /// <exception cref="RegistryException">The registry refused to start an upload.</exception>
+    public async Task<BlobUploadStream> StartBlobUploadAsync(string registry, string repository, CancellationToken cancellationToken = default)
+    {
+        ValidateNames(registry, repository, "upload");
+        var scope = RegistryScope.ForPush(repository, null);
+        using var start = await _transport.SendAsync(
+            registry,
+            scope,
+            baseAddress => new HttpRequestMessage(HttpMethod.Post, new Uri(baseAddress, $"v2/{repository}/blobs/uploads/")),
+            retryTransient: true,
+            cancellationToken).ConfigureAwait(false);
+        await EnsureUploadStatusAsync(start, HttpStatusCode.Accepted, registry, repository, "a streamed blob", "starting the upload", cancellationToken).ConfigureAwait(false);
+        return new BlobUploadStream(this, registry, scope, UploadLocation(start, registry, repository));
+    }
+
+    internal Task<Uri> PatchStreamedUploadAsync(string registry, RegistryScope scope, Uri location, ReadOnlyMemory<byte> chunk, long offset, CancellationToken cancellationToken) =>
+        WithoutRetryAsync(registry, scope, () => PatchStreamedUploadOnceAsync(registry, scope, location, chunk, offset, cancellationToken));
+
+    private async Task<Uri> PatchStreamedUploadOnceAsync(string registry, RegistryScope scope, Uri location, ReadOnlyMemory<byte> chunk, long offset, CancellationToken cancellationToken)
+    {
+        using var patch = await _transport.SendAsync(
+            registry,
+            scope,
+            _ =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Patch, location) { Content = BlobUploadContent.FromMemory(chunk) };
+                request.Content.Headers.TryAddWithoutValidation("Content-Range", BlobUploadStream.ContentRange(offset, chunk.Length));
+                return request;
+            },
+            retryTransient: false,
+            cancellationToken).ConfigureAwait(false);
+        await EnsureUploadStatusAsync(patch, HttpStatusCode.Accepted, registry, scope.Repository, "a streamed blob", "uploading a chunk of", cancellationToken).ConfigureAwait(false);
+        return UploadLocation(patch, registry, scope.Repository);
+    }
+
+    internal Task CompleteStreamedUploadAsync(string registry, RegistryScope scope, Uri location, ReadOnlyMemory<byte> lastChunk, long offset, Descriptor descriptor, CancellationToken cancellationToken) =>
+        WithoutRetryAsync(registry, scope, async () =>
+        {
+            await CompleteStreamedUploadOnceAsync(registry, scope, location, lastChunk, offset, descriptor, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+
+    // A streamed chunk cannot be sent again (its bytes are gone), so a transient failure is final at once.
+    private static async Task<T> WithoutRetryAsync<T>(string registry, RegistryScope scope, Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        catch (TransientRegistryFailureException ex)
+        {
+            throw Transport.RetryPolicy.FinalException(ex, registry, scope.Repository, attempts: 1);
+        }
+    }
+
+    private async Task CompleteStreamedUploadOnceAsync(string registry, RegistryScope scope, Uri location, ReadOnlyMemory<byte> lastChunk, long offset, Descriptor descriptor, CancellationToken cancellationToken)
+    {
+        var target = WithQuery(location, "digest=" + Uri.EscapeDataString(descriptor.Digest));
+        using var close = await _transport.SendAsync(
+            registry,
+            scope,
+            _ =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Put, target) { Content = BlobUploadContent.FromMemory(lastChunk) };
+                if (!lastChunk.IsEmpty)
+                {
+                    request.Content.Headers.TryAddWithoutValidation("Content-Range", BlobUploadStream.ContentRange(offset, lastChunk.Length));
+                }
+
+                return request;
+            },
+            retryTransient: false,
+            cancellationToken).ConfigureAwait(false);
+        await EnsureUploadStatusAsync(close, HttpStatusCode.Created, registry, scope.Repository, descriptor.Digest.ToString(), "completing the streamed upload of", cancellationToken).ConfigureAwait(false);
+        Report(registry, scope.Repository, descriptor.Digest, TransferOperation.Pushed, descriptor.Size, descriptor.Size);
+    }
+
+    // Best effort: a session left open expires on the registry's own schedule.
+    internal async Task CancelStreamedUploadAsync(string registry, RegistryScope scope, Uri location)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var delete = await _transport.SendAsync(registry, scope, _ => new HttpRequestMessage(HttpMethod.Delete, location), retryTransient: false, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OciException or HttpRequestException or OperationCanceledException or IOException)
+        {
+        }
+    }
+
     private static async Task<int> FillAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
     {
         var filled = 0;
@@ -481,7 +576,10 @@ public sealed partial class RegistryClient : IDisposable
         return builder.Uri;
     }
 
-    private static async Task EnsureUploadStatusAsync(HttpResponseMessage response, HttpStatusCode expected, string registry, string repository, Digest digest, string step, CancellationToken cancellationToken)
+    private static Task EnsureUploadStatusAsync(HttpResponseMessage response, HttpStatusCode expected, string registry, string repository, Digest digest, string step, CancellationToken cancellationToken) =>
+        EnsureUploadStatusAsync(response, expected, registry, repository, "blob " + digest, step, cancellationToken);
+
+    private static async Task EnsureUploadStatusAsync(HttpResponseMessage response, HttpStatusCode expected, string registry, string repository, string blob, string step, CancellationToken cancellationToken)
     {
         if (response.StatusCode == expected)
         {
@@ -492,13 +590,13 @@ public sealed partial class RegistryClient : IDisposable
         if (response.StatusCode == HttpStatusCode.NotFound && errors.Any(e => e.Code == "BLOB_UPLOAD_UNKNOWN"))
         {
             // The session expired or was lost (a registry restart, a load balancer switching nodes): start over.
-            throw new TransientRegistryFailureException($"the upload session for {digest} is gone (BLOB_UPLOAD_UNKNOWN)", response.StatusCode, null, errors, null);
+            throw new TransientRegistryFailureException($"the upload session for {blob} is gone (BLOB_UPLOAD_UNKNOWN)", response.StatusCode, null, errors, null);
         }
 
         if (errors.Any(e => e.Code == "DIGEST_INVALID"))
         {
             throw new RegistryException(
-                $"Registry {registry} refused blob {digest} for {repository}: the uploaded bytes do not hash to that digest ({string.Join("; ", errors)}). The layer's content does not match its descriptor.",
+                $"Registry {registry} refused {blob} for {repository}: the uploaded bytes do not hash to that digest ({string.Join("; ", errors)}). The layer's content does not match its descriptor.",
                 registry,
                 repository,
                 response.StatusCode,
@@ -506,7 +604,7 @@ public sealed partial class RegistryClient : IDisposable
         }
 
         throw new RegistryException(
-            $"Registry {registry} answered {(int)response.StatusCode} {response.StatusCode} while {step} blob {digest} to {repository}{FormatErrors(errors)}; expected {(int)expected} {expected}.",
+            $"Registry {registry} answered {(int)response.StatusCode} {response.StatusCode} while {step} {blob} to {repository}{FormatErrors(errors)}; expected {(int)expected} {expected}.",
             registry,
             repository,
             response.StatusCode,

@@ -131,6 +131,107 @@ public sealed class ContainerPublisherTests
     }
 
     [TestMethod]
+    public async Task Two_runtime_identifiers_built_at_once_write_a_layer_they_have_in_common_once()
+    {
+        var baseLayout = await MakeBaseLayoutAsync();
+        var work = Temp("multi-shared");
+        var cache = Path.Combine(Temp("cache"), "layers");
+        var x64 = PublishFixture.MakePublishDirectory(work, "x64");
+        var arm64 = PublishFixture.MakePublishDirectory(work, "arm64");
+        File.WriteAllText(Path.Combine(arm64, "App.dll"), "app code built for arm64");
+        var output = Path.Combine(work, "out");
+        var request = PublishFixture.Request(x64, work, new ContainerDestination.OciLayoutDirectory(output, "app") { Tags = ["multi"] }, ImageReference.Parse("localhost/base:multiarch"), baseLayout, cache) with
+        {
+            Targets = [new("linux-x64", x64), new("linux-arm64", arm64)],
+        };
+
+        var result = await Publisher().PublishAsync(request, TestContext.CancellationToken);
+
+        var x64Layers = result.Images[0].Layers.Where(l => l.Name != "base").ToDictionary(l => l.Name);
+        var armLayers = result.Images[1].Layers.Where(l => l.Name != "base").ToDictionary(l => l.Name);
+        CollectionAssert.AreEquivalent(x64Layers.Keys, armLayers.Keys);
+        Assert.AreNotEqual(x64Layers["app"].Digest, armLayers["app"].Digest, "the app layers differ");
+        foreach (var name in x64Layers.Keys.Where(n => n != "app"))
+        {
+            Assert.AreEqual(x64Layers[name].Digest, armLayers[name].Digest, name);
+            Assert.AreEqual(1, new[] { x64Layers[name], armLayers[name] }.Count(l => !l.FromCache), $"the '{name}' layer is written once for both runtime identifiers");
+        }
+
+        Assert.IsTrue(!x64Layers["app"].FromCache && !armLayers["app"].FromCache, "each app layer is written");
+        var index = await OciLayout.Open(output).ReadIndexAsync("multi", TestContext.CancellationToken);
+        CollectionAssert.AreEqual(new[] { "linux/amd64", "linux/arm64/v8" }, index.Index.Manifests.Select(m => m.Platform!.ToString()).ToArray(), "the index keeps the runtime identifiers' order");
+    }
+
+    [TestMethod]
+    [DataRow(RegistryAuthMode.Anonymous)]
+    [DataRow(RegistryAuthMode.Token)]
+    public async Task Registry_push_streams_each_new_layer_while_it_is_written_and_counts_it_as_uploaded(RegistryAuthMode mode)
+    {
+        await using var registry = await TestRegistry.StartAsync(mode, TestContext.CancellationToken);
+        var credentials = new StaticCredentialProvider(mode == RegistryAuthMode.Anonymous ? null : registry.Credential);
+        var work = Temp("stream");
+        var baseImage = await PublishFixture.MakeBaseImageAsync(Platform.LinuxAmd64, work);
+        using (var client = new RegistryClient(new RegistryClientOptions { CredentialProvider = credentials }))
+        {
+            await client.PushImageAsync(baseImage, registry.Host, "dotnet/runtime", ["10.0"], cancellationToken: TestContext.CancellationToken);
+        }
+
+        var publish = PublishFixture.MakePublishDirectory(work);
+        var request = PublishFixture.Request(publish, work, new ContainerDestination.RegistryRepository(registry.Host, "team/streamed") { Tags = ["1.0"] }, ImageReference.Parse(registry.Host + "/dotnet/runtime:10.0"), cache: Path.Combine(work, "cache"));
+        var messages = new List<string>();
+        var publisher = new ContainerPublisher(new RegistryClientOptions { CredentialProvider = credentials }, new SynchronousProgress(messages));
+
+        var result = await publisher.PublishAsync(request, TestContext.CancellationToken);
+
+        var pushing = messages.FindIndex(m => m.StartsWith("Pushing to ", StringComparison.Ordinal));
+        Assert.IsGreaterThan(0, pushing, string.Join('\n', messages));
+        var newLayers = result.Images[0].Layers.Where(l => l.Name != "base").ToList();
+        foreach (var layer in newLayers)
+        {
+            Assert.IsFalse(layer.FromCache);
+            var uploaded = messages.FindIndex(m => m.StartsWith("Uploaded " + layer.Digest.Hex[..12], StringComparison.Ordinal));
+            Assert.IsTrue(uploaded >= 0 && uploaded < pushing, $"the '{layer.Name}' layer went up while the image was built, before the push:\n{string.Join('\n', messages)}");
+        }
+
+        Assert.IsGreaterThanOrEqualTo(newLayers.Sum(l => l.Size), result.BytesUploaded, "streamed layers count as uploaded");
+        Assert.IsLessThanOrEqualTo(baseImage.Layers.Sum(l => l.Descriptor.Size), result.BytesReused, "only the base is reused");
+        var skopeo = TestTools.Require("skopeo", "skopeo");
+        var inspect = await TestTools.RunCheckedAsync(skopeo, ["inspect", "--raw", "--tls-verify=false", .. Creds(mode, registry), $"docker://{registry.Host}/team/streamed:1.0"], cancellationToken: TestContext.CancellationToken);
+        Assert.AreEqual(result.ManifestJson, inspect.StandardOutput.TrimEnd('\n'));
+    }
+
+    [TestMethod]
+    public async Task A_layer_whose_stream_cannot_start_is_still_written_whole_for_the_ordinary_push()
+    {
+        var work = Temp("stream-fallback");
+        var publish = PublishFixture.MakePublishDirectory(work);
+        var messages = new List<string>();
+        using var unreachable = new RegistryClient(new RegistryClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), ConnectTimeout = TimeSpan.FromSeconds(2) });
+        var uploader = new Containers.Build.Publishing.Transfers.LayerUploader(unreachable, "127.0.0.1:1", "team/app", messages.Add);
+        var blobs = Path.Combine(work, "blobs");
+
+        var layer = await uploader.WriteToDirectoryAsync(Containers.Oci.Layers.LayerPlan.Empty.AddDirectoryTree(publish, "/app"), blobs, new Containers.Oci.Layers.LayerWriteOptions(), TestContext.CancellationToken);
+
+        var file = Path.Combine(blobs, layer.Descriptor.Digest.Hex);
+        Assert.AreEqual(layer.Descriptor.Digest, Digest.Compute(File.ReadAllBytes(file)));
+        CollectionAssert.AreEqual(new[] { layer.Descriptor.Digest.Hex }, Directory.GetFiles(blobs).Select(Path.GetFileName).ToArray(), "no temporary file is left");
+        Assert.HasCount(1, messages);
+        Assert.Contains("127.0.0.1:1/team/app", messages[0]);
+        Assert.Contains("uploaded from its file", messages[0]);
+    }
+
+    private sealed class SynchronousProgress(List<string> messages) : IProgress<PublishProgress>
+    {
+        public void Report(PublishProgress value)
+        {
+            lock (messages)
+            {
+                messages.Add(value.Message);
+            }
+        }
+    }
+
+    [TestMethod]
     [DataRow(RegistryAuthMode.Anonymous)]
     [DataRow(RegistryAuthMode.Token)]
     public async Task Registry_republish_uploads_nothing_unchanged_and_only_the_changed_layer(RegistryAuthMode mode)

@@ -46,6 +46,36 @@ public sealed class LayerCacheTests
     }
 
     [TestMethod]
+    public async Task The_same_layer_asked_for_four_times_at_once_is_written_once()
+    {
+        var work = NewDirectory();
+        try
+        {
+            // Four copies of the same content in four directories: four plans with one content key.
+            var content = new byte[3 * 1024 * 1024];
+            new Random(4).NextBytes(content);
+            var plans = Enumerable.Range(0, 4).Select(i =>
+            {
+                var file = Path.Combine(work, "publish" + i, "app.dll");
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                File.WriteAllBytes(file, content);
+                return LayerPlan.Empty.AddFile(file, "/app/app.dll");
+            }).ToArray();
+            var cache = new LayerCache(Path.Combine(work, "cache"), long.MaxValue);
+
+            var results = await Task.WhenAll(plans.Select(plan => Task.Run(() => cache.GetOrBuildAsync(plan, Options, TestContext.CancellationToken))));
+
+            Assert.AreEqual(1, results.Count(r => !r.FromCache), "one writes, the others take its blob");
+            Assert.AreEqual(1, results.Select(r => r.Layer.Descriptor).Distinct().Count());
+            Assert.HasCount(1, Directory.GetFiles(Path.Combine(work, "cache", "blobs", "sha256")), "one blob, no temporary file left");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public async Task A_file_modified_within_the_racy_window_is_hashed_every_time()
     {
         var work = NewDirectory();

@@ -98,7 +98,7 @@ public sealed class LayerInteropTests
         LayerTestFiles.WriteSampleApp(directory, alternateHostModes: true);
         directory.WriteFile("données-日本.txt", "unicode name\n", LayerTestFiles.Mode0600);
         directory.WriteFile(LongPath, "long name\n", LayerTestFiles.Mode0644);
-        var random = new byte[300_000];
+        var random = new byte[700_000]; // the tar spans several of the gzip writer's 256 KiB blocks
         new Random(7).NextBytes(random);
         directory.WriteFile("lib/native.so", random, LayerTestFiles.Mode0775);
     }

@@ -21,7 +21,7 @@ public sealed class PackageTests
         foreach (var expected in new[]
         {
             "tasks/net8.0/Containers.Sdk.dll", "tasks/net8.0/Containers.Build.dll", "tasks/net8.0/Containers.Oci.dll",
-            "tasks/net8.0/ZstdSharp.dll", "tasks/net8.0/BouncyCastle.Cryptography.dll", "tasks/net8.0/SharpCompress.dll", "build/Containers.Sdk.props", "build/Containers.Sdk.targets",
+            "tasks/net8.0/ZstdSharp.dll", "tasks/net8.0/BouncyCastle.Cryptography.dll", "tasks/net8.0/SharpCompress.dll", "tasks/net8.0/System.IO.Hashing.dll", "build/Containers.Sdk.props", "build/Containers.Sdk.targets",
             "build/PublishProfiles/DefaultContainer.pubxml", "buildTransitive/Containers.Sdk.props", "buildTransitive/Containers.Sdk.targets",
         })
         {

@@ -32,10 +32,16 @@ internal sealed record BuiltAppImage(Image Image, PublishedImageInfo Info, Task<
 /// the layer cache when there is one), and composes config, history and annotations over the base's. Writes
 /// nothing to the destination; that is <see cref="ContainerPublisher"/>'s part.
 /// </summary>
-internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sboms, Action<string> report, OsPackageInstaller? osPackages = null)
+internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sboms, SemaphoreSlim layerSlots, Action<string> report, OsPackageInstaller? osPackages = null)
 {
-    /// <summary>Builds the image for <paramref name="target"/>; its layers go to <paramref name="cache"/>, or to <paramref name="temporaryLayers"/> without one.</summary>
-    public async Task<BuiltAppImage> BuildAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, CancellationToken cancellationToken)
+    /// <summary>How many layers are written at once in one publish, over all its runtime identifiers: one per core.</summary>
+    public static int LayerConcurrency => Environment.ProcessorCount;
+
+    /// <summary>
+    /// Builds the image for <paramref name="target"/>; its layers go to <paramref name="cache"/>, or to <paramref name="temporaryLayers"/>
+    /// without one, and each layer written now also to <paramref name="uploader"/> (the destination registry) as it is written.
+    /// </summary>
+    public async Task<BuiltAppImage> BuildAsync(ContainerPublishRequest request, ContainerPublishTarget target, BuildTimestamp timestamp, LayerCache? cache, string? temporaryLayers, LayerUploader? uploader, CancellationToken cancellationToken)
     {
         var platform = RuntimeIdentifierPlatforms.ToPlatform(target.RuntimeIdentifier);
         var baseImage = await LoadBaseImageAsync(request, platform, cancellationToken).ConfigureAwait(false);
@@ -48,18 +54,16 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
         };
 
         // The OS packages come first: the SBOM lists them, and their layer sits right on the base.
-        var appLayers = new List<(string Name, ILayer Layer, bool FromCache)>();
+        (string Name, ILayer Layer, bool FromCache)? osPackagesEntry = null;
         OsPackageLayer? osPackageLayer = null;
         if (request.OsPackages is { } osPackageOptions && osPackages is not null && osPackageOptions.Requests.Count > 0)
         {
             var stopwatch = Stopwatch.StartNew();
             osPackageLayer = await osPackages.PlanAsync(osPackageOptions, baseImage, DebianArchitecture(platform, target.RuntimeIdentifier), cancellationToken).ConfigureAwait(false);
             var planned = stopwatch.ElapsedMilliseconds;
-            var (layer, fromCache) = cache is not null
-                ? await cache.GetOrBuildAsync(osPackageLayer.Plan, options, cancellationToken).ConfigureAwait(false)
-                : (await LayerWriter.WriteToDirectoryAsync(osPackageLayer.Plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
+            var (layer, fromCache) = await WriteLayerAsync(osPackageLayer.Plan, options, cache, temporaryLayers, uploader, cancellationToken).ConfigureAwait(false);
             report($"Layer '{OsPackageInstaller.LayerName}' ({osPackageLayer.Packages.Count} packages{(osPackageLayer.Resolved ? ", resolved" : ", from the lock file")} in {planned} ms): {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds - planned} ms")}.");
-            appLayers.Add((OsPackageInstaller.LayerName, layer, fromCache));
+            osPackagesEntry = (OsPackageInstaller.LayerName, layer, fromCache);
         }
 
         var osPackageList = osPackageLayer?.Packages.Select(p => new SupplyChain.SbomOsPackage(p.Locked.Name, p.Locked.Version, p.PackageUrl, p.Locked.Sha256, $"{p.Locked.SourcePackage} {p.Locked.SourceVersion}")).ToArray() ?? [];
@@ -67,7 +71,11 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
 
         var workingDirectory = "/" + request.WorkingDirectory.Trim('/') + "/";
         var groups = PublishLayering.Split(target.PublishDirectory, request.ApplicationName, request.CustomLayers);
-        foreach (var group in groups)
+
+        // The layers are written at once, as many as there are layer slots (shared by every runtime identifier of
+        // the publish); the first that fails stops the others.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writing = groups.Select(async group =>
         {
             var plan = LayerPlan.Empty;
             foreach (var file in group.Files)
@@ -77,13 +85,26 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
                     : plan.AddFile(file.FullPath, workingDirectory + file.RelativePath);
             }
 
-            var stopwatch = Stopwatch.StartNew();
-            var (layer, fromCache) = cache is not null
-                ? await cache.GetOrBuildAsync(plan, options, cancellationToken).ConfigureAwait(false)
-                : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
-            report($"Layer '{group.Name}' ({group.Files.Count} files): {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
-            appLayers.Add((group.Name, layer, fromCache));
-        }
+            await layerSlots.WaitAsync(failed.Token).ConfigureAwait(false);
+            try
+            {
+                var stopwatch = Stopwatch.StartNew();
+                var (layer, fromCache) = await WriteLayerAsync(plan, options, cache, temporaryLayers, uploader, failed.Token).ConfigureAwait(false);
+                report($"Layer '{group.Name}' ({group.Files.Count} files){ForRuntime(request, target)}: {layer.Descriptor.Digest.Hex[..12]}, {ByteSizes.Format(layer.Descriptor.Size)}{(fromCache ? ", unchanged (cached)" : $", built in {stopwatch.ElapsedMilliseconds} ms")}.");
+                return (group.Name, Layer: (ILayer)layer, FromCache: fromCache);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                layerSlots.Release();
+            }
+        }).ToArray();
+        var publishLayers = await WhenAllOrFirstFailure(writing, cancellationToken).ConfigureAwait(false);
+        (string Name, ILayer Layer, bool FromCache)[] appLayers = osPackagesEntry is { } osPackagesLayer ? [osPackagesLayer, .. publishLayers] : publishLayers;
 
         var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier, baseImage.ManifestDescriptor.Digest) with { Created = timestamp.Value };
         var history = new List<HistoryEntry>(baseImage.Config.History ?? []);
@@ -113,6 +134,40 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
         var sbom = making is null ? null : sboms.FinishAsync(making, request.Sbom!.Format, target.RuntimeIdentifier, image.ManifestDescriptor);
         return new BuiltAppImage(image, info, sbom) { BaseDigest = baseImage.ManifestDescriptor.Digest };
     }
+
+    // Through the layer cache when there is one, else into the publish's temporary directory; a layer written now goes
+    // to the destination registry as it is written when there is an uploader.
+    private static async Task<(StoredLayer Layer, bool FromCache)> WriteLayerAsync(LayerPlan plan, LayerWriteOptions options, LayerCache? cache, string? temporaryLayers, LayerUploader? uploader, CancellationToken cancellationToken) =>
+        cache is not null
+            ? await cache.GetOrBuildAsync(plan, options, uploader, cancellationToken).ConfigureAwait(false)
+            : uploader is not null
+                ? (await uploader.WriteToDirectoryAsync(plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false)
+                : (await LayerWriter.WriteToDirectoryAsync(plan, temporaryLayers!, options, cancellationToken).ConfigureAwait(false), false);
+
+    /// <summary>
+    /// Awaits every task; when one fails, rethrows that failure rather than the cancellations it caused in the others.
+    /// </summary>
+    public static async Task<T[]> WhenAllOrFirstFailure<T>(Task<T>[] tasks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+
+            throw;
+        }
+    }
+
+    private static string ForRuntime(ContainerPublishRequest request, ContainerPublishTarget target) =>
+        request.Targets.Count > 1 ? " for " + target.RuntimeIdentifier : "";
 
     /// <summary>
     /// The generated annotations, then the caller's (which win). base.digest only on manifests (null

@@ -71,7 +71,8 @@ internal sealed class TransferTally(IProgress<TransferProgress>? forward, Action
                         Reused += value.TotalBytes;
                         message = $"Mounted {value.Digest.Hex[..12]} ({ByteSizes.Format(value.TotalBytes)}) from another repository.";
                         break;
-                    case TransferOperation.SkippedExisting:
+                    case TransferOperation.SkippedExisting when !_uploadedBlobs.Contains(value.Digest):
+                        // A blob this operation uploaded itself (streamed while its layer was written) is not reused.
                         Reused += value.TotalBytes;
                         break;
                 }

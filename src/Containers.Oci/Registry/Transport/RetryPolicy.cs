@@ -40,7 +40,7 @@ internal sealed class RetryPolicy(RegistryClientOptions options)
         return delay > options.MaxRetryDelay ? options.MaxRetryDelay : delay;
     }
 
-    private static RegistryException FinalException(TransientRegistryFailureException ex, string registry, string? repository, int attempts)
+    internal static RegistryException FinalException(TransientRegistryFailureException ex, string registry, string? repository, int attempts)
     {
         var tries = attempts == 1 ? "1 attempt" : $"{attempts} attempts";
         if (ex.StatusCode is null)
