@@ -103,7 +103,7 @@ public sealed class ContainerPublisher
             var builder = new AppImageBuilder(registry, sboms, layerSlots, Report, osPackages);
             // Pulling the base image counts nothing as uploaded; layers streamed while they are written count from here.
             transfers.Reset();
-            var uploader = request.Destination is ContainerDestination.RegistryRepository pushTo
+            var uploader = request.Destination is ContainerDestination.RegistryRepository pushTo && await IsFirstPushAsync(registry, pushTo, cancellationToken).ConfigureAwait(false)
                 ? new LayerUploader(registry, pushTo.Registry, pushTo.Repository, Report)
                 : null;
             using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -357,6 +357,24 @@ public sealed class ContainerPublisher
         }
 
         return probe.ExecutablePath;
+    }
+
+    // Layers are streamed to the registry while they are compressed only when none of the tags exists there yet. A
+    // streamed layer's digest is known only at its end, so the registry cannot be asked first whether it has it: a
+    // republish (an ephemeral CI runner's empty layer cache, a publish without one) would upload every layer again,
+    // where writing it first and asking uploads only what changed.
+    private async Task<bool> IsFirstPushAsync(RegistryClient registry, ContainerDestination.RegistryRepository destination, CancellationToken cancellationToken)
+    {
+        foreach (var tag in destination.Tags)
+        {
+            if (await registry.HeadManifestAsync(destination.Registry, destination.Repository, tag, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                Report($"{destination.Repository}:{tag} exists: new layers are written first and uploaded only when the registry lacks them.");
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // One client for the process: apt repositories are plain HTTP(S) file servers, and MSBuild nodes live long.
