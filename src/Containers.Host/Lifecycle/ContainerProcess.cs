@@ -58,6 +58,10 @@ internal sealed class ChildContainerProcess : ContainerProcess
 
     public override void Kill() => _process.Kill(entireProcessTree: true);
 
+    // Disposing a Process that has not been seen to exit stops watching it, and Exited would then never complete: a
+    // killed runtime process is reaped a moment after the kill (seconds on a loaded machine), so dispose waits for that.
+    public override async Task EndedAsync(TimeSpan timeout) => await Task.WhenAny(Exited, Task.Delay(timeout)).ConfigureAwait(false);
+
     public override void Dispose() => _process.Dispose();
 
     private async Task<int> WaitAsync()

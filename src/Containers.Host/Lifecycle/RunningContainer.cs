@@ -145,7 +145,7 @@ public sealed class RunningContainer : IAsyncDisposable
             _process.Kill();
         }
 
-        await _process.EndedAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await _process.EndedAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         _process.Dispose();
         await _resources.DisposeAsync().ConfigureAwait(false);
         _directory.Remove();
