@@ -197,14 +197,18 @@ public sealed partial class ContainerCommandsTests
     [TestMethod]
     [DataRow("OciArchive")]
     [DataRow("DockerArchive")]
-    public async Task Detached_run_from_an_archive_with_rm_answers_and_is_gone_after_stop(string form)
+    public async Task Detached_run_from_an_archive_named_relative_to_the_working_directory_with_rm_answers_and_is_gone_after_stop(string form)
     {
         RequireRunnableHost();
         var forms = await WebApiImage.GetAsync(TestContext.CancellationToken);
         var image = form == "OciArchive" ? forms.OciArchive : forms.DockerArchive;
         var port = FreePort();
 
-        var id = (await CliTool.RunCheckedAsync(["run", "-d", "--rm", "-p", $"{port}:8080", image], TestContext.CancellationToken)).StandardOutput.Trim();
+        // The archive as a user in its directory names it: relative. The supervisor runs in /, so the tool makes it absolute.
+        var (transport, path) = (image[..image.IndexOf(':', StringComparison.Ordinal)], image[(image.IndexOf(':', StringComparison.Ordinal) + 1)..]);
+        var run = await TestTools.RunAsync(CliTool.Command, ["run", "-d", "--rm", "-p", $"{port}:8080", $"{transport}:{Path.GetFileName(path)}"], Path.GetDirectoryName(path)!, CliTool.Environment, TestContext.CancellationToken);
+        Assert.AreEqual(0, run.ExitCode, run.StandardError);
+        var id = run.StandardOutput.Trim();
         try
         {
             Assert.AreEqual("ok", await GetAsync(port, "/healthz"));

@@ -40,9 +40,12 @@ public static class RunCommand
                 ? await ProjectImage.PublishAsync(project, console.Error, cancellationToken).ConfigureAwait(false)
                 : imageText;
             var (ports, hostPorts) = RunArguments.ParsePorts(parseResult.GetValue(publish) ?? []);
+
+            // A wrong image form is a usage error before anything is made.
+            ImageArgument.Resolve(imageToRun);
             var request = new RunRequest
             {
-                Image = imageToRun,
+                Image = ImageArgument.WithAbsolutePath(imageToRun),
                 Arguments = parseResult.GetValue(arguments) ?? [],
                 Environment = RunArguments.ParseEnvironment(parseResult.GetValue(environment) ?? [], parseResult.GetValue(environmentFiles) ?? []),
                 Ports = ports,
@@ -53,8 +56,6 @@ public static class RunCommand
                 Verbose = console.IsVerbose,
             };
 
-            // A wrong image form is a usage error before anything is made.
-            ImageArgument.Resolve(imageToRun);
             var id = StateStore.NewId();
             var record = new ContainerRecord
             {

@@ -1,5 +1,6 @@
 using Containers.Cli.Images;
 using Containers.Host.Images;
+using Containers.Oci.Transports;
 
 namespace Containers.Cli.Running;
 
@@ -23,5 +24,24 @@ public static class ImageArgument
         }
 
         return ContainerImageSource.FromLocation(ImageLocations.ParseSource("IMAGE", image));
+    }
+
+    /// <summary>
+    /// <paramref name="image"/> with the path of a layout or archive made absolute against this directory: a detached
+    /// container's supervisor runs in <c>/</c>, where a relative path means something else.
+    /// </summary>
+    /// <exception cref="CliException">It is none of the forms, or a file or directory it names does not exist.</exception>
+    public static string WithAbsolutePath(string image)
+    {
+        var location = ImageLocations.ParseSource("IMAGE", image);
+        return location.Path is { } path && !System.IO.Path.IsPathRooted(path)
+            ? location.Transport switch
+            {
+                ImageTransport.OciLayout => ImageLocation.FromOciLayout(System.IO.Path.GetFullPath(path), location.Reference).ToString(),
+                ImageTransport.OciArchive => ImageLocation.FromOciArchive(System.IO.Path.GetFullPath(path), location.Reference).ToString(),
+                ImageTransport.DockerArchive => ImageLocation.FromDockerArchive(System.IO.Path.GetFullPath(path), location.Reference).ToString(),
+                _ => image,
+            }
+            : image;
     }
 }
