@@ -38,6 +38,9 @@ public sealed partial class OciLayout
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> IndexLocks = new(StringComparer.Ordinal);
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
 
+    // How many layers are written at once.
+    private const int LayerWriteConcurrency = 4;
+
     private readonly ImageLayoutReader _reader;
 
     private OciLayout(string directory)
@@ -235,13 +238,15 @@ public sealed partial class OciLayout
             ValidateRefName(refName);
         }
 
-        foreach (var blob in blobs)
+        // Layers a few at a time (from a registry each is its own download, as skopeo does it); then the documents in
+        // order, so a manifest is never in the layout before what it references.
+        var missing = blobs.Where(blob => !HasBlob(blob.Descriptor.Digest, blob.Descriptor.Size)).ToArray();
+        await Parallel.ForEachAsync(
+            missing.Where(blob => blob.Layer is not null),
+            new ParallelOptions { MaxDegreeOfParallelism = LayerWriteConcurrency, CancellationToken = cancellationToken },
+            async (blob, token) => await WriteFileAtomicallyAsync(GetBlobPath(blob.Descriptor.Digest), await blob.OpenVerifiedAsync(token).ConfigureAwait(false), token).ConfigureAwait(false)).ConfigureAwait(false);
+        foreach (var blob in missing.Where(blob => blob.Layer is null))
         {
-            if (HasBlob(blob.Descriptor.Digest, blob.Descriptor.Size))
-            {
-                continue;
-            }
-
             var content = await blob.OpenVerifiedAsync(cancellationToken).ConfigureAwait(false);
             await WriteFileAtomicallyAsync(GetBlobPath(blob.Descriptor.Digest), content, cancellationToken).ConfigureAwait(false);
         }

@@ -140,6 +140,25 @@ public sealed class OciLayoutTests
     }
 
     [TestMethod]
+    public async Task A_bad_layer_among_layers_written_at_once_fails_the_write_with_its_own_error_and_leaves_no_manifest_or_temporary_file()
+    {
+        var layers = Enumerable.Range(0, 6)
+            .Select(i => TestImages.CreateLayer(Path.Combine(_work, "layers" + i), new TestFile("file" + i, new string((char)('a' + i), 200_000 * (i + 1)))))
+            .ToList();
+        var real = layers[3];
+        layers[3] = new StoredLayer(real.Descriptor with { Digest = Digest.Compute("something else"u8) }, real.DiffId, real.OpenCompressedAsync);
+        var image = Image.Empty(Platform.LinuxAmd64).AppendLayers([.. layers]);
+        var layout = OciLayout.Create(Path.Combine(_work, "layout"));
+
+        await Assert.ThrowsExactlyAsync<DigestMismatchException>(() => layout.WriteImageAsync(image, "bad", Token));
+
+        Assert.IsFalse(layout.HasBlob(image.ManifestDescriptor.Digest), "no manifest without its layers");
+        Assert.IsFalse(layout.HasBlob(image.Manifest.Config.Digest));
+        Assert.AreEqual(0, Directory.GetFiles(layout.DirectoryPath, ".tmp-*").Length);
+        Assert.AreEqual(0, (await layout.GetRefNamesAsync(Token)).Count);
+    }
+
+    [TestMethod]
     public async Task Blobs_already_present_are_not_rewritten()
     {
         var image = TestImages.CreateImage(_work);
