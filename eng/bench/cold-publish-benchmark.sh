@@ -3,7 +3,8 @@
 # the same machine, base and registry (issue 15: parallel, pipelined layers):
 #   sc-x64    the benchmark web app self-contained for linux-x64 on runtime-deps-10.0
 #   sc-2rid   the same for linux-x64 and linux-arm64 (an index; base: multiarch-10.0)
-#   1gb-x64   sc-x64 plus 1 GB of generated files in wwwroot (half base64 text, half random bytes)
+#   1gb-x64   sc-x64 plus 1 GB of generated files in gen/ (half base64 text, half random bytes), published as content
+#             (not in wwwroot: the ASP.NET SDK brotli/gzip-compresses every wwwroot file at publish, for minutes)
 # Every publish is cold: a fresh repository, a fresh data directory (empty layer cache, no build server of ours
 # running) and, for the built-in support, nothing cached either (it has no layer cache).
 # Prints a Markdown table: container-step time (MSBuild task performance summary), bytes sent to the registry
@@ -102,8 +103,13 @@ XML
       base="$registry/dotnet/base:runtime-deps-10.0"; props=(-p:RuntimeIdentifier=linux-x64 -p:ContainerRuntimeIdentifier=linux-x64 -p:SelfContained=true)
       rm -f "$dir/Directory.Build.props";;
   esac
-  rm -rf "$dir/wwwroot/gen"
-  if [ "$scenario" = 1gb-x64 ]; then mkdir -p "$dir/wwwroot"; cp -r "$work/gigabyte" "$dir/wwwroot/gen"; fi
+  rm -rf "$dir/gen" "$dir/Directory.Build.targets"
+  if [ "$scenario" = 1gb-x64 ]; then
+    cp -r "$work/gigabyte" "$dir/gen"
+    cat > "$dir/Directory.Build.targets" <<'XML'
+<Project><ItemGroup><Content Include="gen/**" CopyToPublishDirectory="PreserveNewest" /></ItemGroup></Project>
+XML
+  fi
   # A cold publish: no build output, and a data directory that exists (.NET's LocalApplicationData is empty for
   # a missing one, and the layer cache would then land in the project directory and outlive the scenario).
   rm -rf "$dir/bin" "$dir/obj" "$dir/containers-sdk"
