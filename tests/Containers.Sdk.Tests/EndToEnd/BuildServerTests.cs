@@ -113,4 +113,65 @@ public sealed partial class PublishContainerTests
         Assert.AreEqual(0, again.ExitCode, again.StandardOutput + again.StandardError);
         Assert.Contains("No Containers.Sdk build server is running", again.StandardOutput);
     }
+
+    [TestMethod]
+    public async Task A_build_that_goes_away_mid_publish_has_its_publish_in_the_server_cancelled_moves_no_tag_and_frees_the_server()
+    {
+        using var scope = new BuildServerScope(idleSeconds: 120);
+        var project = TestProject.Create(
+            "GoneBuild",
+            $"<ContainerRegistry>{Registry.Host}</ContainerRegistry><ContainerBaseRegistry>{Registry.Host}</ContainerBaseRegistry><ContainerImageTag>latest</ContainerImageTag>",
+            """<None Include="payload/**" CopyToPublishDirectory="PreserveNewest" />""");
+        var first = await PublishWithAsync(project, scope.Environment, "-v:n");
+        Assert.AreEqual(0, first.ExitCode, first.StandardOutput + first.StandardError);
+        scope.RecordStartedServer(first);
+        await scope.WaitForWarmupAsync(TestContext.CancellationToken);
+        var published = await Registry.DigestAsync("gonebuild:latest", TestContext.CancellationToken);
+        var served = scope.Served;
+
+        // A payload whose layer takes seconds to compress: 200 MB of base64 text.
+        var payload = Directory.CreateDirectory(Path.Combine(project.Directory, "payload")).FullName;
+        var random = new Random(17);
+        var bytes = new byte[3 * 1024 * 1024];
+        await using (var text = new StreamWriter(Path.Combine(payload, "payload.txt")))
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                random.NextBytes(bytes);
+                await text.WriteLineAsync(Convert.ToBase64String(bytes));
+            }
+        }
+
+        // The build is killed (a closed terminal, a CI job cancelled) while the server writes its layers.
+        var building = Regex.Matches(scope.Log, "Building image").Count;
+        using var goAway = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CancellationToken);
+        var publishing = project.DotnetAsync(["publish", project.ProjectFile, "-t:PublishContainer", "-nologo", "-v:n"], scope.Environment, goAway.Token);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Regex.Matches(scope.Log, "Building image").Count == building)
+        {
+            Assert.IsFalse(publishing.IsCompleted, "the publish ended before the server began it:\n" + (publishing.IsCompletedSuccessfully ? publishing.Result.StandardOutput : "") + scope.Log);
+            Assert.IsLessThan(180, waited.Elapsed.TotalSeconds, "the server begins the publish:\n" + scope.Log);
+            await Task.Delay(50, TestContext.CancellationToken);
+        }
+
+        await goAway.CancelAsync();
+        await Assert.ThrowsAsync<OperationCanceledException>(() => publishing);
+
+        // The server notices that its build is gone, ends that publish, and leaves the tag where it was.
+        waited.Restart();
+        while (scope.Served == served)
+        {
+            Assert.IsLessThan(30, waited.Elapsed.TotalSeconds, "the server ends the publish of a build that went away:\n" + scope.Log);
+            await Task.Delay(100, TestContext.CancellationToken);
+        }
+
+        StringAssert.Contains(scope.Log, $"PublishContainerImage for {project.ProjectFile}: failed", "cancelled, not completed:\n" + scope.Log);
+        Assert.AreEqual(published, await Registry.DigestAsync("gonebuild:latest", TestContext.CancellationToken), "no tag moved");
+
+        // And it is free for the next build, which publishes the payload.
+        var next = await PublishWithAsync(project, scope.Environment, "-v:n");
+        Assert.AreEqual(0, next.ExitCode, next.StandardOutput + next.StandardError);
+        Assert.AreEqual(served + 2, scope.Served, "the next publish ran in the same server:\n" + scope.Log);
+        Assert.AreNotEqual(published, await Registry.DigestAsync("gonebuild:latest", TestContext.CancellationToken));
+    }
 }
