@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Containers.Build.Reproducibility;
@@ -50,42 +49,15 @@ public sealed record BuildTimestamp(DateTimeOffset Value, string Source)
 
     private static BuildTimestamp? TryGitCommitTime(string directory)
     {
-        try
+        var output = Git.Run(directory, "log", "-1", "--format=%ct %H", "--", ".");
+        if (output is null)
         {
-            var start = new ProcessStartInfo("git")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = directory,
-            };
-            foreach (var arg in new[] { "log", "-1", "--format=%ct %H", "--", "." })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            using var git = Process.Start(start);
-            if (git is null)
-            {
-                return null;
-            }
-
-            var output = git.StandardOutput.ReadToEnd().Trim();
-            git.StandardError.ReadToEnd();
-            if (!git.WaitForExit(10_000) || git.ExitCode != 0 || output.Length == 0)
-            {
-                return null;
-            }
-
-            var parts = output.Split(' ');
-            return long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                ? new BuildTimestamp(DateTimeOffset.FromUnixTimeSeconds(seconds), $"git commit {parts.ElementAtOrDefault(1)?[..Math.Min(12, parts[1].Length)]}")
-                : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            // git is not installed: not an error, just no commit time.
             return null;
         }
+
+        var parts = output.Split(' ');
+        return long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? new BuildTimestamp(DateTimeOffset.FromUnixTimeSeconds(seconds), $"git commit {parts.ElementAtOrDefault(1)?[..Math.Min(12, parts[1].Length)]}")
+            : null;
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Containers.Build.Reproducibility;
 
 namespace Containers.Build.SupplyChain.Signing;
 
@@ -10,13 +10,13 @@ public sealed record SourceRevision(string Uri, string Commit)
     /// <summary>Asks git about <paramref name="directory"/>; null when it is no git work tree or git is not installed.</summary>
     public static SourceRevision? Detect(string directory)
     {
-        var commit = Git(directory, "rev-parse", "HEAD");
+        var commit = Git.Run(directory, "rev-parse", "HEAD");
         if (commit is null || commit.Length < 40)
         {
             return null;
         }
 
-        var remote = Git(directory, "remote", "get-url", "origin");
+        var remote = Git.Run(directory, "remote", "get-url", "origin");
         string uri;
         if (remote is not null && System.Uri.TryCreate(remote, UriKind.Absolute, out var parsed) && parsed.Scheme is "https" or "http" or "ssh" or "git")
         {
@@ -35,42 +35,9 @@ public sealed record SourceRevision(string Uri, string Commit)
         }
         else
         {
-            uri = "git+file:" + (Git(directory, "rev-parse", "--show-toplevel") ?? directory);
+            uri = "git+file:" + (Git.Run(directory, "rev-parse", "--show-toplevel") ?? directory);
         }
 
         return new SourceRevision(uri, commit);
-    }
-
-    private static string? Git(string directory, params string[] arguments)
-    {
-        try
-        {
-            var start = new ProcessStartInfo("git")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = directory,
-            };
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using var git = Process.Start(start);
-            if (git is null)
-            {
-                return null;
-            }
-
-            var errors = git.StandardError.ReadToEndAsync();
-            var output = git.StandardOutput.ReadToEnd().Trim();
-            errors.Wait();
-            return git.WaitForExit(10_000) && git.ExitCode == 0 && output.Length > 0 ? output : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
     }
 }
