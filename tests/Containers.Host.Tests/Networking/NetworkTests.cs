@@ -10,12 +10,20 @@ namespace Containers.Host.Tests.Networking;
 /// </summary>
 public abstract class NetworkTests
 {
-    // Answers every connection with "hello from <name>" and closes it.
+    // Answers every connection with "hello from <name>" (as an HTTP/1.0 response, for HttpClient) and closes it; it
+    // first reads what the client sent (an HTTP request, or nothing from the raw client) until the client closes or 2 s
+    // pass: closed with an unread request, the socket answers with a reset, which can reach HttpClient before it has read
+    // the response ("Connection reset by peer", seen in CI through the published port).
     private const string Server = """
         use IO::Socket::INET; $| = 1;
         my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 7000, Listen => 10, ReuseAddr => 1) or die "listen: $!";
         print "listening\n";
-        while (my $c = $s->accept) { print $c "HTTP/1.0 200 OK\r\n\r\nhello from $ENV{NAME}\n"; close $c; }
+        while (my $c = $s->accept) {
+          print $c "HTTP/1.0 200 OK\r\n\r\nhello from $ENV{NAME}\n"; shutdown($c, 1);
+          my $in = ''; vec($in, fileno($c), 1) = 1;
+          while (select(my $ready = $in, undef, undef, 2) > 0 && sysread($c, my $data, 4096)) { }
+          close $c;
+        }
         """;
 
     // Connects to each argument (host:port), prints "<target> -> <answer>" or "<target> -> unreachable".
