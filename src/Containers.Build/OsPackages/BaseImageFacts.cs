@@ -60,7 +60,7 @@ public sealed class BaseImageFacts
         {
             try
             {
-                var summary = System.Text.Json.JsonSerializer.Deserialize<Summary>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+                var summary = System.Text.Json.JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), BuildCacheJsonContext.Default.BaseImageSummary);
                 if (summary is not null)
                 {
                     return new BaseImageFacts(
@@ -79,12 +79,12 @@ public sealed class BaseImageFacts
         }
 
         var facts = await ReadAsync(image, cancellationToken).ConfigureAwait(false);
-        var record = new Summary(
+        var record = new BaseImageSummary(
             new Dictionary<string, string>(facts.OsRelease, StringComparer.Ordinal),
             new Dictionary<string, string>(facts.Symlinks, StringComparer.Ordinal),
             facts.AptSources.Select(s => new[] { s.Uri.ToString(), s.Suite }.Concat(s.Components).ToArray()).ToArray());
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        AtomicFile.Write(path, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record));
+        AtomicFile.Write(path, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, BuildCacheJsonContext.Default.BaseImageSummary));
         return facts;
     }
 
@@ -346,5 +346,7 @@ public sealed class BaseImageFacts
         return fields;
     }
 
-    private sealed record Summary(Dictionary<string, string> OsRelease, Dictionary<string, string> Symlinks, string[][] AptSources);
 }
+
+/// <summary>What <see cref="BaseImageFacts.ReadSummaryAsync"/> keeps of a base image in the cache.</summary>
+internal sealed record BaseImageSummary(Dictionary<string, string> OsRelease, Dictionary<string, string> Symlinks, string[][] AptSources);

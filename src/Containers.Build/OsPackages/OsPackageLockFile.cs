@@ -61,13 +61,6 @@ public sealed record OsPackageLockFile
     /// <summary>The file name, beside the project.</summary>
     public const string FileName = "container-packages.lock.json";
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     /// <summary>The format version; 1.</summary>
     public int Version { get; init; } = 1;
 
@@ -105,7 +98,7 @@ public sealed record OsPackageLockFile
 
         try
         {
-            var lockFile = JsonSerializer.Deserialize<OsPackageLockFile>(File.ReadAllBytes(path), JsonOptions);
+            var lockFile = JsonSerializer.Deserialize(File.ReadAllBytes(path), OsPackageLockJsonContext.Default.OsPackageLockFile);
             if (lockFile is null || lockFile.Version != 1)
             {
                 throw new JsonException("expected an object with \"version\": 1");
@@ -121,7 +114,7 @@ public sealed record OsPackageLockFile
     }
 
     /// <summary>The lock as JSON text (stable: sorted lists, fixed property order, '\n' line ends).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
+    public string ToJson() => JsonSerializer.Serialize(this, OsPackageLockJsonContext.Default.OsPackageLockFile).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
 
     /// <summary>Writes the lock to <paramref name="path"/> atomically.</summary>
     public void Write(string path)
@@ -135,3 +128,9 @@ public sealed record OsPackageLockFile
         AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(ToJson()));
     }
 }
+
+// Source-generated (no reflection): the same code runs in MSBuild and in the dotnet container tool, which is compiled
+// ahead of time.
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(OsPackageLockFile))]
+internal sealed partial class OsPackageLockJsonContext : JsonSerializerContext;

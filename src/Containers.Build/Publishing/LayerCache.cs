@@ -98,7 +98,7 @@ public sealed class LayerCache
             var layer = uploader is not null
                 ? await uploader.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false)
                 : await LayerWriter.WriteToDirectoryAsync(plan, BlobDirectory, options, cancellationToken).ConfigureAwait(false);
-            AtomicFile.Write(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString())));
+            AtomicFile.Write(keyPath, JsonSerializer.SerializeToUtf8Bytes(new CachedLayerKey(layer.Descriptor.MediaType, layer.Descriptor.Digest.ToString(), layer.Descriptor.Size, layer.DiffId.ToString()), BuildCacheJsonContext.Default.CachedLayerKey));
             writing.SetResult(layer);
             return (layer, false);
         }
@@ -338,7 +338,7 @@ public sealed class LayerCache
                 return null;
             }
 
-            var key = JsonSerializer.Deserialize<CachedLayerKey>(File.ReadAllBytes(keyPath));
+            var key = JsonSerializer.Deserialize(File.ReadAllBytes(keyPath), BuildCacheJsonContext.Default.CachedLayerKey);
             return key is not null && Digest.TryParse(key.Digest, out var digest) && Digest.TryParse(key.DiffId, out var diffId)
                 ? (new Descriptor { MediaType = key.MediaType, Digest = digest, Size = key.Size }, diffId)
                 : null;
@@ -362,5 +362,7 @@ public sealed class LayerCache
         }
     }
 
-    private sealed record CachedLayerKey(string MediaType, string Digest, long Size, string DiffId);
 }
+
+/// <summary>A cached layer's record: its descriptor and diff ID, under its content key.</summary>
+internal sealed record CachedLayerKey(string MediaType, string Digest, long Size, string DiffId);
