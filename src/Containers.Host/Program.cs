@@ -1,5 +1,3 @@
-using Containers.Host.Lifecycle;
-
 namespace Containers.Host;
 
 /// <summary>
@@ -10,15 +8,12 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        switch (args)
+        if (await HostHelperProcesses.RunIfHelperAsync(args).ConfigureAwait(false) is { } exitCode)
         {
-            case ["--supervise", var directory] when OperatingSystem.IsLinux():
-                return await ReuseSupervisor.RunAsync(directory).ConfigureAwait(false);
-            case [Networking.RootlessForwarder.Argument, _, ..]:
-                return Networking.RootlessForwarder.Serve(args[1]);
-            default:
-                await Console.Error.WriteLineAsync($"Containers.Host starts this itself: --supervise <reused graph directory>, or {Networking.RootlessForwarder.Argument} <socket name> [<directory it belongs to>].").ConfigureAwait(false);
-                return 2;
+            return exitCode;
         }
+
+        await Console.Error.WriteLineAsync($"Containers.Host starts this itself: {HostHelperProcesses.SupervisorArgument} <reused graph directory>, or {Networking.RootlessForwarder.Argument} <socket name> [<directory it belongs to>].").ConfigureAwait(false);
+        return 2;
     }
 }

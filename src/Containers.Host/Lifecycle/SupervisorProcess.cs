@@ -28,7 +28,10 @@ internal static class SupervisorProcess
     /// <exception cref="OciException">It could not start; the message has the end of its log.</exception>
     public static async Task<string> StartAsync(ReusePaths paths, SupervisorSettings settings, CancellationToken cancellationToken)
     {
-        var host = PrepareHost(paths);
+        // An app with Containers.Host compiled in (the dotnet container tool) runs the supervisor as itself.
+        string[] command = HostHelperProcesses.OwnExecutable is { } own
+            ? [own, HostHelperProcesses.SupervisorArgument, paths.Directory]
+            : PrepareHost(paths) is var host ? [DotnetHost(), "exec", "--runtimeconfig", host.RuntimeConfig, host.Assembly, HostHelperProcesses.SupervisorArgument, paths.Directory] : [];
         await File.WriteAllBytesAsync(paths.Settings, JsonSerializer.SerializeToUtf8Bytes(settings, ReuseJsonContext.Default.SupervisorSettings), cancellationToken).ConfigureAwait(false);
         TrimLog(paths.Log);
 
@@ -46,7 +49,7 @@ internal static class SupervisorProcess
 
         File.Delete(paths.SupervisorStamp);
         var spawnedFile = Path.Combine(paths.Directory, SpawnedFile);
-        using (DetachedRun.Spawn([DotnetHost(), "exec", "--runtimeconfig", host.RuntimeConfig, host.Assembly, "--supervise", paths.Directory], environment, paths.Log, paths.Log, spawnedFile))
+        using (DetachedRun.Spawn(command, environment, paths.Log, paths.Log, spawnedFile))
         {
         }
 
@@ -98,7 +101,7 @@ internal static class SupervisorProcess
         {
             var staging = directory + ".new-" + Guid.NewGuid().ToString("N")[..8];
             Directory.CreateDirectory(staging);
-            CopyWithDependencies(typeof(SupervisorProcess).Assembly.Location, staging);
+            CopyWithDependencies(HostHelperProcesses.HostAssemblyFile ?? throw new OciException("Containers.Host.dll has no file of its own (a single-file or Native AOT app that did not call HostHelperProcesses.RunIfHelperAsync), so it cannot run as a reused graph's supervisor."), staging);
 
             // The runtime this process runs on is installed for sure; the supervisor (built for net8.0) runs on it.
             var version = System.Environment.Version;

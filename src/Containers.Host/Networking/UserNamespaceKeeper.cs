@@ -197,9 +197,12 @@ internal sealed class UserNamespaceKeeper
 
         var mapping = RootlessIdMapping.Current;
         var id = RecordPrefix + Guid.NewGuid().ToString("N")[..12];
-        var runtimeConfig = WriteRuntimeConfig(cacheDirectory);
+        // An app with Containers.Host compiled in (the dotnet container tool) runs the forwarder as itself.
+        string[] forwarder = HostHelperProcesses.OwnExecutable is { } own
+            ? [own]
+            : [DotnetHost()!, "exec", "--runtimeconfig", WriteRuntimeConfig(cacheDirectory), HostHelperProcesses.HostAssemblyFile!];
         var start = HostTools.StartInfo(HostTools.FindOnPath("unshare")!, [
-            .. mapping.UnshareArguments(), "--", DotnetHost()!, "exec", "--runtimeconfig", runtimeConfig, typeof(RootlessForwarder).Assembly.Location,
+            .. mapping.UnshareArguments(), "--", .. forwarder,
             RootlessForwarder.Argument, ContainerHost.IdPrefix + id, Path.Combine(cacheDirectory, RecordsDirectoryName, id)]);
         start.WorkingDirectory = "/";
         var process = Process.Start(start) ?? throw new IOException("Could not start unshare.");
@@ -249,9 +252,14 @@ internal sealed class UserNamespaceKeeper
             return "ip (iproute2) is not on PATH";
         }
 
-        if (string.IsNullOrEmpty(typeof(RootlessForwarder).Assembly.Location))
+        if (HostHelperProcesses.OwnExecutable is not null)
         {
-            return "Containers.Host.dll has no file of its own (a single-file app), so it cannot run as the port forwarder";
+            return null;
+        }
+
+        if (HostHelperProcesses.HostAssemblyFile is null)
+        {
+            return "Containers.Host.dll has no file of its own (a single-file or Native AOT app that did not call HostHelperProcesses.RunIfHelperAsync), so it cannot run as the port forwarder";
         }
 
         return DotnetHost() is null ? "no dotnet host was found to run the port forwarder (set DOTNET_HOST_PATH)" : null;
@@ -270,7 +278,7 @@ internal sealed class UserNamespaceKeeper
             return hostPath;
         }
 
-        var runtimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location);
+        var runtimeDirectory = HostHelperProcesses.RuntimeAssemblyDirectory;
         var besideRuntime = runtimeDirectory is null ? null : Path.GetFullPath(Path.Combine(runtimeDirectory, "..", "..", "..", "dotnet"));
         return besideRuntime is not null && File.Exists(besideRuntime) ? besideRuntime : HostTools.FindOnPath("dotnet");
     }

@@ -74,7 +74,7 @@ internal sealed record RootlessIdMapping(uint HostUid, uint HostGid, uint Subord
         var mappings = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = own, ["size"] = 1 });
         if (count > 0)
         {
-            mappings.Add(new JsonObject { ["containerID"] = 1, ["hostID"] = start, ["size"] = count });
+            mappings.Add((JsonNode)new JsonObject { ["containerID"] = 1, ["hostID"] = start, ["size"] = count });
         }
 
         return mappings;

@@ -86,7 +86,7 @@ internal static class RuntimeSpec
             var linux = spec["linux"]!.AsObject();
             var namespaces = linux["namespaces"]!.AsArray();
             namespaces.Remove(namespaces.Single(n => (string?)n!["type"] == "network"));
-            namespaces.Add(new JsonObject { ["type"] = "user" });
+            namespaces.Add((JsonNode)new JsonObject { ["type"] = "user" });
 
             // runc writes a mapping of more than the caller's own id with newuidmap/newgidmap; joining a user namespace it
             // only reads it (which host uid is the container's root).
@@ -109,7 +109,7 @@ internal static class RuntimeSpec
             namespaces.Remove(network);
         }
 
-        namespaces.Add(new JsonObject { ["type"] = "network", ["path"] = path });
+        namespaces.Add((JsonNode)new JsonObject { ["type"] = "network", ["path"] = path });
     }
 
     /// <summary>Makes the container join the user namespace at <paramref name="path"/> (rootless: the keeper's) instead of getting a new one.</summary>
@@ -135,11 +135,11 @@ internal static class RuntimeSpec
 
     /// <summary>Adds a bind mount of the host's <paramref name="source"/> (file or directory) at <paramref name="destination"/>.</summary>
     public static void AddBindMount(JsonObject spec, string source, string destination, bool readOnly) =>
-        spec["mounts"]!.AsArray().Add(Mount(destination, "bind", source, ["rbind", readOnly ? "ro" : "rw", "nosuid", "nodev"]));
+        spec["mounts"]!.AsArray().Add((JsonNode)Mount(destination, "bind", source, ["rbind", readOnly ? "ro" : "rw", "nosuid", "nodev"]));
 
     /// <summary>Adds a tmpfs at <paramref name="destination"/>.</summary>
     public static void AddTmpfs(JsonObject spec, string destination, IEnumerable<string> options) =>
-        spec["mounts"]!.AsArray().Add(Mount(destination, "tmpfs", "tmpfs", ["nosuid", "nodev", .. options]));
+        spec["mounts"]!.AsArray().Add((JsonNode)Mount(destination, "tmpfs", "tmpfs", ["nosuid", "nodev", .. options]));
 
     /// <summary>Sets the cgroup limits: memory (and memory+swap, so nothing is swapped beyond it) in bytes, CPU as a quota of a 100 ms period.</summary>
     public static void SetLimits(JsonObject spec, long? memoryBytes, double? cpus)
