@@ -22,6 +22,7 @@ readonly REQUIRED_PACKAGES=(
   jq                # JSON edits in eng/ scripts
   zstd              # zstd layers in interop tests
   pigz              # checks block-parallel gzip layers (pigz -t) and is the bar of eng/bench/layers.sh
+  clang             # links the dotnet container tool's Native AOT executable (dotnet pack of src/Containers.Cli)
   tar
   gzip
   git

@@ -40,8 +40,8 @@ skopeo copy --quiet --dest-tls-verify=false "oci:$layout_dir:aspnet-10.0" "docke
 image="$source_registry/dotnet/aspnet:10.0"
 bytes="$(skopeo inspect --raw --tls-verify=false "docker://$image" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["config"]["size"]+sum(l["size"] for l in m["layers"]))')"
 
-# The tool as its linux-x64 package ships it: ReadyToRun (precompiled), framework-dependent.
-dotnet publish src/Containers.Cli -c Release -r linux-x64 --self-contained false -nologo -v:q -o "$work/tool" >/dev/null
+# The tool as its linux-x64 package ships it: one native executable (Native AOT).
+dotnet publish src/Containers.Cli -c Release -r linux-x64 -nologo -v:q -o "$work/tool" >/dev/null
 tool="$work/tool/dotnet-container"
 
 seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc -l; }

@@ -2,6 +2,14 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using Containers.Cli;
 using Containers.Cli.Commands;
+using Containers.Host;
+
+// The tool is compiled ahead of time (Native AOT): it has no Containers.Host.dll to `dotnet exec`, so the host's helper
+// processes (the rootless port forwarder, a reused graph's supervisor) are this executable started with their role.
+if (await HostHelperProcesses.RunIfHelperAsync(args).ConfigureAwait(false) is { } helperExitCode)
+{
+    return helperExitCode;
+}
 
 // Every command, one file each under Commands/: add a command with its file and one line here.
 Func<Command>[] commands =

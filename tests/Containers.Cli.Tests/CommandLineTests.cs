@@ -36,9 +36,27 @@ public sealed class CommandLineTests
         var store = Path.Combine(CliTool.ToolPath, ".store", "containers.cli", CliTool.Version);
 
         Assert.IsTrue(Directory.Exists(Path.Combine(store, "containers.cli." + rid)), $"dotnet tool install chose the {rid} package: {string.Join(", ", Directory.GetDirectories(store).Select(Path.GetFileName))}");
-        var assembly = Directory.GetFiles(Path.Combine(store, "containers.cli." + rid), "dotnet-container.dll", SearchOption.AllDirectories).Single();
-        using var reader = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly));
-        Assert.AreNotEqual(0, reader.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size, "the tool's assembly is ReadyToRun code: no JIT before the first command runs");
+        var package = Path.Combine(store, "containers.cli." + rid);
+        if (rid == "linux-x64")
+        {
+            // Native AOT: one ELF executable, no IL assembly and no runtime to load before the first command runs.
+            var executable = Directory.GetFiles(package, "dotnet-container", SearchOption.AllDirectories).Single();
+            var magic = new byte[4];
+            using (var stream = File.OpenRead(executable))
+            {
+                stream.ReadExactly(magic);
+            }
+
+            CollectionAssert.AreEqual(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }, magic, $"{executable} is a native executable");
+            Assert.AreEqual(0, Directory.GetFiles(package, "dotnet-container.dll", SearchOption.AllDirectories).Length, "the linux-x64 package holds the native executable, not the tool's assembly");
+            Assert.AreEqual(0, Directory.GetFiles(package, "System.Private.CoreLib.dll", SearchOption.AllDirectories).Length, "the linux-x64 package carries no .NET runtime of its own");
+        }
+        else
+        {
+            var assembly = Directory.GetFiles(package, "dotnet-container.dll", SearchOption.AllDirectories).Single();
+            using var reader = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly));
+            Assert.AreNotEqual(0, reader.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size, "the tool's assembly is ReadyToRun code: no JIT before the first command runs");
+        }
     }
 
     [TestMethod]

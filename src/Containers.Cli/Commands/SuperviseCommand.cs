@@ -50,6 +50,7 @@ public static class SuperviseCommand
     /// How to start this tool again: its apphost (the <c>dotnet-container</c> a tool install makes), or <c>dotnet</c> and
     /// this assembly when it runs as <c>dotnet dotnet-container.dll</c>.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000:Avoid accessing Assembly file path when publishing as a single file", Justification = "Read only under `dotnet`, which runs the tool from its dll; compiled ahead of time the tool is its own executable.")]
     public static IReadOnlyList<string> SelfCommandLine()
     {
         var process = Environment.ProcessPath ?? throw new CliException(CliErrorCodes.Internal, "This process's executable is unknown; cannot start the supervisor.", CliExitCodes.Failed);
