@@ -28,10 +28,7 @@ internal static class SupervisorProcess
     /// <exception cref="OciException">It could not start; the message has the end of its log.</exception>
     public static async Task<string> StartAsync(ReusePaths paths, SupervisorSettings settings, CancellationToken cancellationToken)
     {
-        // An app with Containers.Host compiled in (the dotnet container tool) runs the supervisor as itself.
-        string[] command = HostHelperProcesses.OwnExecutable is { } own
-            ? [own, HostHelperProcesses.SupervisorArgument, paths.Directory]
-            : PrepareHost(paths) is var host ? [DotnetHost(), "exec", "--runtimeconfig", host.RuntimeConfig, host.Assembly, HostHelperProcesses.SupervisorArgument, paths.Directory] : [];
+        var command = Command(paths);
         await File.WriteAllBytesAsync(paths.Settings, JsonSerializer.SerializeToUtf8Bytes(settings, ReuseJsonContext.Default.SupervisorSettings), cancellationToken).ConfigureAwait(false);
         TrimLog(paths.Log);
 
@@ -69,6 +66,19 @@ internal static class SupervisorProcess
 
             await Task.Delay(5, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    // An app with Containers.Host compiled in (the dotnet container tool) runs the supervisor as itself; otherwise it is
+    // a copy of Containers.Host.dll under `dotnet exec`.
+    private static string[] Command(ReusePaths paths)
+    {
+        if (HostHelperProcesses.OwnExecutable is { } own)
+        {
+            return [own, HostHelperProcesses.SupervisorArgument, paths.Directory];
+        }
+
+        var host = PrepareHost(paths);
+        return [DotnetHost(), "exec", "--runtimeconfig", host.RuntimeConfig, host.Assembly, HostHelperProcesses.SupervisorArgument, paths.Directory];
     }
 
     /// <summary>The dotnet host that runs this process (the SDK names it in DOTNET_HOST_PATH; else found from the runtime's directory).</summary>
