@@ -3,10 +3,10 @@ using System.Runtime.Versioning;
 namespace Containers.Host.Lifecycle;
 
 /// <summary>
-/// Starts a program that outlives the process that starts it, as the host starts a reused graph's supervisor: in a
-/// session of its own (<c>setsid</c>), not a child of this process, stdin from <c>/dev/null</c> and both output streams
-/// appended to a file; so neither this process's exit, nor a kill of its process tree, nor Ctrl+C in its terminal
-/// reaches it. <c>dotnet container run -d</c> starts its supervisor (the tool itself) this way.
+/// Starts a program that outlives the process that starts it: in a session of its own (<c>setsid</c>), stdin from
+/// <c>/dev/null</c> and both output streams appended to a file; so neither this process's exit, nor Ctrl+C in its
+/// terminal reaches it. <c>dotnet container run -d</c> starts its supervisor (the tool itself) this way. It is this
+/// process's child until this process exits (a thread reaps it should it end first): meant for a short-lived caller.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public static class DetachedProcess
@@ -30,10 +30,34 @@ public static class DetachedProcess
             environment[(string)variable.Key] = (string?)variable.Value;
         }
 
-        using (DetachedRun.Spawn(arguments, environment, outputFile, outputFile, stampFile))
+        File.Delete(stampFile);
+        int pid;
+        try
         {
+            // One posix_spawn into a session of its own; the calling process (a short one, such as `run -d`) reaps it
+            // if it ends first, and init adopts it when the caller exits.
+            pid = SessionSpawn.Start([ProgramPath(arguments[0]), .. arguments.Skip(1)], environment, outputFile);
         }
+        catch (EntryPointNotFoundException)
+        {
+            // A C library without posix_spawn_file_actions_addchdir_np: the shell chain, which also writes the stamp.
+            using (DetachedRun.Spawn(arguments, environment, outputFile, outputFile, stampFile))
+            {
+            }
+
+            return;
+        }
+
+        // The pid with its start time, so that liveness checks never take a reused pid for it; written, then renamed,
+        // so a reader never sees half of it.
+        File.WriteAllText(stampFile + ".tmp", OwnerStamp.For(pid));
+        File.Move(stampFile + ".tmp", stampFile, overwrite: true);
     }
+
+    // posix_spawn takes a path: a bare name is looked up on PATH, as a shell would.
+    private static string ProgramPath(string program) =>
+        program.Contains('/', StringComparison.Ordinal) ? program
+        : Runtimes.HostTools.FindOnPath(program) ?? throw new IOException($"{program} is not on PATH.");
 
     /// <summary>True while the process whose owner stamp <paramref name="stampFile"/> holds runs (a reused pid is told apart by its start time).</summary>
     public static bool IsRunning(string stampFile) =>
