@@ -50,6 +50,11 @@ public sealed class CommandLineTests
             CollectionAssert.AreEqual(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }, magic, $"{executable} is a native executable");
             Assert.AreEqual(0, Directory.GetFiles(package, "dotnet-container.dll", SearchOption.AllDirectories).Length, "the linux-x64 package holds the native executable, not the tool's assembly");
             Assert.AreEqual(0, Directory.GetFiles(package, "System.Private.CoreLib.dll", SearchOption.AllDirectories).Length, "the linux-x64 package carries no .NET runtime of its own");
+            var toolDirectory = Path.GetDirectoryName(executable)!;
+            CollectionAssert.AreEquivalent(
+                new[] { "DotnetToolSettings.xml", "dotnet-container" },
+                Directory.GetFiles(toolDirectory).Select(Path.GetFileName).ToArray(),
+                "the executable is the whole tool: no library docs, PDBs or runtimeconfig files beside it");
         }
         else
         {
