@@ -80,11 +80,6 @@ public sealed partial class OciLayout
             }
 
             Directory.CreateDirectory(Path.Combine(full, "blobs", Digest.Sha256));
-            if (!File.Exists(Path.Combine(full, "index.json")))
-            {
-                // Never over one a concurrent creator wrote (and may have added images to) since the check.
-                WriteAtomicallyIfAbsent(full, Path.Combine(full, "index.json"), OciJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [] }));
-            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -92,8 +87,43 @@ public sealed partial class OciLayout
         }
 
         var layout = new OciLayout(full);
+        if (!File.Exists(Path.Combine(full, "index.json")))
+        {
+            layout.WriteEmptyIndexJsonIfAbsent();
+        }
+
         layout.CheckVersion();
         return layout;
+    }
+
+    /// <summary>
+    /// Writes an empty index.json unless one exists, under the lock every index.json update holds: a concurrent creator
+    /// may have written one and added images to it since the caller looked, and it must not be replaced. (File.Move
+    /// without overwrite is no guard on Unix: where the target is missing when it looks, it renames, which replaces a
+    /// target written in between.)
+    /// </summary>
+    private void WriteEmptyIndexJsonIfAbsent()
+    {
+        var gate = IndexLocks.GetOrAdd(DirectoryPath, _ => new SemaphoreSlim(1, 1));
+        gate.Wait();
+        try
+        {
+            // No synchronization context here, and no cancellation: waiting on the lock file's retry loop is safe.
+            using var lockFile = AcquireLockFileAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var path = Path.Combine(DirectoryPath, "index.json");
+            if (!File.Exists(path))
+            {
+                WriteAtomically(DirectoryPath, path, OciJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [] }));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw NotWritable(DirectoryPath, ex);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>Opens an existing layout.</summary>
@@ -432,20 +462,6 @@ public sealed partial class OciLayout
         var temporary = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
         File.WriteAllBytes(temporary, content);
         File.Move(temporary, path, overwrite: true);
-    }
-
-    private static void WriteAtomicallyIfAbsent(string directory, string path, byte[] content)
-    {
-        var temporary = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
-        File.WriteAllBytes(temporary, content);
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            TryDelete(temporary);
-        }
     }
 
     private static void TryDelete(string path)
