@@ -48,10 +48,7 @@ public static class DetachedProcess
             return;
         }
 
-        // The pid with its start time, so that liveness checks never take a reused pid for it; written, then renamed,
-        // so a reader never sees half of it.
-        File.WriteAllText(stampFile + ".tmp", OwnerStamp.For(pid));
-        File.Move(stampFile + ".tmp", stampFile, overwrite: true);
+        OwnerStamp.Write(stampFile, pid);
     }
 
     // posix_spawn takes a path: a bare name is looked up on PATH, as a shell would.

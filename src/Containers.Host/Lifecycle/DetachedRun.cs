@@ -105,8 +105,7 @@ internal static class DetachedRun
         // The pid with its start time, so that liveness checks never take a reused pid for it.
         if (File.Exists(stampFile) && int.TryParse(File.ReadAllText(stampFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
-            File.WriteAllText(stampFile + ".tmp", OwnerStamp.For(pid));
-            File.Move(stampFile + ".tmp", stampFile, overwrite: true);
+            OwnerStamp.Write(stampFile, pid);
         }
 
         return shell;

@@ -59,6 +59,16 @@ internal static class OwnerStamp
         }
     }
 
+    /// <summary>
+    /// Writes the stamp of process <paramref name="pid"/> (its pid with its start time, so that liveness checks never take
+    /// a reused pid for it) to <paramref name="ownerFile"/>: written, then renamed, so a reader never sees half of it.
+    /// </summary>
+    public static void Write(string ownerFile, int pid)
+    {
+        File.WriteAllText(ownerFile + ".tmp", For(pid));
+        File.Move(ownerFile + ".tmp", ownerFile, overwrite: true);
+    }
+
     /// <summary>The stamp in <paramref name="ownerFile"/>, or null when there is none.</summary>
     public static string? Read(string ownerFile)
     {
