@@ -104,12 +104,10 @@ public sealed partial class OciLayout
     /// </summary>
     private void WriteEmptyIndexJsonIfAbsent()
     {
-        var gate = IndexLocks.GetOrAdd(DirectoryPath, _ => new SemaphoreSlim(1, 1));
-        gate.Wait();
         try
         {
-            // No synchronization context here, and no cancellation: waiting on the lock file's retry loop is safe.
-            using var lockFile = AcquireLockFileAsync(CancellationToken.None).GetAwaiter().GetResult();
+            // No synchronization context here, and no cancellation: waiting on the lock's retry loop is safe.
+            using var held = HoldIndexLockAsync(CancellationToken.None).GetAwaiter().GetResult();
             var path = Path.Combine(DirectoryPath, "index.json");
             if (!File.Exists(path))
             {
@@ -119,10 +117,6 @@ public sealed partial class OciLayout
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw NotWritable(DirectoryPath, ex);
-        }
-        finally
-        {
-            gate.Release();
         }
     }
 
@@ -368,23 +362,47 @@ public sealed partial class OciLayout
     /// </summary>
     private async Task UpdateIndexJsonAsync(Func<ImageIndex, ImageIndex?> change, CancellationToken cancellationToken)
     {
+        using (await HoldIndexLockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var index = await _reader.ReadIndexJsonAsync(cancellationToken).ConfigureAwait(false);
+            if (change(index) is { } updated)
+            {
+                await WriteIndexJsonAsync(updated, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lock every write of index.json holds: this process's semaphore for the layout, then the exclusive lock file
+    /// for other processes. Disposing releases both, the file first.
+    /// </summary>
+    private async Task<IDisposable> HoldIndexLockAsync(CancellationToken cancellationToken)
+    {
         var gate = IndexLocks.GetOrAdd(DirectoryPath, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var lockFile = await AcquireLockFileAsync(cancellationToken).ConfigureAwait(false);
-            await using (lockFile.ConfigureAwait(false))
-            {
-                var index = await _reader.ReadIndexJsonAsync(cancellationToken).ConfigureAwait(false);
-                if (change(index) is { } updated)
-                {
-                    await WriteIndexJsonAsync(updated, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            return new HeldIndexLock(gate, await AcquireLockFileAsync(cancellationToken).ConfigureAwait(false));
         }
-        finally
+        catch
         {
             gate.Release();
+            throw;
+        }
+    }
+
+    private sealed class HeldIndexLock(SemaphoreSlim gate, FileStream lockFile) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                lockFile.Dispose();
+            }
+            finally
+            {
+                gate.Release();
+            }
         }
     }
 
