@@ -13,7 +13,10 @@ namespace Containers.Oci.Layers;
 /// The stream is a gzip header (no name, mtime 0, XFL 0, OS 255 "unknown"), then each block's raw deflate data
 /// ended by a sync flush (an empty stored block, so every block ends on a byte boundary and the next can follow
 /// it), then a final empty fixed-Huffman block (bytes <c>03 00</c>), the CRC-32 of the input and its length
-/// modulo 2^32. Each block starts with a fresh compressor, so matches never reach into the previous block; that
+/// modulo 2^32. A block whose bytes hold next to no matches (<see cref="BlockProbe"/>) is not searched for them: it
+/// gets Huffman codes only, or, when its byte frequencies are flat too, is written as stored blocks, which also end on a
+/// byte boundary.
+/// Each block starts with a fresh compressor, so matches never reach into the previous block; that
 /// costs a little ratio (docs/layers.md gives the figure) and buys independence. At most
 /// <see cref="MaxBlocksInFlight"/> blocks are held at once, so memory does not grow with the input; when that
 /// many are compressing, a write waits for the oldest and writes it out.
@@ -196,6 +199,19 @@ internal sealed class BlockGzipStream : Stream
         try
         {
             block.Output.SetLength(0);
+            var input = block.Input.AsSpan(0, block.Length);
+            switch (BlockProbe.Choose(input))
+            {
+                case BlockEncoding.Stored:
+                    BlockProbe.WriteStored(input, block.Output);
+                    block.CompressedLength = checked((int)block.Output.Length);
+                    return;
+                case BlockEncoding.HuffmanOnly:
+                    HuffmanOnlyDeflate.Write(input, block.Output);
+                    block.CompressedLength = checked((int)block.Output.Length);
+                    return;
+            }
+
             var deflate = new DeflateStream(block.Output, _level, leaveOpen: true);
             try
             {

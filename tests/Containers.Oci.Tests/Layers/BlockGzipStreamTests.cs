@@ -93,6 +93,93 @@ public sealed class BlockGzipStreamTests
     }
 
     [TestMethod]
+    public async Task Blocks_deflate_cannot_shrink_are_stored_and_every_reader_reads_them()
+    {
+        const int storedPerBlock = 5;
+        var random = RandomBytes(4 * Block, seed: 21);
+
+        var bytes = await CompressAsync(random, workers: 2, chunk: 50_000);
+
+        // Each 256 KiB block is five stored blocks (4 x 65,535 bytes and 4 bytes), five bytes of header each.
+        Assert.AreEqual(10 + (4 * (Block + (storedPerBlock * 5))) + 2 + 8, bytes.Length, "random blocks are stored, not deflated");
+        CollectionAssert.AreEqual(new byte[] { 0x00, 0xff, 0xff, 0x00, 0x00 }, bytes[10..15], "a non-final stored block of 65,535 bytes");
+        CollectionAssert.AreEqual(random, Decompress(bytes));
+        CollectionAssert.AreEqual(bytes, await CompressAsync(random, workers: 1, chunk: Block), "the thread count changes the bytes");
+        CollectionAssert.AreEqual(bytes, Compress(random, workers: 3, chunk: 4_097), "synchronous writes change the bytes");
+
+        // Stored and deflated blocks side by side, and a last block too short to be tested (deflated).
+        var mixed = TextContent(Block, seed: 22).Concat(random[..(2 * Block)]).Concat(TextContent(Block / 2, seed: 23)).Concat(random[..1000]).ToArray();
+        var mixedBytes = await CompressAsync(mixed, workers: 2, chunk: 65_536);
+        CollectionAssert.AreEqual(mixed, Decompress(mixedBytes));
+        using var files = new TemporaryDirectory();
+        foreach (var (name, input, compressed) in new[] { ("random", random, bytes), ("mixed", mixed, mixedBytes) })
+        {
+            var original = files.WriteFile(name, input);
+            var gz = files.WriteFile(name + ".gz", compressed);
+            await LayerTestFiles.RunCheckedAsync(LayerTestFiles.RequireTool("gzip", "gzip"), "-t", gz);
+            await LayerTestFiles.RunCheckedAsync(LayerTestFiles.RequireTool("pigz", "pigz"), "-t", gz);
+            await LayerTestFiles.RunCheckedAsync("/bin/sh", "-c", $"gzip -dc '{gz}' | cmp - '{original}'");
+        }
+    }
+
+    [TestMethod]
+    public void Only_blocks_without_matches_skip_the_match_search_and_only_flat_ones_are_stored()
+    {
+        Assert.AreEqual(BlockEncoding.Stored, BlockProbe.Choose(RandomBytes(Block, seed: 31)), "random bytes");
+        Assert.AreEqual(BlockEncoding.Stored, BlockProbe.Choose(RandomBytes(16 * 1024, seed: 32)), "16 KiB of random bytes, the shortest block probed");
+        Assert.AreEqual(BlockEncoding.Deflate, BlockProbe.Choose(RandomBytes((16 * 1024) - 1, seed: 33)), "shorter blocks are deflated");
+        Assert.AreEqual(BlockEncoding.Deflate, BlockProbe.Choose(TextContent(Block, seed: 34)), "text");
+        Assert.AreEqual(BlockEncoding.HuffmanOnly, BlockProbe.Choose(Base64(Block, seed: 35)), "base64 of random bytes: 6 bits per byte, no matches");
+
+        // 200 of 256 byte values, evenly: 7.64 bits per byte, which Huffman codes shrink by about 4%.
+        var narrow = RandomBytes(Block, seed: 36);
+        for (var i = 0; i < narrow.Length; i++)
+        {
+            narrow[i] = (byte)(narrow[i] % 200);
+        }
+
+        Assert.AreEqual(BlockEncoding.HuffmanOnly, BlockProbe.Choose(narrow), "uneven byte frequencies, no matches");
+
+        // Flat frequencies, but every 32 KiB repeats the first: matches 32 KiB back (deflate's window) shrink it eightfold.
+        var tile = RandomBytes(32 * 1024, seed: 37);
+        Assert.AreEqual(BlockEncoding.Deflate, BlockProbe.Choose(Enumerable.Repeat(tile, Block / tile.Length).SelectMany(bytes => bytes).ToArray()), "repeats within the window");
+
+        // Random bytes with one 4 KiB stretch repeated 1 KiB later (1.6% of the block), then with a 2 KiB one (0.8%).
+        var repeat = RandomBytes(Block, seed: 38);
+        repeat.AsSpan(100_000, 4096).CopyTo(repeat.AsSpan(105_120));
+        Assert.AreEqual(BlockEncoding.Deflate, BlockProbe.Choose(repeat), "a repeat covering 1.6%");
+        var smallRepeat = RandomBytes(Block, seed: 38);
+        smallRepeat.AsSpan(100_000, 2048).CopyTo(smallRepeat.AsSpan(103_072));
+        Assert.AreEqual(BlockEncoding.Stored, BlockProbe.Choose(smallRepeat), "a repeat covering 0.8%");
+
+        // The first 16 KiB are random, the rest text: the whole block is probed and deflated.
+        var late = TextContent(Block, seed: 39);
+        RandomBytes(16 * 1024, seed: 40).CopyTo(late, 0);
+        Assert.AreEqual(BlockEncoding.Deflate, BlockProbe.Choose(late), "text after a random prefix");
+    }
+
+    [TestMethod]
+    public async Task Blocks_without_matches_compress_as_well_as_deflate_does_and_read_back()
+    {
+        var base64 = Base64(3 * Block, seed: 41);
+        using var single = new MemoryStream();
+        using (var gzip = new GZipStream(single, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(base64);
+        }
+
+        var bytes = await CompressAsync(base64, workers: 2, chunk: 100_000);
+
+        Assert.IsLessThan(1.002, (double)bytes.Length / single.Length, $"Huffman codes only: {bytes.Length:N0} bytes against single-stream deflate's {single.Length:N0}");
+        CollectionAssert.AreEqual(base64, Decompress(bytes));
+        CollectionAssert.AreEqual(bytes, Compress(base64, workers: 1, chunk: 7_777), "the thread count changes the bytes");
+        using var files = new TemporaryDirectory();
+        var gz = files.WriteFile("base64.gz", bytes);
+        await LayerTestFiles.RunCheckedAsync(LayerTestFiles.RequireTool("gzip", "gzip"), "-t", gz);
+        await LayerTestFiles.RunCheckedAsync(LayerTestFiles.RequireTool("pigz", "pigz"), "-t", gz);
+    }
+
+    [TestMethod]
     public async Task An_empty_layer_is_a_valid_gzip_stream()
     {
         var (result, bytes) = await LayerWriterTests.WriteToMemoryAsync(LayerPlan.Empty, new LayerWriteOptions());
@@ -165,6 +252,16 @@ public sealed class BlockGzipStreamTests
 
         return bytes;
     }
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static byte[] Base64(int length, int seed) =>
+        Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomBytes(length, seed)))[..length];
 
     private static byte[] TextContent(int length, int seed)
     {

@@ -101,6 +101,9 @@ public sealed class LayerInteropTests
         var random = new byte[700_000]; // the tar spans several of the gzip writer's 256 KiB blocks
         new Random(7).NextBytes(random);
         directory.WriteFile("lib/native.so", random, LayerTestFiles.Mode0775);
+
+        // Blocks of random bytes are stored and blocks of base64 get Huffman codes only (BlockProbe): readers must take both.
+        directory.WriteFile("lib/native.so.b64", System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(random)), LayerTestFiles.Mode0644);
     }
 
     private static void AssertTreeMatchesInputs(string inputRoot, string unpackedRoot)
