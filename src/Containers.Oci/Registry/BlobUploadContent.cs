@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -9,9 +10,13 @@ namespace Containers.Oci.Registry;
 /// </summary>
 internal sealed class BlobUploadContent : HttpContent
 {
-    private readonly Func<CancellationToken, Task<Stream>> _open;
+    private readonly Func<CancellationToken, Task<Stream>>? _open;
+    private readonly ReadOnlyMemory<byte> _bytes;
     private readonly long _length;
     private readonly Action<long>? _progress;
+
+    // The buffer that carries a streamed blob to the connection; pooled, as a publish sends hundreds of requests.
+    private const int CopyBufferSize = 128 * 1024;
 
     public BlobUploadContent(Func<CancellationToken, Task<Stream>> open, long length, Action<long>? progress)
     {
@@ -25,37 +30,58 @@ internal sealed class BlobUploadContent : HttpContent
     /// <summary>Called once the whole body was written: the response timeout starts then, not while a large body is still being sent.</summary>
     public Action? Sent { get; set; }
 
-    /// <summary>Content for bytes already in memory (a chunk of a chunked upload).</summary>
-    public static BlobUploadContent FromMemory(ReadOnlyMemory<byte> bytes) =>
-        new(_ => Task.FromResult<Stream>(new ReadOnlyMemoryStream(bytes)), bytes.Length, progress: null);
+    private BlobUploadContent(ReadOnlyMemory<byte> bytes)
+    {
+        _bytes = bytes;
+        _length = bytes.Length;
+        Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        Headers.ContentLength = bytes.Length;
+    }
+
+    /// <summary>Content for bytes already in memory (a chunk of a chunked upload), written to the connection as they are.</summary>
+    public static BlobUploadContent FromMemory(ReadOnlyMemory<byte> bytes) => new(bytes);
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        var source = await _open(cancellationToken).ConfigureAwait(false);
-        await using (source.ConfigureAwait(false))
+        if (_open is null)
         {
-            var buffer = new byte[128 * 1024];
-            long sent = 0;
-            int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            await stream.WriteAsync(_bytes, cancellationToken).ConfigureAwait(false);
+            Sent?.Invoke();
+            return;
+        }
+
+        var source = await _open(cancellationToken).ConfigureAwait(false);
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            await using (source.ConfigureAwait(false))
             {
-                if (sent + read > _length)
+                long sent = 0;
+                int read;
+                while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    throw new OciException($"The blob being uploaded is longer than the {_length} bytes its descriptor states; the layer's content changed since it was described.");
+                    if (sent + read > _length)
+                    {
+                        throw new OciException($"The blob being uploaded is longer than the {_length} bytes its descriptor states; the layer's content changed since it was described.");
+                    }
+
+                    await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    sent += read;
+                    _progress?.Invoke(sent);
                 }
 
-                await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                sent += read;
-                _progress?.Invoke(sent);
+                if (sent != _length)
+                {
+                    throw new OciException($"The blob being uploaded has {sent} bytes but its descriptor states {_length}; the layer's content changed since it was described.");
+                }
             }
-
-            if (sent != _length)
-            {
-                throw new OciException($"The blob being uploaded has {sent} bytes but its descriptor states {_length}; the layer's content changed since it was described.");
-            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         Sent?.Invoke();
@@ -66,50 +92,4 @@ internal sealed class BlobUploadContent : HttpContent
         length = _length;
         return true;
     }
-}
-
-/// <summary>A read-only stream over memory, without copying it.</summary>
-internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> bytes) : Stream
-{
-    private int _position;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => bytes.Length;
-
-    public override long Position
-    {
-        get => _position;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        var count = Math.Min(buffer.Length, bytes.Length - _position);
-        bytes.Span.Slice(_position, count).CopyTo(buffer);
-        _position += count;
-        return count;
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Containers.Oci.Descriptors;
 
@@ -11,7 +12,8 @@ namespace Containers.Oci.Registry;
 /// <remarks>
 /// Two chunk buffers of <see cref="ChunkSize"/>: one being sent, one being filled; a write that fills the second
 /// waits for the first to be sent, so memory stays bounded whatever the blob's size and a slow registry slows the
-/// writer rather than piling bytes up. A chunk is not retried (an upload session cannot be resumed portably):
+/// writer rather than piling bytes up. The buffers come from the shared array pool when first needed (a blob
+/// smaller than a chunk takes one) and go back to it when the upload ends, so the uploads of a publish reuse them. A chunk is not retried (an upload session cannot be resumed portably):
 /// after a failure the upload is dead and the caller uploads the blob again from its copy. Disposed without
 /// <see cref="CompleteAsync"/>, the session is cancelled (DELETE) and the registry keeps nothing.
 /// </remarks>
@@ -24,8 +26,8 @@ public sealed class BlobUploadStream : Stream
     private readonly string _registry;
     private readonly RegistryScope _scope;
     private Uri _location;
-    private byte[] _filling = new byte[ChunkSize];
-    private byte[] _spare = new byte[ChunkSize];
+    private byte[]? _filling;
+    private byte[]? _spare;
     private int _filled;
     private long _sent;
     private Task? _sending;
@@ -75,6 +77,7 @@ public sealed class BlobUploadStream : Stream
 
         while (!buffer.IsEmpty)
         {
+            _filling ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
             var taken = Math.Min(buffer.Length, ChunkSize - _filled);
             buffer.Span[..taken].CopyTo(_filling.AsSpan(_filled));
             _filled += taken;
@@ -118,6 +121,7 @@ public sealed class BlobUploadStream : Stream
         _sent += _filled;
         _filled = 0;
         _completed = true;
+        ReturnBuffers();
     }
 
     /// <inheritdoc />
@@ -175,6 +179,8 @@ public sealed class BlobUploadStream : Stream
             await _client.CancelStreamedUploadAsync(_registry, _scope, _location).ConfigureAwait(false);
         }
 
+        // No request reads them any more: the last one was awaited above, or by CompleteAsync.
+        ReturnBuffers();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -185,6 +191,7 @@ public sealed class BlobUploadStream : Stream
             await _sending.ConfigureAwait(false);
         }
 
+        _spare ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
         (_filling, _spare) = (_spare, _filling);
         var chunk = _spare.AsMemory(0, _filled);
         var offset = _sent;
@@ -195,6 +202,21 @@ public sealed class BlobUploadStream : Stream
 
     private async Task SendAsync(ReadOnlyMemory<byte> chunk, long offset, CancellationToken cancellationToken) =>
         _location = await _client.PatchStreamedUploadAsync(_registry, _scope, _location, chunk, offset, cancellationToken).ConfigureAwait(false);
+
+    private void ReturnBuffers()
+    {
+        if (_filling is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_filling);
+            _filling = null;
+        }
+
+        if (_spare is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_spare);
+            _spare = null;
+        }
+    }
 
     internal static string ContentRange(long offset, int length) =>
         string.Create(CultureInfo.InvariantCulture, $"{offset}-{offset + length - 1}");
