@@ -180,6 +180,45 @@ public sealed class BlockGzipStreamTests
     }
 
     [TestMethod]
+    public void Huffman_only_blocks_with_skewed_byte_counts_get_codes_of_at_most_15_bits_that_inflate_back()
+    {
+        // Byte counts along the Fibonacci sequence make the deepest Huffman tree: 24 symbols would need 23 bits.
+        var counts = new long[257];
+        long previous = 1, current = 1;
+        for (var value = 0; value < 24; value++)
+        {
+            counts[value] = current;
+            (previous, current) = (current, previous + current);
+        }
+
+        counts[256] = 1;
+        var lengths = new byte[257];
+        HuffmanOnlyDeflate.CodeLengths(counts, 15, lengths);
+
+        Assert.IsTrue(lengths.Max() <= 15, $"longest code {lengths.Max()} bits");
+        Assert.AreEqual(1.0, lengths.Where(length => length > 0).Sum(length => Math.Pow(2, -length)), 1e-12, "the code is complete (Kraft sum 1)");
+        Assert.IsTrue(counts.Select((count, symbol) => count == 0 || lengths[symbol] > 0).All(used => used), "every counted symbol has a code");
+
+        // A block with those byte frequencies (a few of the rarest once) round-trips through deflate's reader.
+        var block = new List<byte>();
+        for (var value = 0; value < 24; value++)
+        {
+            block.AddRange(Enumerable.Repeat((byte)value, (int)Math.Min(counts[value], 40_000)));
+        }
+
+        var input = block.ToArray();
+        new Random(42).Shuffle(input);
+        using var output = new MemoryStream();
+        HuffmanOnlyDeflate.Write(input, output);
+        output.Write([0x03, 0x00]); // a final empty block ends the deflate stream
+        output.Position = 0;
+        using var inflate = new DeflateStream(output, CompressionMode.Decompress);
+        using var inflated = new MemoryStream();
+        inflate.CopyTo(inflated);
+        CollectionAssert.AreEqual(input, inflated.ToArray());
+    }
+
+    [TestMethod]
     public async Task An_empty_layer_is_a_valid_gzip_stream()
     {
         var (result, bytes) = await LayerWriterTests.WriteToMemoryAsync(LayerPlan.Empty, new LayerWriteOptions());
