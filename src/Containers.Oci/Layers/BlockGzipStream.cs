@@ -198,39 +198,48 @@ internal sealed class BlockGzipStream : Stream
         await _workers.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            block.Output.SetLength(0);
-            var input = block.Input.AsSpan(0, block.Length);
-            switch (BlockProbe.Choose(input))
-            {
-                case BlockEncoding.Stored:
-                    BlockProbe.WriteStored(input, block.Output);
-                    block.CompressedLength = checked((int)block.Output.Length);
-                    return;
-                case BlockEncoding.HuffmanOnly:
-                    HuffmanOnlyDeflate.Write(input, block.Output);
-                    block.CompressedLength = checked((int)block.Output.Length);
-                    return;
-            }
-
-            var deflate = new DeflateStream(block.Output, _level, leaveOpen: true);
-            try
-            {
-                deflate.Write(block.Input, 0, block.Length);
-
-                // A sync flush: the data so far, then an empty stored block (00 00 ff ff), byte-aligned.
-                deflate.Flush();
-                block.CompressedLength = checked((int)block.Output.Length);
-            }
-            finally
-            {
-                // Disposing appends a final block after CompressedLength; those bytes are not used.
-                deflate.Dispose();
-            }
+            Encode(block);
         }
         finally
         {
             _workers.Release();
         }
+    }
+
+    // The block's bytes as deflate data that ends on a byte boundary, in its Output; how, the probe decides.
+    private void Encode(Block block)
+    {
+        block.Output.SetLength(0);
+        var input = block.Input.AsSpan(0, block.Length);
+        Span<long> byteCounts = stackalloc long[256];
+        switch (BlockProbe.Choose(input, byteCounts))
+        {
+            case BlockEncoding.Stored:
+                BlockProbe.WriteStored(input, block.Output);
+                break;
+            case BlockEncoding.HuffmanOnly:
+                HuffmanOnlyDeflate.Write(input, byteCounts, block.Output);
+                break;
+            default:
+                var deflate = new DeflateStream(block.Output, _level, leaveOpen: true);
+                try
+                {
+                    deflate.Write(input);
+
+                    // A sync flush: the data so far, then an empty stored block (00 00 ff ff), byte-aligned.
+                    deflate.Flush();
+                    block.CompressedLength = checked((int)block.Output.Length);
+                }
+                finally
+                {
+                    // Disposing appends a final block after CompressedLength; those bytes are not used.
+                    deflate.Dispose();
+                }
+
+                return;
+        }
+
+        block.CompressedLength = checked((int)block.Output.Length);
     }
 
     private async ValueTask WriteOldestAsync(bool synchronous, CancellationToken cancellationToken)

@@ -61,8 +61,12 @@ internal static class BlockProbe
     [ThreadStatic]
     private static ulong[]? s_table;
 
-    /// <summary>Chooses how to encode <paramref name="block"/> (see the remarks).</summary>
-    public static BlockEncoding Choose(ReadOnlySpan<byte> block)
+    /// <summary>
+    /// Chooses how to encode <paramref name="block"/> (see the remarks). For <see cref="BlockEncoding.Stored"/> and
+    /// <see cref="BlockEncoding.HuffmanOnly"/>, <paramref name="byteCounts"/> (256 entries) holds how often each byte
+    /// value occurs in the block, which <see cref="HuffmanOnlyDeflate.Write"/> builds its code from.
+    /// </summary>
+    public static BlockEncoding Choose(ReadOnlySpan<byte> block, Span<long> byteCounts)
     {
         if (block.Length < PrefixLength)
         {
@@ -81,7 +85,8 @@ internal static class BlockProbe
             return BlockEncoding.Deflate;
         }
 
-        return Entropy(block) >= MinimumStoredEntropy ? BlockEncoding.Stored : BlockEncoding.HuffmanOnly;
+        CountBytes(block, byteCounts);
+        return Entropy(byteCounts, block.Length) >= MinimumStoredEntropy ? BlockEncoding.Stored : BlockEncoding.HuffmanOnly;
     }
 
     /// <summary>
@@ -108,8 +113,9 @@ internal static class BlockProbe
     // Every offset's 5 bytes are looked up in a table of the latest offset with the same hash, then put in it. A slot
     // keeps 32 more bits of the hash (the first 4 bytes exactly; the slot bits also depend on the fifth), so a lookup
     // never reads the block again: a read at a random offset would be most of the cost. An evicted slot only misses a
-    // match, which at worst leaves a block that matches would have shrunk by a little more than 1% undeflated. A match covers the 5 bytes from its offset; bytes covered twice count once. Stops
-    // counting past the limit. One branch per offset, rarely taken on the blocks that get this far.
+    // match, which at worst leaves a block that matches would have shrunk by a little more than 1% undeflated. A match
+    // covers the 5 bytes from its offset; bytes covered twice count once. Stops counting past the limit. One branch per
+    // offset, rarely taken on the blocks that get this far.
     private static int MatchedBytes(ReadOnlySpan<byte> bytes, Span<ulong> table, int hashBits, int limit)
     {
         table.Fill(Empty);
@@ -138,32 +144,40 @@ internal static class BlockProbe
         return covered;
     }
 
-    private static double Entropy(ReadOnlySpan<byte> bytes)
+    /// <summary>Counts each byte value of <paramref name="bytes"/> into <paramref name="counts"/> (256 entries).</summary>
+    private static void CountBytes(ReadOnlySpan<byte> bytes, Span<long> counts)
     {
         // Four tables, so that runs of one byte value do not serialize on one counter.
-        Span<int> counts = stackalloc int[4 * 256];
-        counts.Clear();
+        Span<int> partial = stackalloc int[4 * 256];
+        partial.Clear();
         var i = 0;
         for (; i + 4 <= bytes.Length; i += 4)
         {
-            counts[bytes[i]]++;
-            counts[256 + bytes[i + 1]]++;
-            counts[512 + bytes[i + 2]]++;
-            counts[768 + bytes[i + 3]]++;
+            partial[bytes[i]]++;
+            partial[256 + bytes[i + 1]]++;
+            partial[512 + bytes[i + 2]]++;
+            partial[768 + bytes[i + 3]]++;
         }
 
         for (; i < bytes.Length; i++)
         {
-            counts[bytes[i]]++;
+            partial[bytes[i]]++;
         }
 
-        var entropy = 0.0;
         for (var value = 0; value < 256; value++)
         {
-            var count = counts[value] + counts[256 + value] + counts[512 + value] + counts[768 + value];
+            counts[value] = partial[value] + partial[256 + value] + partial[512 + value] + partial[768 + value];
+        }
+    }
+
+    private static double Entropy(ReadOnlySpan<long> counts, int total)
+    {
+        var entropy = 0.0;
+        foreach (var count in counts)
+        {
             if (count > 0)
             {
-                var p = (double)count / bytes.Length;
+                var p = (double)count / total;
                 entropy -= p * Math.Log2(p);
             }
         }

@@ -28,20 +28,19 @@ internal static class HuffmanOnlyDeflate
     // The order RFC 1951 writes the code-length code's lengths in.
     private static readonly byte[] CodeLengthOrder = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-    /// <summary>Writes <paramref name="block"/> (not empty) to <paramref name="output"/> as described in the remarks.</summary>
-    public static void Write(ReadOnlySpan<byte> block, Stream output)
+    /// <summary>
+    /// Writes <paramref name="block"/> (not empty) to <paramref name="output"/> as described in the remarks;
+    /// <paramref name="byteCounts"/> (256 entries) says how often each byte value occurs in it
+    /// (<see cref="BlockProbe.Choose"/> has counted them).
+    /// </summary>
+    public static void Write(ReadOnlySpan<byte> block, ReadOnlySpan<long> byteCounts, Stream output)
     {
         ArgumentOutOfRangeException.ThrowIfZero(block.Length);
 
         // Everything lives on the stack: a block's encoding allocates nothing (the build's GC would otherwise let a
         // publish's working set grow by what thousands of blocks allocate before it collects).
         Span<long> counts = stackalloc long[LiteralCodes];
-        counts.Clear();
-        foreach (var value in block)
-        {
-            counts[value]++;
-        }
-
+        byteCounts[..256].CopyTo(counts);
         counts[EndOfBlock] = 1;
         Span<byte> literalLengths = stackalloc byte[LiteralCodes];
         CodeLengths(counts, MaxLiteralBits, literalLengths);

@@ -19,8 +19,14 @@ internal sealed class BlobUploadContent : HttpContent
     private const int CopyBufferSize = 128 * 1024;
 
     public BlobUploadContent(Func<CancellationToken, Task<Stream>> open, long length, Action<long>? progress)
+        : this(open, default, length, progress)
+    {
+    }
+
+    private BlobUploadContent(Func<CancellationToken, Task<Stream>>? open, ReadOnlyMemory<byte> bytes, long length, Action<long>? progress)
     {
         _open = open;
+        _bytes = bytes;
         _length = length;
         _progress = progress;
         Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -30,16 +36,8 @@ internal sealed class BlobUploadContent : HttpContent
     /// <summary>Called once the whole body was written: the response timeout starts then, not while a large body is still being sent.</summary>
     public Action? Sent { get; set; }
 
-    private BlobUploadContent(ReadOnlyMemory<byte> bytes)
-    {
-        _bytes = bytes;
-        _length = bytes.Length;
-        Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        Headers.ContentLength = bytes.Length;
-    }
-
     /// <summary>Content for bytes already in memory (a chunk of a chunked upload), written to the connection as they are.</summary>
-    public static BlobUploadContent FromMemory(ReadOnlyMemory<byte> bytes) => new(bytes);
+    public static BlobUploadContent FromMemory(ReadOnlyMemory<byte> bytes) => new(open: null, bytes, bytes.Length, progress: null);
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
