@@ -17,7 +17,11 @@ namespace Containers.Oci.Layers;
 /// gets Huffman codes only, or, when its byte frequencies are flat too, is written as stored blocks, which also end on a
 /// byte boundary.
 /// Each block starts with a fresh compressor, so matches never reach into the previous block; that
-/// costs a little ratio (docs/layers.md gives the figure) and buys independence. At most
+/// costs a little ratio (docs/layers.md gives the figure) and buys independence.
+/// A file whose deflate data already exists (in a NuGet package: <see cref="DeflatedFileSources"/>) is written by
+/// <see cref="WriteCopyAsync"/> as a gzip member of its own: the member open before it is ended (final block, its
+/// CRC-32 and length), the copied data follows in a member with its own header and trailer, and the next bytes start a
+/// new member. A gzip stream of several members is one stream to every reader (RFC 1952, section 2.2). At most
 /// <see cref="MaxBlocksInFlight"/> blocks are held at once, so memory does not grow with the input; when that
 /// many are compressing, a write waits for the oldest and writes it out.
 /// </remarks>
@@ -34,10 +38,14 @@ internal sealed class BlockGzipStream : Stream
     private readonly SemaphoreSlim _workers;
     private readonly Queue<Block> _inFlight = new();
     private readonly Stack<Block> _free = new();
+
+    // Of the member being written: the CRC-32 and length of its input so far.
     private readonly Crc32 _crc = new();
+    private long _memberLength;
     private Block? _filling;
-    private long _length;
-    private bool _headerWritten;
+    private long _inputLength;
+    private bool _memberOpen;
+    private bool _wroteMember;
     private bool _finished;
     private bool _disposed;
 
@@ -59,7 +67,7 @@ internal sealed class BlockGzipStream : Stream
     public override bool CanSeek => false;
     public override bool CanWrite => !_disposed && !_finished;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => _length; set => throw new NotSupportedException(); }
+    public override long Position { get => _inputLength; set => throw new NotSupportedException(); }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -111,13 +119,59 @@ internal sealed class BlockGzipStream : Stream
             await WriteOldestAsync(synchronous: false, cancellationToken).ConfigureAwait(false);
         }
 
-        await EnsureHeaderAsync(synchronous: false, cancellationToken).ConfigureAwait(false);
-        var trailer = new byte[FinalBlock.Length + 8];
-        FinalBlock.CopyTo(trailer, 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer.AsSpan(FinalBlock.Length), _crc.GetCurrentHashAsUInt32());
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer.AsSpan(FinalBlock.Length + 4), unchecked((uint)_length));
-        await _output.WriteAsync(trailer, cancellationToken).ConfigureAwait(false);
+        // The open member is ended; with no input at all, the stream is one empty member. After a copied file there
+        // may be no open member, and nothing is left to write.
+        if (_memberOpen || !_wroteMember)
+        {
+            await _output.WriteAsync(EndMember(withHeader: !_memberOpen), cancellationToken).ConfigureAwait(false);
+        }
+
         _finished = true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="copy"/>'s file as a gzip member of its own made of the copy's deflate data, after what
+    /// was written before it; the stream disposes of the copy. The data is checked on a worker thread: unless it
+    /// inflates to exactly the file's bytes, the member is the file compressed here.
+    /// </summary>
+    public async ValueTask WriteCopyAsync(DeflatedCopy copy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(copy);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_finished)
+        {
+            copy.Dispose();
+            throw new InvalidOperationException("The gzip stream is finished.");
+        }
+
+        try
+        {
+            if (_filling is { Length: > 0 })
+            {
+                await SubmitAsync(synchronous: false, cancellationToken).ConfigureAwait(false);
+            }
+
+            while (_inFlight.Count >= MaxBlocksInFlight)
+            {
+                await WriteOldestAsync(synchronous: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+
+        var block = _free.Count > 0 ? _free.Pop() : new Block();
+        block.Prefix = _memberOpen ? EndMember(withHeader: false) : null;
+        block.Copy = copy;
+        _memberOpen = false;
+        _wroteMember = true;
+        _crc.Reset();
+        _memberLength = 0;
+        _inputLength += copy.Length;
+        block.Compressing = Task.Run(() => CompressAsync(block, cancellationToken), cancellationToken);
+        _inFlight.Enqueue(block);
     }
 
     public override void Flush()
@@ -148,6 +202,8 @@ internal sealed class BlockGzipStream : Stream
                 {
                     // The failure that abandoned the stream is already on its way.
                 }
+
+                block.Copy?.Dispose();
             }
 
             _inFlight.Clear();
@@ -172,7 +228,16 @@ internal sealed class BlockGzipStream : Stream
             throw new InvalidOperationException("The gzip stream is finished.");
         }
 
-        _filling ??= _free.Count > 0 ? _free.Pop() : new Block();
+        if (_filling is null)
+        {
+            _filling = _free.Count > 0 ? _free.Pop() : new Block();
+
+            // The first block of a member carries its header.
+            _filling.Prefix = _memberOpen ? null : Header;
+            _memberOpen = true;
+            _wroteMember = true;
+        }
+
         var taken = Math.Min(source.Length, BlockSize - _filling.Length);
         source[..taken].CopyTo(_filling.Input.AsSpan(_filling.Length));
         _filling.Length += taken;
@@ -184,7 +249,8 @@ internal sealed class BlockGzipStream : Stream
         var block = _filling!;
         _filling = null;
         _crc.Append(block.Input.AsSpan(0, block.Length));
-        _length += block.Length;
+        _memberLength += block.Length;
+        _inputLength += block.Length;
         block.Compressing = Task.Run(() => CompressAsync(block, cancellationToken), cancellationToken);
         _inFlight.Enqueue(block);
         while (_inFlight.Count >= MaxBlocksInFlight || (_inFlight.TryPeek(out var oldest) && oldest.Compressing!.IsCompleted))
@@ -198,7 +264,14 @@ internal sealed class BlockGzipStream : Stream
         await _workers.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Encode(block);
+            if (block.Copy is { } copy)
+            {
+                EncodeCopy(copy, block.Output);
+            }
+            else
+            {
+                Encode(block);
+            }
         }
         finally
         {
@@ -242,6 +315,35 @@ internal sealed class BlockGzipStream : Stream
         block.CompressedLength = checked((int)block.Output.Length);
     }
 
+    // The copy as a whole gzip member: header, the copied deflate data and a trailer with the file's CRC-32 and
+    // length, once the member inflates to the file's bytes (written from the archive then); else the file deflated
+    // here, into output.
+    private void EncodeCopy(DeflatedCopy copy, MemoryStream output)
+    {
+        output.SetLength(0);
+        copy.Check(Header);
+        if (!copy.Verified)
+        {
+            copy.CompressInto(output, Header, _level);
+        }
+    }
+
+    // The final empty block, the member's CRC-32 and length; with withHeader, an empty member's header before them.
+    private byte[] EndMember(bool withHeader)
+    {
+        var start = withHeader ? Header.Length : 0;
+        var bytes = new byte[start + FinalBlock.Length + 8];
+        if (withHeader)
+        {
+            Header.CopyTo(bytes, 0);
+        }
+
+        FinalBlock.CopyTo(bytes, start);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(start + FinalBlock.Length), _crc.GetCurrentHashAsUInt32());
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(start + FinalBlock.Length + 4), unchecked((uint)_memberLength));
+        return bytes;
+    }
+
     private async ValueTask WriteOldestAsync(bool synchronous, CancellationToken cancellationToken)
     {
         var block = _inFlight.Peek();
@@ -255,46 +357,74 @@ internal sealed class BlockGzipStream : Stream
         }
 
         _inFlight.Dequeue();
-        await EnsureHeaderAsync(synchronous, cancellationToken).ConfigureAwait(false);
-        var compressed = block.Output.GetBuffer().AsMemory(0, block.CompressedLength);
-        if (synchronous)
+        if (block.Prefix is { } prefix)
         {
-            _output.Write(compressed.Span);
+            await WriteAsync(prefix, synchronous, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (block.Copy is { } copy)
+        {
+            try
+            {
+                if (copy.Verified)
+                {
+                    await WriteAsync(Header, synchronous, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteDataAsync(_output, synchronous, cancellationToken).ConfigureAwait(false);
+                    await WriteAsync(copy.Trailer, synchronous, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WriteAsync(block.Output.GetBuffer().AsMemory(0, (int)block.Output.Length), synchronous, cancellationToken).ConfigureAwait(false);
+
+                    // A whole file compressed here may have grown the block's buffer far beyond a block; let it go.
+                    block.Output.SetLength(0);
+                    block.Output.Capacity = Block.OutputCapacity;
+                }
+            }
+            finally
+            {
+                copy.Dispose();
+                block.Copy = null;
+            }
         }
         else
         {
-            await _output.WriteAsync(compressed, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(block.Output.GetBuffer().AsMemory(0, block.CompressedLength), synchronous, cancellationToken).ConfigureAwait(false);
         }
 
         block.Length = 0;
         block.Compressing = null;
+        block.Prefix = null;
+        block.Copy = null;
         _free.Push(block);
     }
 
-    private async ValueTask EnsureHeaderAsync(bool synchronous, CancellationToken cancellationToken)
+    private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, bool synchronous, CancellationToken cancellationToken)
     {
-        if (_headerWritten)
-        {
-            return;
-        }
-
-        _headerWritten = true;
         if (synchronous)
         {
-            _output.Write(Header);
+            _output.Write(bytes.Span);
         }
         else
         {
-            await _output.WriteAsync(Header, cancellationToken).ConfigureAwait(false);
+            await _output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private sealed class Block
     {
+        // Deflate of incompressible data grows it by a few bytes per 16 KiB; the sync flush and the unused final block add a few more.
+        public const int OutputCapacity = BlockSize + (BlockSize / 64) + 64;
+
         public byte[] Input { get; } = new byte[BlockSize];
 
-        // Deflate of incompressible data grows it by a few bytes per 16 KiB; the sync flush and the unused final block add a few more.
-        public MemoryStream Output { get; } = new(BlockSize + (BlockSize / 64) + 64);
+        public MemoryStream Output { get; } = new(OutputCapacity);
+
+        // Written before the block's own bytes: a member's header, or the end of the member before a copied file.
+        public byte[]? Prefix { get; set; }
+
+        // A file written as a member of its own from deflate data copied from a package.
+        public DeflatedCopy? Copy { get; set; }
 
         public int Length { get; set; }
 

@@ -37,6 +37,13 @@ internal sealed class HashingStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
+    /// <summary>Hashes and counts <paramref name="buffer"/> as if written, without writing it (the caller gives the inner stream its bytes another way).</summary>
+    public void HashWithoutWriting(ReadOnlySpan<byte> buffer)
+    {
+        _hash.AppendData(buffer);
+        BytesHashed += buffer.Length;
+    }
+
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _hash.AppendData(buffer);

@@ -39,6 +39,14 @@ public sealed record LayerWriteOptions
     /// </summary>
     public int GzipThreads { get; init; } = Math.Min(Environment.ProcessorCount, 16);
 
+    /// <summary>
+    /// Zip archives (NuGet packages) whose deflate data a gzip layer copies for files with the same bytes instead of
+    /// compressing them again; none by default. Each such file becomes a gzip member of its own, so the blob differs
+    /// from one written without sources (the diff id does not): the bytes depend on the files and the archives, never
+    /// on the thread count. Ignored for zstd and uncompressed layers.
+    /// </summary>
+    public DeflatedFileSources? DeflatedFileSources { get; init; }
+
     /// <summary>The zstd level, 1 to 22; 3 by default, like <c>zstd -3</c>.</summary>
     public int ZstdLevel { get; init; } = 3;
 

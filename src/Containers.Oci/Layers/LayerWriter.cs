@@ -45,10 +45,14 @@ public static class LayerWriter
         try
         {
             var writer = new TarEntryWriter(tarBuffer);
+            var sources = compressor is BlockGzipStream ? options.DeflatedFileSources : null;
             foreach (var entry in entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                await WriteEntryAsync(writer, entry, timestamp, options, cancellationToken).ConfigureAwait(false);
+                if (sources is null || !await TryWriteCopiedFileAsync(writer, entry, sources, timestamp, options, tarBuffer, tar, (BlockGzipStream)compressor, cancellationToken).ConfigureAwait(false))
+                {
+                    await WriteEntryAsync(writer, entry, timestamp, options, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await writer.WriteEndAsync(cancellationToken).ConfigureAwait(false);
@@ -172,6 +176,89 @@ public static class LayerWriter
             }
         }
     }
+
+    /// <summary>Files smaller than this are compressed with their neighbours: a member of their own would cost more ratio than time saved.</summary>
+    internal const int MinCopiedFileLength = 32 * 1024;
+
+    // A file an archive has deflated already goes into the stream as its own gzip member with that data (the gzip
+    // stream checks it inflates to the file's bytes). False, having written nothing, when no archive has a file of
+    // that name and size; the file's CRC-32 decides among those that have.
+    private static async Task<bool> TryWriteCopiedFileAsync(TarEntryWriter writer, LayerEntry entry, DeflatedFileSources sources, DateTimeOffset timestamp, LayerWriteOptions options, BufferedStream tarBuffer, HashingStream tar, BlockGzipStream gzip, CancellationToken cancellationToken)
+    {
+        if (entry.Kind != LayerEntryKind.File)
+        {
+            return false;
+        }
+
+        var fileName = Path.GetFileName(entry.SourcePath!);
+        var length = new FileInfo(entry.SourcePath!) is { Exists: true } info ? info.Length : -1;
+        if (length < MinCopiedFileLength || length > ZipDeflatedEntry.MaxLength || !sources.MayHave(fileName, length))
+        {
+            return false;
+        }
+
+        await writer.WriteFileHeaderAsync(entry.Path, (int)entry.Mode, options.OwnerUid, options.OwnerGid, timestamp.ToUnixTimeSeconds(), length, cancellationToken).ConfigureAwait(false);
+
+        // Everything before the file goes to the compressor first. The file's bytes count for the diff id as they are
+        // read; whether the compressor gets a copy or the bytes themselves depends on their CRC-32.
+        await tarBuffer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var crc = await ReadFileAsync(entry, length, chunk => tar.HashWithoutWriting(chunk.Span), cancellationToken).ConfigureAwait(false);
+        if (sources.TryFind(fileName, length, crc) is { } archived)
+        {
+            await gzip.WriteCopyAsync(new DeflatedCopy(entry.SourcePath!, length, crc, archived), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // No archive has these bytes after all: the compressor gets them, read again, and they must be the same.
+            var again = await ReadFileAsync(entry, length, chunk => gzip.Write(chunk.Span), cancellationToken).ConfigureAwait(false);
+            if (again != crc)
+            {
+                throw ChangedContent(entry);
+            }
+        }
+
+        await writer.PadAsync(length, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    // Reads the whole file, giving each chunk to take; returns the CRC-32 of its bytes.
+    private static async Task<uint> ReadFileAsync(LayerEntry entry, long length, Action<ReadOnlyMemory<byte>> take, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            var crc = new System.IO.Hashing.Crc32();
+            OpenContent(entry, out var file);
+            await using (file.ConfigureAwait(false))
+            {
+                long total = 0;
+                for (int read; (read = await file.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0; total += read)
+                {
+                    if (total + read > length)
+                    {
+                        throw ChangedSize(entry);
+                    }
+
+                    crc.Append(buffer.AsSpan(0, read));
+                    take(buffer.AsMemory(0, read));
+                }
+
+                if (total != length)
+                {
+                    throw ChangedSize(entry);
+                }
+            }
+
+            return crc.GetCurrentHashAsUInt32();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static OciException ChangedContent(LayerEntry entry) =>
+        new($"'{entry.SourcePath}' changed while it was written to the layer at '{entry.Path}'; build the layer when the files are no longer being written.");
 
     private static OciException ChangedSize(LayerEntry entry) =>
         new($"'{entry.SourcePath}' changed size while it was written to the layer at '{entry.Path}'; build the layer when the files are no longer being written.");

@@ -58,7 +58,8 @@ internal sealed class TarEntryWriter
 
     /// <summary>
     /// Writes one entry. A file's <paramref name="size"/> bytes come from <paramref name="content"/>; fewer throws
-    /// <see cref="EndOfStreamException"/> (the caller may compare the stream's length afterwards for more).
+    /// <see cref="EndOfStreamException"/> (the caller may compare the stream's length afterwards for more). Without
+    /// content only the header is written (<see cref="WriteFileHeaderAsync"/>).
     /// </summary>
     public async Task WriteEntryAsync(
         TarEntryKind kind,
@@ -115,12 +116,19 @@ internal sealed class TarEntryWriter
 
         WriteChecksum(header);
         await _output.WriteAsync(_header, cancellationToken).ConfigureAwait(false);
-        if (size > 0)
+        if (size > 0 && content is not null)
         {
-            await CopyAsync(content ?? throw new ArgumentNullException(nameof(content)), size, cancellationToken).ConfigureAwait(false);
+            await CopyAsync(content, size, cancellationToken).ConfigureAwait(false);
             await PadAsync(size, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Writes one file's header only; the caller then gives the output its <paramref name="size"/> bytes of content by
+    /// another way and calls <see cref="PadAsync"/>.
+    /// </summary>
+    public Task WriteFileHeaderAsync(string name, int mode, long uid, long gid, long modificationTime, long size, CancellationToken cancellationToken) =>
+        WriteEntryAsync(TarEntryKind.File, name, null, mode, uid, gid, modificationTime, content: null, size, cancellationToken);
 
     /// <summary>Ends the archive with two zero blocks; an archive without entries stays empty (zero bytes), as with System.Formats.Tar.</summary>
     public async Task WriteEndAsync(CancellationToken cancellationToken)
@@ -181,7 +189,8 @@ internal sealed class TarEntryWriter
         }
     }
 
-    private async Task PadAsync(long written, CancellationToken cancellationToken)
+    /// <summary>Zeros up to the next 512-byte boundary after an entry's <paramref name="written"/> bytes of content.</summary>
+    public async Task PadAsync(long written, CancellationToken cancellationToken)
     {
         var padding = (int)((BlockSize - (written % BlockSize)) % BlockSize);
         if (padding > 0)

@@ -134,7 +134,7 @@ public sealed class LayerInteropTests
         }
     }
 
-    private static void WriteLayout(string layout, Image image, string tag)
+    internal static void WriteLayout(string layout, Image image, string tag)
     {
         var blobs = Path.Combine(layout, "blobs", "sha256");
         Directory.CreateDirectory(blobs);
