@@ -31,6 +31,13 @@ public sealed record ContainerPublishRequest
     /// <summary>User-declared layers.</summary>
     public IReadOnlyList<CustomLayerRule> CustomLayers { get; init; } = [];
 
+    /// <summary>
+    /// NuGet package folders (NuGetPackageRoot, NuGetPackageFolders) holding the app's packages and runtime packs; a
+    /// gzip layer copies their deflated files rather than compressing the same bytes again (docs/layers.md). None
+    /// compresses everything.
+    /// </summary>
+    public IReadOnlyList<string> PackageFolders { get; init; } = [];
+
     /// <summary>The base image. With <see cref="BaseImageLayoutPath"/>, its tag names the layout's ref.</summary>
     public required ImageReference BaseImage { get; init; }
 

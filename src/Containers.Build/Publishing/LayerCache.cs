@@ -305,6 +305,9 @@ public sealed class LayerCache
         add(options.ZstdLevel.ToString(CultureInfo.InvariantCulture));
         add(options.OwnerUid.ToString(CultureInfo.InvariantCulture) + ":" + options.OwnerGid.ToString(CultureInfo.InvariantCulture));
         add(options.ResolveTimestamp().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+
+        // Files copied from packages are members of their own: the blob differs from one compressed here.
+        add("deflated-from:" + string.Join(';', options.DeflatedFileSources?.ArchivePaths ?? []));
     }
 
     private static async Task<string> ComputeKeyAsync(LayerPlan plan, LayerWriteOptions options, CancellationToken cancellationToken)

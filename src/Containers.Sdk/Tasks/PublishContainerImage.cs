@@ -57,6 +57,12 @@ public sealed class PublishContainerImage : ContainerSettingsTask
     /// <summary>Ours: the layer cache's size bound in bytes; empty keeps the default (4 GiB).</summary>
     public string? ContainerLayerCacheMaxBytes { get; set; }
 
+    /// <summary>
+    /// Ours: whether gzip layers copy the deflate data the app's NuGet packages and runtime packs hold for its files
+    /// instead of compressing those files again; true (or empty) by default, false compresses every file.
+    /// </summary>
+    public string? ContainerReusePackageCompression { get; set; }
+
     /// <summary>ContainerLayer items: Include is the layer name, Files and ExcludeFiles ';'-separated globs relative to the publish directory.</summary>
     public ITaskItem[] ContainerLayer { get; set; } = [];
 
@@ -167,6 +173,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             return false;
         }
 
+        var packageFolders = (NuGetPackageFolders ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToArray();
         ContainerSbomOptions? sbom = null;
         if (Switch(ContainerGenerateSbom))
         {
@@ -180,7 +187,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             {
                 Format = sbomFormat,
                 ProjectAssetsFilePath = NullIfEmpty(ProjectAssetsFile),
-                PackageFolders = (NuGetPackageFolders ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                PackageFolders = Switch(ContainerReusePackageCompression) ? packageFolders : [],
                 OutputDirectory = NullIfEmpty(ContainerSbomOutputDirectory) is { } directory ? Path.GetFullPath(directory, ProjectDirectory) : null,
             };
         }
@@ -227,6 +234,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             ProjectDirectory = ProjectDirectory,
             WorkingDirectory = settings.WorkingDirectory,
             CustomLayers = ContainerLayer.Select(ToLayerRule).ToArray(),
+            PackageFolders = packageFolders,
             BaseImage = settings.BaseImage,
             BaseImageIsInferred = settings.IsBaseImageInferred,
             BaseImageLayoutPath = NullIfEmpty(ContainerBaseImageLayoutPath),

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text.Json;
 using Containers.Build.Publishing;
 using Containers.Oci.Descriptors;
@@ -51,6 +52,52 @@ public sealed class ContainerPublisherTests
 
     private ContainerPublisher Publisher(ICredentialProvider? credentials = null) =>
         new(new RegistryClientOptions { CredentialProvider = credentials }, new Progress<PublishProgress>(p => TestContext.WriteLine(p.Message)));
+
+    [TestMethod]
+    public async Task A_package_file_goes_into_its_layer_as_its_nupkg_deflate_data_with_the_same_diff_id()
+    {
+        var baseLayout = await MakeBaseLayoutAsync();
+        var work = Temp("package-deflate");
+        var publish = PublishFixture.MakePublishDirectory(work);
+
+        // The deps file's Serilog/4.0.0 in a package folder, laid out as NuGet does, its assembly the published one.
+        var packages = Path.Combine(work, "packages");
+        var nupkg = Path.Combine(packages, "serilog", "4.0.0", "serilog.4.0.0.nupkg");
+        Directory.CreateDirectory(Path.GetDirectoryName(nupkg)!);
+        using (var zip = ZipFile.Open(nupkg, ZipArchiveMode.Create))
+        {
+            zip.CreateEntryFromFile(Path.Combine(publish, "Serilog.dll"), "lib/net8.0/Serilog.dll", CompressionLevel.Optimal);
+        }
+
+        var deflated = DeflateDataOf(nupkg);
+        async Task<(Digest Digest, Digest DiffId, byte[] Blob)> PackagesLayerAsync(string output, IReadOnlyList<string> folders)
+        {
+            var request = PublishFixture.Request(publish, work, new ContainerDestination.OciLayoutDirectory(output, "app") { Tags = ["1.0"] }, ImageReference.Parse("localhost/base:runtime"), baseLayout) with { PackageFolders = folders };
+            var result = await Publisher().PublishAsync(request, TestContext.CancellationToken);
+            var image = await OciLayout.Open(output).ReadImageAsync("1.0", null, TestContext.CancellationToken);
+            var index = result.Images[0].Layers.Select(l => l.Name).ToList().IndexOf("packages");
+            var digest = image.Layers[index].Descriptor.Digest;
+            return (digest, image.Config.RootFs!.DiffIds[index], File.ReadAllBytes(Path.Combine(output, "blobs", "sha256", digest.Hex)));
+        }
+
+        var copied = await PackagesLayerAsync(Path.Combine(work, "copied"), [Path.Combine(work, "empty"), packages]);
+        var compressed = await PackagesLayerAsync(Path.Combine(work, "compressed"), []);
+
+        Assert.AreEqual(compressed.DiffId, copied.DiffId, "the same files");
+        Assert.AreNotEqual(compressed.Digest, copied.Digest);
+        Assert.IsTrue(copied.Blob.AsSpan().IndexOf(deflated) >= 0, "the package's deflate data is in the layer as it is");
+        Assert.IsTrue(compressed.Blob.AsSpan().IndexOf(deflated) < 0);
+    }
+
+    private static byte[] DeflateDataOf(string nupkg)
+    {
+        // The only entry: its local header at 0 (30 bytes, the name, no extra field), its data up to the central directory.
+        var bytes = File.ReadAllBytes(nupkg);
+        var nameLength = BitConverter.ToUInt16(bytes, 26);
+        var extraLength = BitConverter.ToUInt16(bytes, 28);
+        var compressedLength = BitConverter.ToInt32(bytes, 18);
+        return bytes.AsSpan(30 + nameLength + extraLength, compressedLength).ToArray();
+    }
 
     [TestMethod]
     public async Task Layers_follow_change_rate_with_normalized_modes_on_the_base()

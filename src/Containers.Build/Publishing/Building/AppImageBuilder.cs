@@ -72,6 +72,14 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
         var workingDirectory = "/" + request.WorkingDirectory.Trim('/') + "/";
         var groups = PublishLayering.Split(target.PublishDirectory, request.ApplicationName, request.CustomLayers);
 
+        // Most of a self-contained app is its runtime packs' files, already deflated in their packages: the layers copy
+        // that data instead of compressing the files again.
+        var archives = PackageArchives.Find(Path.Combine(target.PublishDirectory, request.ApplicationName + ".deps.json"), request.PackageFolders);
+        if (archives.Count > 0 && options.Compression == LayerCompression.Gzip)
+        {
+            options = options with { DeflatedFileSources = new DeflatedFileSources(archives) };
+        }
+
         // The layers are written at once, as many as there are layer slots (shared by every runtime identifier of
         // the publish); the first that fails stops the others.
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
