@@ -187,7 +187,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             {
                 Format = sbomFormat,
                 ProjectAssetsFilePath = NullIfEmpty(ProjectAssetsFile),
-                PackageFolders = Switch(ContainerReusePackageCompression) ? packageFolders : [],
+                PackageFolders = packageFolders,
                 OutputDirectory = NullIfEmpty(ContainerSbomOutputDirectory) is { } directory ? Path.GetFullPath(directory, ProjectDirectory) : null,
             };
         }
@@ -234,7 +234,7 @@ public sealed class PublishContainerImage : ContainerSettingsTask
             ProjectDirectory = ProjectDirectory,
             WorkingDirectory = settings.WorkingDirectory,
             CustomLayers = ContainerLayer.Select(ToLayerRule).ToArray(),
-            PackageFolders = packageFolders,
+            PackageFolders = Switch(ContainerReusePackageCompression) ? packageFolders : [],
             BaseImage = settings.BaseImage,
             BaseImageIsInferred = settings.IsBaseImageInferred,
             BaseImageLayoutPath = NullIfEmpty(ContainerBaseImageLayoutPath),

@@ -202,6 +202,73 @@ public sealed partial class PublishContainerTests
         Assert.AreEqual(baseLayers + 2, JsonDocument.Parse(inspect.StandardOutput).RootElement.GetProperty("Layers").GetArrayLength(), "app layer plus the settings layer");
     }
 
+    [TestMethod]
+    public async Task A_self_contained_app_copies_its_runtime_packs_deflate_data_and_runs_under_runc()
+    {
+        RuncRunner.RequireRunc();
+        var rid = "linux-" + System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+        var project = TestProject.Create(
+            "SelfContainedCopy",
+            $"<RuntimeIdentifier>{rid}</RuntimeIdentifier><SelfContained>true</SelfContained><ContainerBaseImage>{Registry.Host}/dotnet/runtime-deps:10.0</ContainerBaseImage><ContainerLayerCacheDirectory></ContainerLayerCacheDirectory>",
+            program: """System.Console.WriteLine($"self-contained on {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");""");
+
+        await PublishCheckedAsync(project, "ContainerOciLayoutPath=copied");
+        await PublishCheckedAsync(project, "ContainerOciLayoutPath=compressed", "ContainerReusePackageCompression=false");
+
+        var copied = ReadLayout(Path.Combine(project.Directory, "copied"));
+        var compressed = ReadLayout(Path.Combine(project.Directory, "compressed"));
+        CollectionAssert.AreEqual(compressed.DiffIds, copied.DiffIds, "the same files in every layer");
+        CollectionAssert.AreNotEqual(compressed.Layers, copied.Layers, "the runtime layer's blob differs");
+
+        // System.Private.CoreLib.dll's deflate data from the runtime pack's .nupkg is in the runtime layer as it is.
+        using var assets = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.Directory, "obj", "project.assets.json")));
+        var folders = assets.RootElement.GetProperty("packageFolders").EnumerateObject().Select(f => f.Name).ToArray();
+        var depsFile = Directory.EnumerateFiles(Path.Combine(project.Directory, "bin"), "SelfContainedCopy.deps.json", SearchOption.AllDirectories).First(f => f.Contains("publish", StringComparison.Ordinal));
+        using var deps = JsonDocument.Parse(File.ReadAllText(depsFile));
+        var version = deps.RootElement.GetProperty("libraries").EnumerateObject().Select(l => l.Name).Single(n => n.StartsWith("runtimepack.Microsoft.NETCore.App.Runtime.", StringComparison.Ordinal)).Split('/')[1];
+        var nupkg = folders.Select(f => Path.Combine(f, $"microsoft.netcore.app.runtime.{rid}", version, $"microsoft.netcore.app.runtime.{rid}.{version}.nupkg")).First(File.Exists);
+        var coreLib = DeflateDataOf(nupkg, $"runtimes/{rid}/lib/net10.0/System.Private.CoreLib.dll");
+        Assert.IsTrue(copied.Layers.Any(layer => File.ReadAllBytes(Path.Combine(project.Directory, "copied", "blobs", "sha256", layer[7..])).AsSpan().IndexOf(coreLib) >= 0));
+
+        // umoci (Go's gzip reader) unpacks the layers of several gzip members, and the runtime in them runs.
+        var bundle = await RuncRunner.UnpackAsync(Path.Combine(project.Directory, "copied"), "latest", project.Directory, TestContext.CancellationToken);
+        var run = await RuncRunner.RunToCompletionAsync(bundle, TestContext.CancellationToken);
+        Assert.AreEqual(0, run.ExitCode, run.StandardOutput + run.StandardError);
+        Assert.Contains("self-contained on .NET", run.StandardOutput);
+    }
+
+    // The layer digests and diff ids of the image an OCI layout's index names first.
+    private static (string[] Layers, string[] DiffIds) ReadLayout(string layout)
+    {
+        JsonElement Blob(string digest) => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", digest[7..]))).RootElement;
+        var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json"))).RootElement;
+        var manifest = Blob(index.GetProperty("manifests")[0].GetProperty("digest").GetString()!);
+        var config = Blob(manifest.GetProperty("config").GetProperty("digest").GetString()!);
+        return (
+            manifest.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!).ToArray(),
+            config.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()!).ToArray());
+    }
+
+    private static byte[] DeflateDataOf(string zipPath, string entryName)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(zipPath);
+        var entry = zip.GetEntry(entryName) ?? throw new AssertFailedException($"{zipPath} has no {entryName}");
+        var bytes = File.ReadAllBytes(zipPath);
+
+        // The entry's data is the stretch of the archive that inflates to the entry: found from its local header.
+        var name = System.Text.Encoding.UTF8.GetBytes(entryName);
+        for (var at = bytes.AsSpan().IndexOf(name); at >= 30; at = bytes.AsSpan(at + 1).IndexOf(name) is var next and >= 0 ? at + 1 + next : -1)
+        {
+            if (BitConverter.ToUInt32(bytes, at - 30) == 0x04034b50)
+            {
+                var start = at + name.Length + BitConverter.ToUInt16(bytes, at - 2);
+                return bytes.AsSpan(start, (int)entry.CompressedLength).ToArray();
+            }
+        }
+
+        throw new AssertFailedException($"no local header for {entryName} in {zipPath}");
+    }
+
     private static int CountLines(string text, string start) =>
         text.Split('\n').Count(line => line.TrimStart().StartsWith(start, StringComparison.Ordinal));
 
