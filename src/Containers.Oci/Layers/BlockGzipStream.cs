@@ -322,6 +322,7 @@ internal sealed class BlockGzipStream : Stream
     {
         output.SetLength(0);
         copy.Check(Header);
+        copy.Sources?.Record(copy.FilePath, copy.Length, copy.Verified);
         if (!copy.Verified)
         {
             copy.CompressInto(output, Header, _level);

@@ -15,8 +15,9 @@ internal sealed class DeflatedCopy : IDisposable
     /// <summary>The size of the buffers the check and the writer read with.</summary>
     public const int ChunkSize = 128 * 1024;
 
-    public DeflatedCopy(string filePath, long length, uint crc32, ZipDeflatedEntry entry)
+    public DeflatedCopy(string filePath, long length, uint crc32, ZipDeflatedEntry entry, DeflatedFileSources? sources = null)
     {
+        Sources = sources;
         FilePath = filePath;
         Length = length;
         Crc32 = crc32;
@@ -24,6 +25,9 @@ internal sealed class DeflatedCopy : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(Trailer, crc32);
         BinaryPrimitives.WriteUInt32LittleEndian(Trailer.AsSpan(4), unchecked((uint)length));
     }
+
+    /// <summary>The sources the entry came from, told how the check went; null when no one counts.</summary>
+    public DeflatedFileSources? Sources { get; }
 
     /// <summary>The file, whose bytes went into the tar (and its diff id) when the entry was written.</summary>
     public string FilePath { get; }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 
 namespace Containers.Oci.Layers;
@@ -18,6 +19,9 @@ namespace Containers.Oci.Layers;
 public sealed class DeflatedFileSources
 {
     private readonly Lazy<Dictionary<(string Name, long Length), List<ZipDeflatedEntry>>> _index;
+    private readonly ConcurrentQueue<string> _rejectedFiles = new();
+    private int _copiedFileCount;
+    private long _copiedBytes;
 
     /// <summary>Sources from <paramref name="archivePaths"/>, read when the first layer needs them.</summary>
     public DeflatedFileSources(IEnumerable<string> archivePaths)
@@ -29,6 +33,32 @@ public sealed class DeflatedFileSources
 
     /// <summary>The zip archives, full paths, in the order given (duplicates removed).</summary>
     public IReadOnlyList<string> ArchivePaths { get; }
+
+    /// <summary>How many files the layers written with these sources have copied so far.</summary>
+    public int CopiedFileCount => Volatile.Read(ref _copiedFileCount);
+
+    /// <summary>The uncompressed bytes of those files.</summary>
+    public long CopiedBytes => Interlocked.Read(ref _copiedBytes);
+
+    /// <summary>
+    /// Files an archive entry matched by name, size and CRC-32 but whose data did not inflate to their bytes (a damaged
+    /// archive); each was compressed instead.
+    /// </summary>
+    public IReadOnlyCollection<string> RejectedFiles => _rejectedFiles.ToArray();
+
+    /// <summary>Counts a copy the gzip stream checked: copied, or compressed instead.</summary>
+    internal void Record(string filePath, long length, bool copied)
+    {
+        if (copied)
+        {
+            Interlocked.Increment(ref _copiedFileCount);
+            Interlocked.Add(ref _copiedBytes, length);
+        }
+        else
+        {
+            _rejectedFiles.Enqueue(filePath);
+        }
+    }
 
     /// <summary>Whether some archive has a deflated entry named <paramref name="fileName"/> with <paramref name="length"/> bytes.</summary>
     internal bool MayHave(string fileName, long length) => _index.Value.ContainsKey((fileName, length));

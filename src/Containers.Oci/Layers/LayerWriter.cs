@@ -205,7 +205,7 @@ public static class LayerWriter
         var crc = await ReadFileAsync(entry, length, chunk => tar.HashWithoutWriting(chunk.Span), cancellationToken).ConfigureAwait(false);
         if (sources.TryFind(fileName, length, crc) is { } archived)
         {
-            await gzip.WriteCopyAsync(new DeflatedCopy(entry.SourcePath!, length, crc, archived), cancellationToken).ConfigureAwait(false);
+            await gzip.WriteCopyAsync(new DeflatedCopy(entry.SourcePath!, length, crc, archived, sources), cancellationToken).ConfigureAwait(false);
         }
         else
         {

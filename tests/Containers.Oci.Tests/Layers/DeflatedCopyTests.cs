@@ -25,8 +25,12 @@ public sealed class DeflatedCopyTests
         var archive = WriteArchive(work.Combine("runtime.nupkg"), publish, "System.Text.dll", "native.so", "small.dll");
 
         var plain = await WriteAsync(publish, sources: null);
-        var copied = await WriteAsync(publish, new DeflatedFileSources([archive]));
+        var sources = new DeflatedFileSources([archive]);
+        var copied = await WriteAsync(publish, sources);
 
+        Assert.AreEqual(2, sources.CopiedFileCount);
+        Assert.AreEqual(new FileInfo(Path.Combine(publish, "System.Text.dll")).Length + new FileInfo(Path.Combine(publish, "native.so")).Length, sources.CopiedBytes);
+        Assert.IsEmpty(sources.RejectedFiles);
         Assert.AreEqual(plain.DiffId, copied.DiffId, "the tar is the same");
         Assert.AreNotEqual(plain.Digest, copied.Digest, "the blob is not");
         Assert.AreEqual(copied.DiffId, TarDigestOf(copied.Blob), "the blob inflates to the tar the diff id names");
@@ -69,8 +73,11 @@ public sealed class DeflatedCopyTests
         var damaged = DeflatedBytes(archive, "System.Text.dll");
 
         var plain = await WriteAsync(publish, sources: null);
-        var written = await WriteAsync(publish, new DeflatedFileSources([archive]));
+        var sources = new DeflatedFileSources([archive]);
+        var written = await WriteAsync(publish, sources);
 
+        CollectionAssert.AreEqual(new[] { Path.Combine(publish, "System.Text.dll") }, sources.RejectedFiles.ToArray(), "the publish says which file it compressed instead");
+        Assert.AreEqual(0, sources.CopiedFileCount);
         Assert.AreEqual(plain.DiffId, written.DiffId);
         Assert.AreEqual(written.DiffId, TarDigestOf(written.Blob), "the blob is sound");
         Assert.IsFalse(Contains(written.Blob, damaged), "the damaged data is not in the blob");

@@ -212,8 +212,10 @@ public sealed partial class PublishContainerTests
             $"<RuntimeIdentifier>{rid}</RuntimeIdentifier><SelfContained>true</SelfContained><ContainerBaseImage>{Registry.Host}/dotnet/runtime-deps:10.0</ContainerBaseImage><ContainerLayerCacheDirectory></ContainerLayerCacheDirectory>",
             program: """System.Console.WriteLine($"self-contained on {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");""");
 
-        await PublishCheckedAsync(project, "ContainerOciLayoutPath=copied");
-        await PublishCheckedAsync(project, "ContainerOciLayoutPath=compressed", "ContainerReusePackageCompression=false");
+        var first = await PublishCheckedAsync(project, "ContainerOciLayoutPath=copied");
+        var second = await PublishCheckedAsync(project, "ContainerOciLayoutPath=compressed", "ContainerReusePackageCompression=false");
+        Assert.Contains("from the app's NuGet packages instead of compressing them", first.StandardOutput);
+        Assert.DoesNotContain("Copied the deflate data", second.StandardOutput);
 
         var copied = ReadLayout(Path.Combine(project.Directory, "copied"));
         var compressed = ReadLayout(Path.Combine(project.Directory, "compressed"));

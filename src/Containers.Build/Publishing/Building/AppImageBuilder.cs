@@ -112,6 +112,10 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
             }
         }).ToArray();
         var publishLayers = await WhenAllOrFirstFailure(writing, cancellationToken).ConfigureAwait(false);
+        if (options.DeflatedFileSources is { } sources)
+        {
+            ReportCopies(sources, request, target);
+        }
         (string Name, ILayer Layer, bool FromCache)[] appLayers = osPackagesEntry is { } osPackagesLayer ? [osPackagesLayer, .. publishLayers] : publishLayers;
 
         var composedConfig = request.ComposeConfig(baseImage.Config, target.RuntimeIdentifier, baseImage.ManifestDescriptor.Digest) with { Created = timestamp.Value };
@@ -171,6 +175,21 @@ internal sealed class AppImageBuilder(RegistryClient registry, SbomPublisher sbo
             }
 
             throw;
+        }
+    }
+
+    // What the layers written now took from the packages, and any package entry whose data did not match its file
+    // (a damaged package in the NuGet folder: the file was compressed instead, and the package is worth restoring anew).
+    private void ReportCopies(DeflatedFileSources sources, ContainerPublishRequest request, ContainerPublishTarget target)
+    {
+        if (sources.CopiedFileCount > 0)
+        {
+            report($"Copied the deflate data of {sources.CopiedFileCount} files ({ByteSizes.Format(sources.CopiedBytes)}){ForRuntime(request, target)} from the app's NuGet packages instead of compressing them (ContainerReusePackageCompression=false turns this off).");
+        }
+
+        foreach (var file in sources.RejectedFiles.Order(StringComparer.Ordinal))
+        {
+            report($"A package entry for '{file}' has its name, size and CRC-32 but did not inflate to its bytes; the file was compressed instead. The package in the NuGet folder may be damaged: delete its folder there and restore again.");
         }
     }
 
