@@ -43,9 +43,9 @@ internal sealed class BlockGzipStream : Stream
     private readonly Crc32 _crc = new();
     private long _memberLength;
     private Block? _filling;
+    // All input so far, copied files included; none means the stream is still to be one empty member.
     private long _inputLength;
     private bool _memberOpen;
-    private bool _wroteMember;
     private bool _finished;
     private bool _disposed;
 
@@ -121,7 +121,7 @@ internal sealed class BlockGzipStream : Stream
 
         // The open member is ended; with no input at all, the stream is one empty member. After a copied file there
         // may be no open member, and nothing is left to write.
-        if (_memberOpen || !_wroteMember)
+        if (_memberOpen || _inputLength == 0)
         {
             await _output.WriteAsync(EndMember(withHeader: !_memberOpen), cancellationToken).ConfigureAwait(false);
         }
@@ -166,7 +166,6 @@ internal sealed class BlockGzipStream : Stream
         block.Prefix = _memberOpen ? EndMember(withHeader: false) : null;
         block.Copy = copy;
         _memberOpen = false;
-        _wroteMember = true;
         _crc.Reset();
         _memberLength = 0;
         _inputLength += copy.Length;
@@ -235,7 +234,6 @@ internal sealed class BlockGzipStream : Stream
             // The first block of a member carries its header.
             _filling.Prefix = _memberOpen ? null : Header;
             _memberOpen = true;
-            _wroteMember = true;
         }
 
         var taken = Math.Min(source.Length, BlockSize - _filling.Length);
@@ -385,7 +383,6 @@ internal sealed class BlockGzipStream : Stream
             finally
             {
                 copy.Dispose();
-                block.Copy = null;
             }
         }
         else

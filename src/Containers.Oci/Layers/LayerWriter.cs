@@ -202,7 +202,7 @@ public static class LayerWriter
         // Everything before the file goes to the compressor first. The file's bytes count for the diff id as they are
         // read; whether the compressor gets a copy or the bytes themselves depends on their CRC-32.
         await tarBuffer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var crc = await ReadFileAsync(entry, length, chunk => tar.HashWithoutWriting(chunk.Span), cancellationToken).ConfigureAwait(false);
+        var crc = await ReadFileAsync(entry, length, chunk => HashOnly(tar, chunk), cancellationToken).ConfigureAwait(false);
         if (sources.TryFind(fileName, length, crc) is { } archived)
         {
             await gzip.WriteCopyAsync(new DeflatedCopy(entry.SourcePath!, length, crc, archived, sources), cancellationToken).ConfigureAwait(false);
@@ -210,7 +210,7 @@ public static class LayerWriter
         else
         {
             // No archive has these bytes after all: the compressor gets them, read again, and they must be the same.
-            var again = await ReadFileAsync(entry, length, chunk => gzip.Write(chunk.Span), cancellationToken).ConfigureAwait(false);
+            var again = await ReadFileAsync(entry, length, chunk => gzip.WriteAsync(chunk, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (again != crc)
             {
                 throw ChangedContent(entry);
@@ -221,8 +221,14 @@ public static class LayerWriter
         return true;
     }
 
+    private static ValueTask HashOnly(HashingStream tar, ReadOnlyMemory<byte> chunk)
+    {
+        tar.HashWithoutWriting(chunk.Span);
+        return ValueTask.CompletedTask;
+    }
+
     // Reads the whole file, giving each chunk to take; returns the CRC-32 of its bytes.
-    private static async Task<uint> ReadFileAsync(LayerEntry entry, long length, Action<ReadOnlyMemory<byte>> take, CancellationToken cancellationToken)
+    private static async Task<uint> ReadFileAsync(LayerEntry entry, long length, Func<ReadOnlyMemory<byte>, ValueTask> take, CancellationToken cancellationToken)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -240,7 +246,7 @@ public static class LayerWriter
                     }
 
                     crc.Append(buffer.AsSpan(0, read));
-                    take(buffer.AsMemory(0, read));
+                    await take(buffer.AsMemory(0, read)).ConfigureAwait(false);
                 }
 
                 if (total != length)

@@ -58,8 +58,7 @@ internal sealed class TarEntryWriter
 
     /// <summary>
     /// Writes one entry. A file's <paramref name="size"/> bytes come from <paramref name="content"/>; fewer throws
-    /// <see cref="EndOfStreamException"/> (the caller may compare the stream's length afterwards for more). Without
-    /// content only the header is written (<see cref="WriteFileHeaderAsync"/>).
+    /// <see cref="EndOfStreamException"/> (the caller may compare the stream's length afterwards for more).
     /// </summary>
     public async Task WriteEntryAsync(
         TarEntryKind kind,
@@ -72,6 +71,24 @@ internal sealed class TarEntryWriter
         Stream? content,
         long size,
         CancellationToken cancellationToken)
+    {
+        await WriteHeaderAsync(kind, name, linkTarget, mode, uid, gid, modificationTime, size, cancellationToken).ConfigureAwait(false);
+        if (size > 0)
+        {
+            await CopyAsync(content ?? throw new ArgumentNullException(nameof(content)), size, cancellationToken).ConfigureAwait(false);
+            await PadAsync(size, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Writes one file's header only; the caller then gives the output its <paramref name="size"/> bytes of content by
+    /// another way and calls <see cref="PadAsync"/>.
+    /// </summary>
+    public Task WriteFileHeaderAsync(string name, int mode, long uid, long gid, long modificationTime, long size, CancellationToken cancellationToken) =>
+        WriteHeaderAsync(TarEntryKind.File, name, null, mode, uid, gid, modificationTime, size, cancellationToken);
+
+    // The entry's header, preceded by GNU long-link records when USTAR cannot hold the name or the link target.
+    private async Task WriteHeaderAsync(TarEntryKind kind, string name, string? linkTarget, int mode, long uid, long gid, long modificationTime, long size, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(uid);
         ArgumentOutOfRangeException.ThrowIfNegative(gid);
@@ -116,19 +133,7 @@ internal sealed class TarEntryWriter
 
         WriteChecksum(header);
         await _output.WriteAsync(_header, cancellationToken).ConfigureAwait(false);
-        if (size > 0 && content is not null)
-        {
-            await CopyAsync(content, size, cancellationToken).ConfigureAwait(false);
-            await PadAsync(size, cancellationToken).ConfigureAwait(false);
-        }
     }
-
-    /// <summary>
-    /// Writes one file's header only; the caller then gives the output its <paramref name="size"/> bytes of content by
-    /// another way and calls <see cref="PadAsync"/>.
-    /// </summary>
-    public Task WriteFileHeaderAsync(string name, int mode, long uid, long gid, long modificationTime, long size, CancellationToken cancellationToken) =>
-        WriteEntryAsync(TarEntryKind.File, name, null, mode, uid, gid, modificationTime, content: null, size, cancellationToken);
 
     /// <summary>Ends the archive with two zero blocks; an archive without entries stays empty (zero bytes), as with System.Formats.Tar.</summary>
     public async Task WriteEndAsync(CancellationToken cancellationToken)

@@ -14,8 +14,9 @@ namespace Containers.Oci.Registry;
 /// waits for the first to be sent, so memory stays bounded whatever the blob's size and a slow registry slows the
 /// writer rather than piling bytes up. The buffers come from the shared array pool when first needed (a blob
 /// smaller than a chunk takes one) and go back to it when the upload ends, so the uploads of a publish reuse them.
-/// A chunk is not retried (an upload session cannot be resumed portably): after a failure the upload is dead and the caller uploads the blob again from its copy. Disposed without
-/// <see cref="CompleteAsync"/>, the session is cancelled (DELETE) and the registry keeps nothing.
+/// A chunk is not retried (an upload session cannot be resumed portably): after a failure the upload is dead and the
+/// caller uploads the blob again from its copy. Disposed without <see cref="CompleteAsync"/>, the session is cancelled
+/// (DELETE) and the registry keeps nothing.
 /// </remarks>
 public sealed class BlobUploadStream : Stream
 {
